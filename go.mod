@@ -1,0 +1,12 @@
+module github.com/mssante-go/sdk
+
+go 1.23.0
+
+require (
+	github.com/emersion/go-imap/v2 v2.0.0-beta.8 // indirect
+	github.com/emersion/go-message v0.18.2 // indirect
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	github.com/emersion/go-smtp v0.25.1 // indirect
+	github.com/smallstep/pkcs7 v0.2.3 // indirect
+	golang.org/x/oauth2 v0.30.0 // indirect
+)
