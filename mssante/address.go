@@ -1,0 +1,229 @@
+package mssante
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/mail"
+	"strings"
+
+	"github.com/emersion/go-message/charset"
+
+	"github.com/mssante-go/sdk/cda"
+)
+
+// PatientDomain is the domain of Mon Espace Santé mailboxes: a patient's
+// address is <INS matricule>@patient.mssante.fr (Ref#2 §3.4.2, ECO.2.2.6).
+const PatientDomain = "patient.mssante.fr"
+
+// ErrInvalidAddress is wrapped by every [*AddressError].
+var ErrInvalidAddress = errors.New("mssante: invalid address")
+
+// AddressError reports an address that cannot be used. It wraps
+// ErrInvalidAddress and, for a patient address with a wrong INS, the
+// [cda.INSError] (so errors.Is(err, cda.ErrINSKey) holds).
+type AddressError struct {
+	Input  string // the text that was parsed
+	Reason string // why it was refused
+	Err    error  // underlying error, if any
+}
+
+func (e *AddressError) Error() string {
+	return fmt.Sprintf("mssante: invalid address %q: %s", e.Input, e.Reason)
+}
+
+// Unwrap returns ErrInvalidAddress and the underlying error.
+func (e *AddressError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidAddress, e.Err}
+	}
+	return []error{ErrInvalidAddress}
+}
+
+// Address is a mailbox: an optional display name and an RFC 5322 addr-spec.
+// Addresses built by [ParseAddress] or [PatientAddress] have a lower-case
+// domain and the local part as given.
+type Address struct {
+	Name string // display name, decoded; empty when absent
+	Addr string // local@domain
+}
+
+// wordDecoder decodes RFC 2047 words in any charset go-message knows.
+var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
+
+// ParseAddress parses a single mailbox, "dr.martin@medecin.mssante.fr" or
+// "Dr_Marie_MARTIN <dr.martin@medecin.mssante.fr>", with RFC 2047 display
+// names in any charset. Besides RFC 5322 syntax it requires an ASCII domain
+// made of DNS labels with at least one dot (MSSanté domains are never
+// internationalised), and, in the patient domain, that a local part made of
+// digits (and 2A/2B) is a valid 15-character INS matricule: a typo in an INS
+// is refused rather than sent to the wrong person. Other local parts of the
+// patient domain (service mailboxes such as the ANS auto-reply test box) are
+// accepted, and [Address.IsPatient] reports false for them.
+func ParseAddress(s string) (Address, error) {
+	p := mail.AddressParser{WordDecoder: wordDecoder}
+	a, err := p.Parse(s)
+	if err != nil {
+		return Address{}, &AddressError{Input: s, Reason: err.Error()}
+	}
+	return checkAddress(s, a.Name, a.Address)
+}
+
+// ParseAddressList parses a comma-separated list of mailboxes, as found in
+// To or Cc. An empty or blank string gives an empty list.
+func ParseAddressList(s string) ([]Address, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	p := mail.AddressParser{WordDecoder: wordDecoder}
+	list, err := p.ParseList(s)
+	if err != nil {
+		return nil, &AddressError{Input: s, Reason: err.Error()}
+	}
+	out := make([]Address, 0, len(list))
+	for _, a := range list {
+		addr, err := checkAddress(s, a.Name, a.Address)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, addr)
+	}
+	return out, nil
+}
+
+// MustParseAddress is like [ParseAddress] but panics on error. It is meant for
+// constants in programs and tests.
+func MustParseAddress(s string) Address {
+	a, err := ParseAddress(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// checkAddress applies the MSSanté rules to an addr-spec that net/mail has
+// already accepted.
+func checkAddress(input, name, spec string) (Address, error) {
+	at := strings.LastIndexByte(spec, '@')
+	if at <= 0 || at == len(spec)-1 {
+		return Address{}, &AddressError{Input: input, Reason: "missing local part or domain"}
+	}
+	local, domain := spec[:at], strings.ToLower(spec[at+1:])
+	if reason := checkDomain(domain); reason != "" {
+		return Address{}, &AddressError{Input: input, Reason: reason}
+	}
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; c < 0x20 || c >= 0x7f {
+			return Address{}, &AddressError{Input: input, Reason: "local part must be printable ASCII"}
+		}
+	}
+	if strings.ContainsAny(name, "\r\n\x00") {
+		return Address{}, &AddressError{Input: input, Reason: "display name contains a line break or NUL"}
+	}
+	if domain == PatientDomain && looksLikeINS(local) {
+		if err := cda.CheckMatricule(local); err != nil {
+			return Address{}, &AddressError{Input: input, Reason: "patient address: " + err.Error(), Err: err}
+		}
+	}
+	return Address{Name: name, Addr: local + "@" + domain}, nil
+}
+
+// checkDomain returns why domain is not a usable DNS name, or "".
+func checkDomain(d string) string {
+	if len(d) > 253 {
+		return "domain longer than 253 characters"
+	}
+	if !strings.Contains(d, ".") {
+		return "domain must have at least two labels"
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 {
+			return "domain has an empty or over-long label"
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return "domain label starts or ends with a hyphen"
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return "domain must be ASCII letters, digits, hyphens and dots"
+			}
+		}
+	}
+	return ""
+}
+
+// looksLikeINS reports whether a patient-domain local part is meant as an
+// INS matricule: only digits, and the Corsican letters A/B.
+func looksLikeINS(local string) bool {
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !(c >= '0' && c <= '9' || c == 'A' || c == 'B' || c == 'a' || c == 'b') {
+			return false
+		}
+	}
+	return local != ""
+}
+
+// PatientAddress returns the Mon Espace Santé address of the patient whose
+// INS matricule is ins (15 characters, key checked). Ref#2 ECO.2.2.6 requires
+// the INS to be qualified: checking that is the caller's job (the INS comes
+// from its identity server); this function checks the form and the key.
+func PatientAddress(ins string) (Address, error) {
+	if err := cda.CheckMatricule(ins); err != nil {
+		return Address{}, &AddressError{Input: ins, Reason: "patient address: " + err.Error(), Err: err}
+	}
+	return Address{Addr: strings.ToUpper(ins) + "@" + PatientDomain}, nil
+}
+
+// LocalPart returns the part of the address before the last '@'.
+func (a Address) LocalPart() string {
+	if i := strings.LastIndexByte(a.Addr, '@'); i >= 0 {
+		return a.Addr[:i]
+	}
+	return a.Addr
+}
+
+// Domain returns the part of the address after the last '@', as stored
+// (lower case for parsed addresses).
+func (a Address) Domain() string {
+	if i := strings.LastIndexByte(a.Addr, '@'); i >= 0 {
+		return a.Addr[i+1:]
+	}
+	return ""
+}
+
+// IsPatient reports whether a is a patient's Mon Espace Santé mailbox: the
+// patient domain with an INS matricule whose key is right.
+func (a Address) IsPatient() bool {
+	_, ok := a.PatientINS()
+	return ok
+}
+
+// PatientINS returns the INS matricule of a patient address, and false when a
+// is not one.
+func (a Address) PatientINS() (string, bool) {
+	if !strings.EqualFold(a.Domain(), PatientDomain) {
+		return "", false
+	}
+	local := a.LocalPart()
+	if cda.CheckMatricule(local) != nil {
+		return "", false
+	}
+	return local, true
+}
+
+// Equal reports whether a and b are the same mailbox: the domain compared
+// without case, the local part exactly (RFC 5321 §2.4), display names ignored.
+func (a Address) Equal(b Address) bool {
+	return a.LocalPart() == b.LocalPart() && strings.EqualFold(a.Domain(), b.Domain())
+}
+
+// String formats the address for a header: the display name RFC 2047-encoded
+// when it is not ASCII, quoted when needed.
+func (a Address) String() string {
+	return (&mail.Address{Name: a.Name, Address: a.Addr}).String()
+}
+
+// IsZero reports whether a has no address.
+func (a Address) IsZero() bool { return a.Addr == "" }

@@ -1,0 +1,114 @@
+package mssante
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+)
+
+// Header field names, spelled as the specifications write them. The
+// encoder writes exactly these spellings; the parser matches without case.
+const (
+	// HeaderNIL carries the product reference of the sending software, given
+	// by the ANS when the product is declared (Ref#2 ECO.2.4.3). Every
+	// message has it.
+	HeaderNIL = "X-MSS-NIL"
+	// HeaderCodeCDA lists the code of each CDA document carried in an
+	// IHE_XDM attachment, comma-separated (ECO.2.4.1). Absent otherwise.
+	HeaderCodeCDA = "X-MSS-CODECDA"
+	// HeaderINS is "O" when a qualified INS is present in the archive, "N"
+	// otherwise (ECO.2.4.2). Absent without CDA.
+	HeaderINS = "X-MSS-INS"
+	// HeaderMES set to "FIN" ends a conversation with a patient: Mon Espace
+	// Santé then forbids replies (ECO.2.2.8).
+	HeaderMES = "X-MSS-MES"
+
+	HeaderDispositionNotificationTo = "Disposition-Notification-To" // RFC 8098 read receipt request
+	HeaderReturnReceiptTo           = "Return-Receipt-To"           // legacy delivery receipt request
+	HeaderMessageID                 = "Message-ID"
+)
+
+// Values of the X-MSS-INS and X-MSS-MES headers.
+const (
+	INSQualified    = "O" // X-MSS-INS: a qualified INS is in the archive
+	INSNotQualified = "N" // X-MSS-INS: no qualified INS in the archive
+	MESEnd          = "FIN"
+)
+
+// ErrHeaderInjection is wrapped by a [*HeaderError] for a value that holds a
+// line break or a NUL: written as is, it would add header fields of the
+// attacker's choice.
+var ErrHeaderInjection = errors.New("mssante: header value contains CR, LF or NUL")
+
+// HeaderError reports a header value the encoder refuses.
+type HeaderError struct {
+	Field string // header field (or "filename" / "attachment content type")
+	Value string
+	Err   error
+}
+
+func (e *HeaderError) Error() string {
+	return fmt.Sprintf("mssante: header %s: %v (value %q)", e.Field, e.Err, e.Value)
+}
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// checkHeaderValue refuses values that would break out of their field.
+func checkHeaderValue(field, v string) error {
+	if strings.ContainsAny(v, "\r\n\x00") {
+		return &HeaderError{Field: field, Value: v, Err: ErrHeaderInjection}
+	}
+	return nil
+}
+
+// fieldWriter collects header fields in order and formats them as folded
+// RFC 5322 lines with the exact spelling of their names.
+type fieldWriter struct {
+	b strings.Builder
+}
+
+// add writes "Name: value" folded at white space to lines of at most 78
+// characters where the value allows it. Values are already ASCII (encoded
+// words) except where the caller knows otherwise.
+func (f *fieldWriter) add(name, value string) {
+	line := name + ":"
+	words := strings.Split(value, " ")
+	for i, w := range words {
+		if i > 0 && len(line)+1+len(w) > 78 {
+			f.b.WriteString(line)
+			f.b.WriteString("\r\n")
+			line = ""
+		}
+		line += " " + w
+	}
+	f.b.WriteString(line)
+	f.b.WriteString("\r\n")
+}
+
+// encodeText returns s as an unstructured header value: unchanged when it is
+// printable ASCII, RFC 2047 Q-encoded UTF-8 words otherwise.
+func encodeText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x7f || s[i] < 0x20 && s[i] != '\t' {
+			return mime.QEncoding.Encode("utf-8", s)
+		}
+	}
+	return s
+}
+
+// formatAddressList joins addresses for To, Cc and the like.
+func formatAddressList(list []Address) string {
+	parts := make([]string, len(list))
+	for i, a := range list {
+		parts[i] = a.String()
+		if i < len(list)-1 {
+			parts[i] += ","
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// formatMsgID returns id between angle brackets.
+func formatMsgID(id string) string {
+	return "<" + strings.Trim(id, "<>") + ">"
+}
