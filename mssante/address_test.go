@@ -9,10 +9,10 @@ import (
 
 func TestParseAddress(t *testing.T) {
 	tests := []struct {
-		in       string
-		want     Address
-		wantErr  error
-		patient  bool
+		in      string
+		want    Address
+		wantErr error
+		patient bool
 	}{
 		{in: "dr.martin@medecin.mssante.fr", want: Address{Addr: "dr.martin@medecin.mssante.fr"}},
 		{in: "Dr.Martin@Medecin.MSSante.FR", want: Address{Addr: "Dr.Martin@medecin.mssante.fr"}},

@@ -175,9 +175,14 @@ func TestHeaderInjection(t *testing.T) {
 		{"in-reply-to", func(m *Message) { m.InReplyTo = []string{inj} }},
 		{"references", func(m *Message) { m.References = []string{"a@b", inj} }},
 		{"filename", func(m *Message) { m.Attachments = []*Attachment{BytesAttachment("a.pdf\r\nX: y", "", nil)} }},
-		{"content type", func(m *Message) { m.Attachments = []*Attachment{BytesAttachment("a.pdf", "application/pdf\r\nX: y", nil)} }},
+		{"content type", func(m *Message) {
+			m.Attachments = []*Attachment{BytesAttachment("a.pdf", "application/pdf\r\nX: y", nil)}
+		}},
 		{"reply-to", func(m *Message) { m.ReplyTo = []Address{{Addr: "r@medecin.mssante.fr", Name: inj}} }},
-		{"read receipt to", func(m *Message) { m.RequestReadReceipt = true; m.ReadReceiptTo = &Address{Addr: "r@medecin.mssante.fr", Name: inj} }},
+		{"read receipt to", func(m *Message) {
+			m.RequestReadReceipt = true
+			m.ReadReceiptTo = &Address{Addr: "r@medecin.mssante.fr", Name: inj}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
