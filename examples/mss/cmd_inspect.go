@@ -2,10 +2,182 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mssante-go/sdk/mssante"
 )
 
-// runInspect is a placeholder until the "inspect" command is written.
+// runInspect parses a message and prints what the SDK sees:
+//
+//	mss inspect FILE.eml [--json]
 func runInspect(ctx context.Context, e *env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlagSet(e, "inspect")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: mss inspect FILE.eml [--json]")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m, err := mssante.Parse(f, nil)
+	if err != nil {
+		return err
+	}
+	v := inspectView(m)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	printInspect(e, v)
+	return nil
+}
+
+// inspectJSON is the --json shape; its field names are part of the CLI's
+// contract.
+type inspectJSON struct {
+	MessageID      string            `json:"messageId"`
+	Date           string            `json:"date,omitempty"`
+	From           string            `json:"from"`
+	To             []string          `json:"to"`
+	Cc             []string          `json:"cc,omitempty"`
+	Subject        string            `json:"subject"`
+	DisplaySubject string            `json:"displaySubject"`
+	XDMSubject     bool              `json:"xdmSubject"`
+	Headers        map[string]string `json:"headers"`
+	Attachments    []attachmentJSON  `json:"attachments"`
+	Kind           mssante.Kind      `json:"kind"`
+	PatientSender  bool              `json:"patientSender"`
+	ReadReceipt    string            `json:"readReceiptTo,omitempty"`
+	Report         *reportJSON       `json:"report,omitempty"`
+	Problems       []string          `json:"problems,omitempty"`
+}
+
+type attachmentJSON struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+}
+
+type reportJSON struct {
+	Type              string          `json:"type"` // "dsn" or "mdn"
+	Recipients        []recipientJSON `json:"recipients"`
+	OriginalMessageID string          `json:"originalMessageId"`
+	Disposition       string          `json:"disposition,omitempty"`
+	ErrorCode         int             `json:"errorCode,omitempty"`
+	Error             string          `json:"error,omitempty"`
+}
+
+type recipientJSON struct {
+	Address string `json:"address"`
+	Action  string `json:"action"`
+	Status  string `json:"status,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+func inspectView(m *mssante.Message) inspectJSON {
+	v := inspectJSON{
+		MessageID: m.MessageID, From: m.From.String(), To: []string{},
+		Subject: m.Subject, DisplaySubject: m.DisplaySubject(), XDMSubject: m.IsXDMSubject(),
+		Headers: map[string]string{}, Attachments: []attachmentJSON{},
+		Kind: m.Kind(), PatientSender: m.FromPatient(),
+	}
+	if !m.Date.IsZero() {
+		v.Date = m.Date.Format("2006-01-02T15:04:05Z07:00")
+	}
+	for _, a := range m.To {
+		v.To = append(v.To, a.String())
+	}
+	for _, a := range m.Cc {
+		v.Cc = append(v.Cc, a.String())
+	}
+	for _, h := range []string{mssante.HeaderNIL, mssante.HeaderCodeCDA, mssante.HeaderINS, mssante.HeaderMES} {
+		if m.Header.Has(h) {
+			v.Headers[h] = strings.TrimSpace(m.Header.Get(h))
+		}
+	}
+	for _, a := range m.Attachments {
+		v.Attachments = append(v.Attachments, attachmentJSON{Name: a.Filename, ContentType: a.ContentType, Size: a.Size})
+	}
+	if m.ReadReceiptTo != nil {
+		v.ReadReceipt = m.ReadReceiptTo.Addr
+	}
+	switch {
+	case m.DSN != nil:
+		r := &reportJSON{Type: "dsn", OriginalMessageID: m.DSN.OriginalMessageID, Recipients: []recipientJSON{}}
+		for _, rc := range m.DSN.Recipients {
+			rj := recipientJSON{Address: rc.Recipient(), Action: string(rc.Action), Status: rc.Status}
+			if err := rc.Err(); err != nil {
+				rj.Error = err.Error()
+			}
+			r.Recipients = append(r.Recipients, rj)
+		}
+		v.Report = r
+	case m.MDN != nil:
+		d := m.MDN.Disposition
+		r := &reportJSON{Type: "mdn", OriginalMessageID: m.MDN.OriginalMessageID, Disposition: d.String(),
+			ErrorCode: int(m.MDN.ErrorCode), Error: m.MDN.Error,
+			Recipients: []recipientJSON{{Address: m.MDN.FinalRecipient, Action: string(d.Type)}}}
+		v.Report = r
+	}
+	for _, p := range m.Problems {
+		v.Problems = append(v.Problems, p.Error())
+	}
+	return v
+}
+
+func printInspect(e *env, v inspectJSON) {
+	w := e.stdout
+	fmt.Fprintf(w, "Message-ID: %s\n", v.MessageID)
+	fmt.Fprintf(w, "Kind:       %s\n", v.Kind)
+	sender := v.From
+	if v.PatientSender {
+		sender += "  (patient, Mon Espace Santé)"
+	}
+	fmt.Fprintf(w, "From:       %s\n", sender)
+	fmt.Fprintf(w, "To:         %s\n", strings.Join(v.To, ", "))
+	if len(v.Cc) > 0 {
+		fmt.Fprintf(w, "Cc:         %s\n", strings.Join(v.Cc, ", "))
+	}
+	if v.XDMSubject {
+		fmt.Fprintf(w, "Subject:    %s  (document mail: XDM/1.0/DDM+)\n", v.DisplaySubject)
+	} else {
+		fmt.Fprintf(w, "Subject:    %s\n", v.Subject)
+	}
+	for _, h := range []string{mssante.HeaderNIL, mssante.HeaderCodeCDA, mssante.HeaderINS, mssante.HeaderMES} {
+		if val, ok := v.Headers[h]; ok {
+			fmt.Fprintf(w, "%-13s %s\n", h+":", val)
+		}
+	}
+	if v.ReadReceipt != "" {
+		fmt.Fprintf(w, "Read receipt requested, to %s\n", v.ReadReceipt)
+	}
+	for _, a := range v.Attachments {
+		fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", a.Name, a.ContentType, a.Size)
+	}
+	if r := v.Report; r != nil {
+		fmt.Fprintf(w, "Report:     %s on %s\n", strings.ToUpper(r.Type), r.OriginalMessageID)
+		if r.Disposition != "" {
+			fmt.Fprintf(w, "  disposition %s\n", r.Disposition)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "  error %s\n", r.Error)
+		}
+		for _, rc := range r.Recipients {
+			fmt.Fprintf(w, "  %s: %s %s\n", rc.Address, rc.Action, rc.Status)
+		}
+	}
+	for _, p := range v.Problems {
+		fmt.Fprintf(w, "Problem:    %s\n", p)
+	}
 }

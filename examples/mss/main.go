@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -34,6 +35,7 @@ type command struct {
 type env struct {
 	stdout io.Writer
 	stderr io.Writer
+	usage  bytes.Buffer // flag defaults of the last flag set, shown on -h
 }
 
 // commands lists every subcommand. Each lives in its own file, cmd_<name>.go.
@@ -70,6 +72,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	if err := cmd.run(ctx, e, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(e.stdout, "usage of mss %s:\n%s", args[0], e.usage.String())
 			return 0
 		}
 		// One line, whatever the error text holds.
@@ -93,11 +96,18 @@ func usage(w io.Writer) {
 	}
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting, and
-// prints its usage to the command's standard error.
+// newFlagSet returns a flag set that returns errors instead of printing
+// them, so that a bad flag gives the one-line error of run; on -h its
+// defaults are kept for run to print.
 func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("mss "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		e.usage.Reset()
+		fs.SetOutput(&e.usage)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
 	return fs
 }
 

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs one command line in process and returns the exit status and
+// outputs.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errOut}, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestComposeInspect(t *testing.T) {
+	dir := t.TempDir()
+	pdf := filepath.Join(dir, "Résumé.pdf")
+	os.WriteFile(pdf, []byte("%PDF-1.4 test"), 0o600)
+	eml := filepath.Join(dir, "out.eml")
+	code, _, stderr := runCLI(t, "compose",
+		"--from", "Dr_Marie_MARTIN <marie.martin@medecin.mssante.fr>",
+		"--to", "a@pharmacien.mssante.fr,279035121518989@patient.mssante.fr", "--cc", "c@ch.mssante.fr",
+		"--subject", "Résultats d'analyse", "--text", "Bonjour,\nvoici.", "--attach", pdf,
+		"--read-receipt", "--end-conversation", "--product-ref", "DEV935997", "-o", eml)
+	if code != 0 {
+		t.Fatalf("compose exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "inspect", eml, "--json")
+	if code != 0 {
+		t.Fatalf("inspect exit %d: %s", code, stderr)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	for _, key := range []string{"messageId", "from", "to", "subject", "xdmSubject", "headers", "attachments", "kind", "patientSender"} {
+		if _, ok := v[key]; !ok {
+			t.Errorf("JSON lacks %q", key)
+		}
+	}
+	if v["kind"] != "plain" || v["subject"] != "Résultats d'analyse" || v["xdmSubject"] != false || v["patientSender"] != false {
+		t.Errorf("JSON %s", stdout)
+	}
+	if to := v["to"].([]any); len(to) != 2 {
+		t.Errorf("to %v", to)
+	}
+	h := v["headers"].(map[string]any)
+	if h["X-MSS-NIL"] != "DEV935997" || h["X-MSS-MES"] != "FIN" {
+		t.Errorf("headers %v", h)
+	}
+	att := v["attachments"].([]any)
+	if len(att) != 1 || att[0].(map[string]any)["name"] != "Résumé.pdf" || att[0].(map[string]any)["size"].(float64) != 13 {
+		t.Errorf("attachments %v", att)
+	}
+
+	// Human-readable form.
+	code, stdout, _ = runCLI(t, "inspect", eml)
+	if code != 0 || !strings.Contains(stdout, "X-MSS-NIL:    DEV935997") || !strings.Contains(stdout, "Attachment: Résumé.pdf") {
+		t.Errorf("inspect text:\n%s", stdout)
+	}
+	// Standard output without -o.
+	code, stdout, _ = runCLI(t, "compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t")
+	if code != 0 || !strings.Contains(stdout, "Subject: s\r\n") {
+		t.Errorf("compose to stdout: %d\n%s", code, stdout)
+	}
+}
+
+func TestInspectReports(t *testing.T) {
+	tests := []struct {
+		file, typ, orig string
+		recipients      int
+	}{
+		{"dsn-postfix-failure.eml", "dsn", "aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr", 2},
+		{"mdn-cisis-error.eml", "mdn", "aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr", 1},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, "inspect", "--json", filepath.Join("..", "..", "mssante", "testdata", tt.file))
+		if code != 0 {
+			t.Fatalf("%s: exit %d %s", tt.file, code, stderr)
+		}
+		var v struct {
+			Kind   string `json:"kind"`
+			Report struct {
+				Type              string `json:"type"`
+				OriginalMessageID string `json:"originalMessageId"`
+				Disposition       string `json:"disposition"`
+				Recipients        []struct {
+					Address, Action, Status string
+				} `json:"recipients"`
+			} `json:"report"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Kind != tt.typ || v.Report.Type != tt.typ || v.Report.OriginalMessageID != tt.orig || len(v.Report.Recipients) != tt.recipients {
+			t.Errorf("%s: %s", tt.file, stdout)
+		}
+		if tt.typ == "dsn" && (v.Report.Recipients[0].Action != "failed" || v.Report.Recipients[0].Status != "5.1.1") {
+			t.Errorf("dsn recipients %+v", v.Report.Recipients)
+		}
+		if tt.typ == "mdn" && v.Report.Disposition != "automatic-action/MDN-sent-automatically; processed/error" {
+			t.Errorf("disposition %q", v.Report.Disposition)
+		}
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	tests := [][]string{
+		{"compose", "--to", "b@medecin.mssante.fr"},
+		{"compose", "--from", "a@medecin.mssante.fr", "--to", "279035121518988@patient.mssante.fr"},
+		{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--subject", "x\ny"},
+		{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--attach", "/nonexistent.pdf"},
+		{"inspect"},
+		{"inspect", "/nonexistent.eml"},
+		{"nosuchcommand"},
+		{"compose", "--no-such-flag"},
+	}
+	for _, args := range tests {
+		code, stdout, stderr := runCLI(t, args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 1 || stdout != "" || len(lines) != 1 || lines[0] == "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestCLIHelp(t *testing.T) {
+	code, stdout, _ := runCLI(t, "compose", "-h")
+	if code != 0 || !strings.Contains(stdout, "-product-ref") {
+		t.Errorf("help: %d %q", code, stdout)
+	}
+}

@@ -1,0 +1,58 @@
+// Package mssante composes, encodes and parses the messages of MSSanté, the
+// French trust space of secure health messaging run by the ANS: addresses,
+// document mails, delivery and read receipts.
+//
+// # What it implements
+//
+// Internet standards:
+//   - RFC 5322 messages and RFC 2045-2049 MIME, encoded with go-message:
+//     multipart/mixed, UTF-8 text as quoted-printable, base64 attachments,
+//     RFC 2047 encoded words for non-ASCII header text, RFC 2231 filename*
+//     with an ASCII fallback for non-ASCII file names.
+//   - RFC 3464 delivery status notifications (DSN), read; RFC 3461 DSN
+//     requests are made by the client when it submits.
+//   - RFC 8098 message disposition notifications (MDN), read and built,
+//     with the §2.1 loop rule.
+//
+// Référentiel socle MSSanté #2 (clients de messagerie), v1.0.1:
+//   - ECO.2.1.1, ECO.2.1.3, ECO.2.1.6: a document mail concerns one patient
+//     and carries an IHE_XDM.ZIP and a PDF copy of each document; its subject
+//     is "XDM/1.0/DDM+<libellé> <NOM> <prénom> <date de naissance>"
+//     ([XDMSubject]); PDF copies are named by [PDFName].
+//   - ECO.2.2.1, ECO.2.2.2, ECO.2.2.3: Message-ID, In-Reply-To and
+//     References ([Message.Reply]); UTF-8 text parts.
+//   - ECO.2.2.6: patient addresses <INS>@patient.mssante.fr with the INS key
+//     checked ([PatientAddress]).
+//   - ECO.2.2.7: the display name of the sender ([DisplayName]).
+//   - ECO.2.2.8: X-MSS-MES: FIN.
+//   - ECO.2.3.1, ECO.2.3.2, ECO.3.1.6: delivery and read receipt requests,
+//     and MDNs on request only ([NewMDN]).
+//   - ECO.2.4.1, ECO.2.4.2, ECO.2.4.3: X-MSS-CODECDA, X-MSS-INS, X-MSS-NIL.
+//   - ECO.3.1.1, ECO.3.1.3: patient senders recognised
+//     ([Message.FromPatient]); the XDM/1.0/DDM+ prefix hidden by
+//     [Message.DisplaySubject].
+//
+// CI-SIS "Transmission au LPS d'un document CDA provenant d'un courriel
+// MSSanté": error MDNs with the integration error codes 900 to 906, their
+// "[KO Intégration système !][<code>]" subject, and the plain-mail fallback
+// ([NewIntegrationErrorMail]).
+//
+// # Where it differs
+//
+//   - Addresses are ASCII: MSSanté domains are never internationalised, so
+//     [ParseAddress] refuses non-ASCII domains and local parts (IDN
+//     homographs cannot pass).
+//   - The multi-value syntax of X-MSS-CODECDA is not published by the ANS;
+//     codes are joined by commas without spaces, as existing clients do.
+//   - Mon Espace Santé bounce texts are not published; [DSNRecipient.Err]
+//     recognises them from their enhanced status codes first, then from usual
+//     French and English wordings.
+//   - An attachment may only declare the utf-8 or us-ascii charset, a limit
+//     of go-message's writer.
+//
+// # Limits
+//
+// [Parse] bounds every read: the message size, the header size, the number
+// of parts and their nesting, with documented defaults ([ParseOptions]).
+// Decoded attachments are kept in memory up to those bounds.
+package mssante
