@@ -1,0 +1,325 @@
+package mssante
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Config configures a [Client]. Fields left zero take the documented
+// defaults; Address, Auth and a trust anchor (RootCAs or UseSystemRoots)
+// are required.
+type Config struct {
+	// Address is the mailbox (BAL) the client works for. Required.
+	Address Address
+	// Operator gives the servers. Zero means discovered by DNS SRV
+	// (RFC 6186) in the domain of Address (ECO.1.1.9).
+	Operator Operator
+	// Auth is how the client authenticates. Required.
+	Auth Auth
+	// RootCAs are the anchors the operator's certificate must chain to:
+	// the IGC-Santé roots (package trust loads them). Required unless
+	// UseSystemRoots is set.
+	RootCAs *x509.CertPool
+	// UseSystemRoots trusts the system's certificate store instead of
+	// RootCAs. MSSanté operators use IGC-Santé certificates, which no system
+	// store holds (ECO.1.1.10): set it only for another kind of server.
+	UseSystemRoots bool
+	// TLS tunes the TLS policy. Zero means the Ref#2 policy: TLS 1.2 or
+	// newer, and for TLS 1.2 only the four ECDHE-RSA suites of ECO.1.1.3.
+	TLS TLSPolicy
+	// ProductRef is the X-MSS-NIL value put on every message whose own
+	// ProductRef is empty: the product reference the ANS gave the software
+	// (ECO.2.4.3). Required to send.
+	ProductRef string
+	// Trust decides which recipients may receive mail; Send refuses the
+	// message before connecting when one is out (see [TrustError]). Nil
+	// means every recipient is refused, unless AllowAnyRecipient is set.
+	Trust RecipientChecker
+	// AllowAnyRecipient disables the trust-space check of recipients. For
+	// tests only: health data must not leave the trust space.
+	AllowAnyRecipient bool
+	// Audit receives an event for every mailbox operation (ECO.4.1.1). Nil
+	// means no audit.
+	Audit Auditor
+	// Logger receives diagnostics. Nil means none.
+	Logger *slog.Logger
+	// DialTimeout bounds each connection attempt. Zero means 30 seconds.
+	DialTimeout time.Duration
+	// CommandTimeout bounds each protocol command. Zero means 2 minutes.
+	CommandTimeout time.Duration
+	// Resolver is used for DNS SRV discovery. Nil means net.DefaultResolver.
+	Resolver *net.Resolver
+	// MaxMessageBytes bounds each message read from the server. Zero means
+	// DefaultMaxMessageBytes.
+	MaxMessageBytes int64
+}
+
+// Operator gives the servers of an operator.
+type Operator struct {
+	// SMTP is the submission server, host:port. Port 587 with STARTTLS
+	// unless SMTPImplicitTLS.
+	SMTP string
+	// IMAP is the IMAP server, host:port. Port 143 with STARTTLS unless
+	// IMAPImplicitTLS.
+	IMAP string
+	// SMTPImplicitTLS uses TLS from the first byte (port 465).
+	SMTPImplicitTLS bool
+	// IMAPImplicitTLS uses TLS from the first byte (port 993).
+	IMAPImplicitTLS bool
+}
+
+// RecipientChecker decides whether an address belongs to the MSSanté trust
+// space. Package trust's list implements it; mssantetest provides one too.
+type RecipientChecker interface {
+	// CheckRecipient returns nil for an address of the trust space, or an
+	// error saying why not.
+	CheckRecipient(a Address) error
+}
+
+// RecipientCheckerFunc adapts a function to RecipientChecker.
+type RecipientCheckerFunc func(a Address) error
+
+// CheckRecipient calls f.
+func (f RecipientCheckerFunc) CheckRecipient(a Address) error { return f(a) }
+
+// TLSPolicy tunes TLS. The zero value is the Ref#2 policy.
+type TLSPolicy struct {
+	// MinVersion is the lowest TLS version. Zero means TLS 1.2 (ECO.1.1.2).
+	MinVersion uint16
+	// CipherSuites are the TLS 1.2 suites offered (TLS 1.3 suites are not
+	// configurable in Go). Nil means Ref2CipherSuites.
+	CipherSuites []uint16
+	// VerifyConnection, if set, runs after the chain is verified, e.g. to
+	// check revocation (CRL, OCSP: package trust). An error aborts the
+	// handshake.
+	VerifyConnection func(tls.ConnectionState) error
+}
+
+// Ref2CipherSuites are the TLS 1.2 suites Ref#2 ECO.1.1.3 allows.
+var Ref2CipherSuites = []uint16{
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	0xC028, // TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: Go does not implement it; listed for servers that prefer it
+}
+
+// Client talks to one mailbox at its operator: SMTP submission to send,
+// IMAP to receive. It is safe for concurrent use; IMAP commands are
+// serialised on one connection, each Send uses its own SMTP connection.
+type Client struct {
+	cfg Config
+
+	imapMu sync.Mutex
+	imap   *imapConn // nil until first use
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// NewClient checks the configuration and returns a client. It does not
+// connect: connections are made when needed.
+func NewClient(cfg Config) (*Client, error) {
+	if cfg.Address.IsZero() {
+		return nil, errors.New("mssante: Config.Address is required")
+	}
+	if cfg.Auth.kind == authNone {
+		return nil, errNoAuth
+	}
+	if cfg.RootCAs == nil && !cfg.UseSystemRoots {
+		return nil, errors.New("mssante: Config.RootCAs is required (the IGC-Santé roots; see package trust)")
+	}
+	if cfg.Trust == nil && !cfg.AllowAnyRecipient {
+		return nil, errors.New("mssante: Config.Trust is required to check recipients (or set AllowAnyRecipient in tests)")
+	}
+	if err := checkHeaderValue(HeaderNIL, cfg.ProductRef); err != nil {
+		return nil, err
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = 30 * time.Second
+	}
+	if cfg.CommandTimeout == 0 {
+		cfg.CommandTimeout = 2 * time.Minute
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(discardHandler{})
+	}
+	if cfg.MaxMessageBytes == 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	return &Client{cfg: cfg, closed: make(chan struct{})}, nil
+}
+
+// Address returns the mailbox the client works for.
+func (c *Client) Address() Address { return c.cfg.Address }
+
+// Close closes the client's connections. Operations after Close fail with
+// ErrClosed.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	c.imapMu.Lock()
+	defer c.imapMu.Unlock()
+	if c.imap != nil {
+		err := c.imap.close()
+		c.imap = nil
+		return err
+	}
+	return nil
+}
+
+func (c *Client) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// tlsConfig returns the TLS configuration for a server name.
+func (c *Client) tlsConfig(serverName string) *tls.Config {
+	p := c.cfg.TLS
+	conf := &tls.Config{
+		ServerName:       serverName,
+		MinVersion:       p.MinVersion,
+		CipherSuites:     p.CipherSuites,
+		RootCAs:          c.cfg.RootCAs,
+		VerifyConnection: p.VerifyConnection,
+	}
+	if conf.MinVersion == 0 {
+		conf.MinVersion = tls.VersionTLS12
+	}
+	if conf.CipherSuites == nil {
+		conf.CipherSuites = Ref2CipherSuites
+	}
+	if c.cfg.UseSystemRoots {
+		conf.RootCAs = nil
+	}
+	if cert := c.cfg.Auth.clientCertificate(); cert != nil {
+		conf.Certificates = []tls.Certificate{*cert}
+	}
+	return conf
+}
+
+// dial opens a TCP connection honouring ctx and the dial timeout.
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: c.cfg.DialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, &ConnectError{Server: addr, Err: err}
+	}
+	return conn, nil
+}
+
+// tlsError wraps a handshake failure with what the server presented.
+func tlsError(server string, conn net.Conn, err error) error {
+	e := &TLSError{Server: server, Err: err}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) && len(certErr.UnverifiedCertificates) > 0 {
+		e.Subject = certErr.UnverifiedCertificates[0].Subject.String()
+		e.Issuer = certErr.UnverifiedCertificates[0].Issuer.String()
+	}
+	return e
+}
+
+// endpoint returns the host:port of a service, discovering it by DNS SRV
+// when the configuration has none. service is "submission" or "imap".
+func (c *Client) endpoint(ctx context.Context, service string) (addr string, implicitTLS bool, err error) {
+	switch service {
+	case "submission":
+		if c.cfg.Operator.SMTP != "" {
+			return c.cfg.Operator.SMTP, c.cfg.Operator.SMTPImplicitTLS, nil
+		}
+	case "imap":
+		if c.cfg.Operator.IMAP != "" {
+			return c.cfg.Operator.IMAP, c.cfg.Operator.IMAPImplicitTLS, nil
+		}
+	}
+	return c.discover(ctx, service)
+}
+
+// discover looks up the RFC 6186 SRV records of the mailbox's domain:
+// _submission._tcp (STARTTLS), and for IMAP _imaps._tcp (implicit TLS)
+// then _imap._tcp (STARTTLS).
+func (c *Client) discover(ctx context.Context, service string) (string, bool, error) {
+	domain := c.cfg.Address.Domain()
+	type try struct {
+		name     string
+		implicit bool
+	}
+	tries := []try{{"submission", false}}
+	if service == "imap" {
+		tries = []try{{"imaps", true}, {"imap", false}}
+	}
+	var lastErr error
+	for _, t := range tries {
+		_, srvs, err := c.cfg.Resolver.LookupSRV(ctx, t.name, "tcp", domain)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		for _, s := range srvs {
+			if s.Target == "." || s.Target == "" {
+				continue // RFC 6186 §3.4: service not offered
+			}
+			host := trimDot(s.Target)
+			return net.JoinHostPort(host, strconv.Itoa(int(s.Port))), t.implicit, nil
+		}
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no usable SRV record")
+	}
+	return "", false, &ConnectError{Server: "_" + service + "._tcp." + domain, Err: fmt.Errorf("DNS SRV discovery: %w", lastErr)}
+}
+
+func trimDot(s string) string {
+	if len(s) > 0 && s[len(s)-1] == '.' {
+		return s[:len(s)-1]
+	}
+	return s
+}
+
+// audit sends an event to the configured auditor.
+func (c *Client) audit(ctx context.Context, action, object, server string, err error) {
+	if c.cfg.Audit == nil {
+		return
+	}
+	c.cfg.Audit.Audit(ctx, AuditEvent{Time: time.Now(), Actor: c.cfg.Address.Addr, Action: action, Object: object, Server: server, Err: err})
+}
+
+// watchContext closes conn when ctx is done before stop is called: the
+// mail libraries take no context, so cancellation closes the connection.
+func watchContext(ctx context.Context, conn io.Closer) (stop func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		select {
+		case <-ctx.Done():
+			conn.Close()
+		case <-done:
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
+}
+
+// discardHandler is a slog handler that drops everything.
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (h discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h discardHandler) WithGroup(string) slog.Handler           { return h }

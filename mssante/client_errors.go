@@ -1,0 +1,138 @@
+package mssante
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors of the client; the error types below wrap them.
+var (
+	ErrConnect           = errors.New("mssante: cannot connect to the operator")
+	ErrTLS               = errors.New("mssante: TLS with the operator failed")
+	ErrAuth              = errors.New("mssante: authentication refused")
+	ErrRecipientRejected = errors.New("mssante: recipient rejected")
+	ErrMessageTooLarge   = errors.New("mssante: message larger than the operator accepts")
+	ErrCapability        = errors.New("mssante: server capability missing")
+	// ErrOutsideTrustSpace: a recipient is not an MSSanté address; nothing
+	// was sent (see [TrustError]).
+	ErrOutsideTrustSpace = errors.New("mssante: recipient outside the MSSanté trust space")
+	// ErrClosed: the client was closed.
+	ErrClosed = errors.New("mssante: client closed")
+)
+
+// ConnectError reports a server that could not be reached.
+type ConnectError struct {
+	Server string // host:port
+	Err    error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("mssante: cannot connect to %s: %v", e.Server, e.Err)
+}
+func (e *ConnectError) Unwrap() []error { return []error{ErrConnect, e.Err} }
+
+// TLSError reports a failed TLS handshake, most often a certificate that
+// does not chain to the configured anchors (IGC-Santé). Err is the
+// crypto/tls or crypto/x509 error (x509.UnknownAuthorityError,
+// x509.CertificateInvalidError, x509.HostnameError…), usable with errors.As.
+type TLSError struct {
+	Server string
+	// Subject and Issuer describe the certificate the server presented,
+	// when it presented one.
+	Subject, Issuer string
+	Err             error
+}
+
+func (e *TLSError) Error() string {
+	s := "mssante: TLS with " + e.Server + " failed"
+	if e.Subject != "" {
+		s += " (certificate " + e.Subject + ", issued by " + e.Issuer + ")"
+	}
+	return s + ": " + e.Err.Error()
+}
+func (e *TLSError) Unwrap() []error { return []error{ErrTLS, e.Err} }
+
+// AuthError reports refused credentials. Status holds the XOAUTH2 JSON
+// status ("401" for an expired or invalid token) when the server sent one.
+// It never holds the token or password.
+type AuthError struct {
+	Server    string
+	Mechanism string
+	Code      int    // SMTP reply code, 0 for IMAP
+	Status    string // XOAUTH2 status
+	Message   string // the server's text
+}
+
+func (e *AuthError) Error() string {
+	s := fmt.Sprintf("mssante: %s authentication to %s refused", e.Mechanism, e.Server)
+	if e.Code != 0 {
+		s += fmt.Sprintf(" (%d)", e.Code)
+	}
+	if e.Status != "" {
+		s += " (token status " + e.Status + ")"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+func (e *AuthError) Unwrap() error { return ErrAuth }
+
+// RecipientError is a recipient the operator refused during submission.
+type RecipientError struct {
+	Address  string
+	Code     int    // SMTP reply code, e.g. 550
+	Enhanced string // enhanced status code, e.g. "5.7.1"
+	Message  string
+}
+
+func (e *RecipientError) Error() string {
+	return fmt.Sprintf("mssante: recipient %s rejected: %d %s %s", e.Address, e.Code, e.Enhanced, e.Message)
+}
+func (e *RecipientError) Unwrap() error { return ErrRecipientRejected }
+
+// Temporary reports a 4xx refusal, worth retrying later.
+func (e *RecipientError) Temporary() bool { return e.Code >= 400 && e.Code < 500 }
+
+// SizeError reports a message over the operator's SIZE limit.
+type SizeError struct {
+	Size int64 // estimated size of the message, or 0 when the server refused it
+	Max  int64 // the server's limit, or 0 when not advertised
+}
+
+func (e *SizeError) Error() string {
+	if e.Size == 0 {
+		return fmt.Sprintf("mssante: message refused as too large (limit %d bytes)", e.Max)
+	}
+	return fmt.Sprintf("mssante: message of about %d bytes over the operator limit of %d bytes", e.Size, e.Max)
+}
+func (e *SizeError) Unwrap() error { return ErrMessageTooLarge }
+
+// CapabilityError reports a server without an extension the operation
+// needs.
+type CapabilityError struct {
+	Server     string
+	Capability string
+}
+
+func (e *CapabilityError) Error() string {
+	return fmt.Sprintf("mssante: %s does not offer %s", e.Server, e.Capability)
+}
+func (e *CapabilityError) Unwrap() error { return ErrCapability }
+
+// TrustError lists the recipients outside the trust space (or whose patient
+// address has a wrong INS). Nothing was sent.
+type TrustError struct {
+	Recipients []string
+	Reasons    []string // one per recipient
+}
+
+func (e *TrustError) Error() string {
+	parts := make([]string, len(e.Recipients))
+	for i, r := range e.Recipients {
+		parts[i] = r + " (" + e.Reasons[i] + ")"
+	}
+	return "mssante: not sent, recipients outside the MSSanté trust space: " + strings.Join(parts, ", ")
+}
+func (e *TrustError) Unwrap() error { return ErrOutsideTrustSpace }

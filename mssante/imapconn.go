@@ -1,0 +1,159 @@
+package mssante
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// imapConn is an authenticated IMAP connection and its server's address.
+type imapConn struct {
+	c      *imapclient.Client
+	server string
+
+	selected string // folder selected, "" when none
+	readOnly bool   // selected with EXAMINE
+}
+
+// selectFolder selects folder, read-only (EXAMINE) or not. A read-write
+// selection is reused for read-only needs; Sync always re-selects to read
+// the current UIDVALIDITY.
+func (ic *imapConn) selectFolder(folder string, readOnly bool) (*imap.SelectData, error) {
+	if !readOnly && ic.selected == folder && !ic.readOnly {
+		return nil, nil
+	}
+	ic.selected = ""
+	data, err := ic.c.Select(folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
+	if err != nil {
+		return nil, err
+	}
+	ic.selected, ic.readOnly = folder, readOnly
+	return data, nil
+}
+
+func (ic *imapConn) close() error {
+	err := ic.c.Logout().Wait()
+	ic.c.Close()
+	return err
+}
+
+// broken reports whether the connection can no longer be used.
+func (ic *imapConn) broken() bool {
+	select {
+	case <-ic.c.Closed():
+		return true
+	default:
+		return false
+	}
+}
+
+// withIMAP runs f on the client's IMAP connection, connecting first when
+// needed. Commands are serialised. A cancelled ctx closes the connection,
+// which the next call replaces.
+func (c *Client) withIMAP(ctx context.Context, f func(ic *imapConn) error) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	c.imapMu.Lock()
+	defer c.imapMu.Unlock()
+	if c.imap != nil && c.imap.broken() {
+		c.imap.c.Close()
+		c.imap = nil
+	}
+	if c.imap == nil {
+		ic, err := c.dialIMAP(ctx, nil)
+		if err != nil {
+			return err
+		}
+		c.imap = ic
+	}
+	stop := watchContext(ctx, c.imap.c)
+	err := f(c.imap)
+	stop()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && c.imap.broken() {
+		err = &ConnectError{Server: c.imap.server, Err: err}
+	}
+	return err
+}
+
+// dialIMAP connects, secures and authenticates an IMAP connection.
+// handler receives unilateral data (for IDLE).
+func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDataHandler) (*imapConn, error) {
+	addr, implicit, err := c.endpoint(ctx, "imap")
+	if err != nil {
+		return nil, err
+	}
+	host, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	token := "" // "" fetches one; after a refused token, the refreshed one
+	for attempt := 0; ; attempt++ {
+		conn, err := c.dial(ctx, addr)
+		if err != nil {
+			c.audit(ctx, "imap.connect", c.cfg.Address.Addr, addr, err)
+			return nil, err
+		}
+		stop := watchContext(ctx, conn)
+		opts := &imapclient.Options{TLSConfig: c.tlsConfig(host), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
+		var cl *imapclient.Client
+		if implicit {
+			tc := tlsClient(conn, opts.TLSConfig)
+			if err := tc.Handshake(); err != nil {
+				stop()
+				conn.Close()
+				return nil, ctxErr(ctx, tlsError(addr, conn, err))
+			}
+			cl = imapclient.New(tc, opts)
+			if err := cl.WaitGreeting(); err != nil {
+				stop()
+				cl.Close()
+				return nil, ctxErr(ctx, &ConnectError{Server: addr, Err: err})
+			}
+		} else {
+			cl, err = imapclient.NewStartTLS(conn, opts)
+			if err != nil {
+				stop()
+				conn.Close()
+				if isTLSError(err) {
+					return nil, ctxErr(ctx, tlsError(addr, conn, err))
+				}
+				return nil, ctxErr(ctx, &ConnectError{Server: addr, Err: err})
+			}
+		}
+		sasl, tok, err := c.cfg.Auth.saslClient(c.cfg.Address.Addr, host, port, token)
+		if err == nil && sasl != nil {
+			err = cl.Authenticate(sasl)
+		}
+		stop()
+		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, err)
+		if err == nil {
+			return &imapConn{c: cl, server: addr}, nil
+		}
+		cl.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if sasl == nil {
+			return nil, err
+		}
+		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl)}
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			ae.Message = ie.Text
+		} else {
+			ae.Message = err.Error()
+		}
+		if attempt == 0 && ae.Status != "" {
+			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
+				continue
+			}
+		}
+		return nil, ae
+	}
+}

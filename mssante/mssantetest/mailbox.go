@@ -1,0 +1,181 @@
+package mssantetest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+// Kind is the kind of a mailbox (BAL) in the Annuaire Santé.
+type Kind string
+
+// Mailbox kinds.
+const (
+	Personal       Kind = "PER" // a health professional's mailbox
+	Organisational Kind = "ORG" // a service's mailbox
+	Applicative    Kind = "APP" // a program's mailbox, authenticated by certificate
+)
+
+// Mailbox is a mailbox held by the server.
+type Mailbox struct {
+	Address  string
+	Kind     Kind
+	Password string // for AUTH PLAIN, test operators only
+
+	user   *imapmemserver.User
+	closed bool // a closed Mon Espace Santé mailbox: mail to it bounces
+}
+
+// Folders every new mailbox has.
+var defaultFolders = []string{"INBOX", "Sent", "Trash"}
+
+// ErrUnknownMailbox is returned for an address the server does not hold.
+var ErrUnknownMailbox = errors.New("mssantetest: unknown mailbox")
+
+// AddMailbox creates a mailbox with the folders INBOX, Sent and Trash and a
+// random password. Its domain must be one of the server's.
+func (s *Server) AddMailbox(address string, kind Kind) (*Mailbox, error) {
+	address = normalise(address)
+	if !s.isLocal(domainOf(address)) {
+		return nil, fmt.Errorf("mssantetest: %s is not in a domain of this server", address)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.mailboxes[address]; ok {
+		return nil, fmt.Errorf("mssantetest: mailbox %s exists", address)
+	}
+	mb := &Mailbox{Address: address, Kind: kind, Password: randomHex(12)}
+	mb.user = imapmemserver.NewUser(address, mb.Password)
+	for _, f := range defaultFolders {
+		if err := mb.user.Create(f, nil); err != nil {
+			return nil, err
+		}
+	}
+	s.mailboxes[address] = mb
+	return mb, nil
+}
+
+// MustAddMailbox is AddMailbox for tests: it panics on error.
+func (s *Server) MustAddMailbox(address string, kind Kind) *Mailbox {
+	mb, err := s.AddMailbox(address, kind)
+	if err != nil {
+		panic(err)
+	}
+	return mb
+}
+
+func (s *Server) mailbox(address string) *Mailbox {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mailboxes[normalise(address)]
+}
+
+// Token issues a new XOAUTH2 bearer token for the mailbox, valid until
+// RevokeToken: what Pro Santé Connect would give its owner.
+func (s *Server) Token(address string) (string, error) {
+	if s.mailbox(address) == nil {
+		return "", ErrUnknownMailbox
+	}
+	tok := "psc-test-" + randomHex(16)
+	s.mu.Lock()
+	s.tokens[tok] = normalise(address)
+	s.mu.Unlock()
+	return tok, nil
+}
+
+// RevokeToken makes a token invalid, as when it expires.
+func (s *Server) RevokeToken(token string) {
+	s.mu.Lock()
+	delete(s.tokens, token)
+	s.mu.Unlock()
+}
+
+func (s *Server) tokenOwner(token string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[token]
+}
+
+// ClientCertificate issues a client certificate for an applicative mailbox,
+// signed by the server's PKI: the certificate a BAL APP presents in TLS
+// before SASL EXTERNAL.
+func (s *Server) ClientCertificate(address string) (tls.Certificate, error) {
+	if s.mailbox(address) == nil {
+		return tls.Certificate{}, ErrUnknownMailbox
+	}
+	return s.PKI.ClientCertificate(normalise(address), "1750803447")
+}
+
+// CloseMailbox marks a mailbox closed: mail to it bounces with 5.2.1, as
+// Mon Espace Santé does for a closed patient space.
+func (s *Server) CloseMailbox(address string) error {
+	mb := s.mailbox(address)
+	if mb == nil {
+		return ErrUnknownMailbox
+	}
+	s.mu.Lock()
+	mb.closed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// RecreateFolder deletes a folder and creates it again, empty, with a new
+// UIDVALIDITY: what a client must detect to resynchronise.
+func (s *Server) RecreateFolder(address, folder string) error {
+	mb := s.mailbox(address)
+	if mb == nil {
+		return ErrUnknownMailbox
+	}
+	if err := mb.user.Delete(folder); err != nil {
+		return err
+	}
+	return mb.user.Create(folder, nil)
+}
+
+// Deliver appends a raw message to a folder of a mailbox, as a local
+// delivery would (no Return-Path is added). It returns the UID.
+func (s *Server) Deliver(address, folder string, raw []byte) (imap.UID, error) {
+	mb := s.mailbox(address)
+	if mb == nil {
+		return 0, ErrUnknownMailbox
+	}
+	data, err := mb.user.Append(folder, literal(raw), &imap.AppendOptions{Time: time.Now()})
+	if err != nil {
+		return 0, err
+	}
+	return data.UID, nil
+}
+
+// literal adapts bytes to imap.LiteralReader.
+type literalReader struct {
+	*bytes.Reader
+	size int64
+}
+
+func (l literalReader) Size() int64 { return l.size }
+
+func literal(b []byte) imap.LiteralReader {
+	return literalReader{bytes.NewReader(b), int64(len(b))}
+}
+
+func normalise(address string) string {
+	address = strings.TrimSpace(strings.Trim(address, "<>"))
+	if i := strings.LastIndexByte(address, '@'); i >= 0 {
+		return address[:i] + "@" + strings.ToLower(address[i+1:])
+	}
+	return address
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

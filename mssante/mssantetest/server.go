@@ -1,0 +1,252 @@
+package mssantetest
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-smtp"
+
+	"github.com/mssante-go/sdk/internal/testpki"
+)
+
+// Options configure a Server. A nil *Options means defaults.
+type Options struct {
+	// Domains are the domains whose mailboxes the server holds. Empty means
+	// DefaultDomains.
+	Domains []string
+	// TrustedDomains are other domains of the trust space: mail to them is
+	// accepted and reported "relayed". Mail to a domain that is neither
+	// here nor in Domains is refused at RCPT with 550 5.7.1.
+	TrustedDomains []string
+	// MaxMessageBytes is the SMTP SIZE limit. Zero means 25 MiB, the limit
+	// of Mon Espace Santé.
+	MaxMessageBytes int64
+	// IMAPCaps are the IMAP capabilities offered. Nil means IMAP4rev1 with
+	// UIDPLUS, MOVE, NAMESPACE and IDLE; a test of the fallbacks takes some
+	// away.
+	IMAPCaps imap.CapSet
+	// DisableDSN hides the SMTP DSN extension, as some operators do.
+	DisableDSN bool
+	// ImplicitTLS serves SMTP and IMAP over TLS from the first byte
+	// (ports 465/993 style) instead of STARTTLS.
+	ImplicitTLS bool
+	// ErrorLog receives the servers' error messages. Nil discards them.
+	ErrorLog *log.Logger
+}
+
+// DefaultDomains are the domains a Server holds by default: two
+// professional domains, an establishment and the patient domain.
+var DefaultDomains = []string{"medecin.mssante.fr", "pharmacien.mssante.fr", "ch-test.mssante.fr", "patient.mssante.fr"}
+
+const defaultMaxMessageBytes = 25 << 20
+
+// Server is an MSSanté operator in the process, for tests and the
+// quickstart: an SMTP submission server with STARTTLS, AUTH PLAIN, XOAUTH2
+// and EXTERNAL, the DSN extension and real RFC 3464 reports, delivering into
+// IMAP mailboxes served with UIDs and IDLE, on loopback ports, with a PKI
+// shaped like IGC-Santé.
+type Server struct {
+	// SMTPAddr and IMAPAddr are the loopback addresses the servers listen on.
+	SMTPAddr, IMAPAddr string
+	// PKI issued the server certificate and issues client certificates.
+	PKI *testpki.PKI
+	// Hostname is the name in the server certificate and in the DSNs.
+	Hostname string
+
+	opts     Options
+	domains  map[string]bool
+	trusted  map[string]bool
+	smtp     *smtp.Server
+	imap     *imapserver.Server
+	tlsConf  *tls.Config
+	smtpLn   net.Listener
+	imapLn   net.Listener
+	wg       sync.WaitGroup
+	closeErr error
+
+	stats stats
+
+	mu        sync.Mutex
+	mailboxes map[string]*Mailbox // by lower-case address
+	tokens    map[string]string   // XOAUTH2 token -> address
+	faults    []*Fault
+}
+
+// NewServer starts an operator on loopback ports and returns it. Close it
+// when done.
+func NewServer(opts *Options) (*Server, error) {
+	s := &Server{Hostname: "localhost", mailboxes: map[string]*Mailbox{}, tokens: map[string]string{}, domains: map[string]bool{}, trusted: map[string]bool{}}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if len(s.opts.Domains) == 0 {
+		s.opts.Domains = DefaultDomains
+	}
+	if s.opts.MaxMessageBytes == 0 {
+		s.opts.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	if s.opts.IMAPCaps == nil {
+		s.opts.IMAPCaps = imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapNamespace: {}}
+	}
+	for _, d := range s.opts.Domains {
+		s.domains[strings.ToLower(d)] = true
+	}
+	for _, d := range s.opts.TrustedDomains {
+		s.trusted[strings.ToLower(d)] = true
+	}
+	var err error
+	if s.PKI, err = testpki.New(nil); err != nil {
+		return nil, err
+	}
+	cert, err := s.PKI.ServerCertificate(s.Hostname, "127.0.0.1", "::1")
+	if err != nil {
+		return nil, err
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(s.PKI.Root)
+	s.tlsConf = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    clientCAs,
+		MinVersion:   tls.VersionTLS12,
+	}
+	if err := s.startSMTP(); err != nil {
+		return nil, err
+	}
+	if err := s.startIMAP(); err != nil {
+		s.smtp.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.ImplicitTLS {
+		ln = tls.NewListener(ln, s.tlsConf)
+	}
+	return ln, nil
+}
+
+func (s *Server) errorLog() *log.Logger {
+	if s.opts.ErrorLog != nil {
+		return s.opts.ErrorLog
+	}
+	return log.New(io.Discard, "", 0)
+}
+
+func (s *Server) startSMTP() error {
+	ln, err := s.listen()
+	if err != nil {
+		return err
+	}
+	s.smtpLn, s.SMTPAddr = ln, ln.Addr().String()
+	srv := smtp.NewServer(&smtpBackend{s: s})
+	srv.Domain = s.Hostname
+	srv.MaxMessageBytes = s.opts.MaxMessageBytes
+	srv.MaxRecipients = 100
+	srv.ReadTimeout = time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.EnableDSN = !s.opts.DisableDSN
+	srv.ErrorLog = s.errorLog()
+	if !s.opts.ImplicitTLS {
+		srv.TLSConfig = s.tlsConf
+	}
+	s.smtp = srv
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		srv.Serve(ln)
+	}()
+	return nil
+}
+
+func (s *Server) startIMAP() error {
+	ln, err := s.listen()
+	if err != nil {
+		return err
+	}
+	s.imapLn, s.IMAPAddr = ln, ln.Addr().String()
+	o := &imapserver.Options{
+		NewSession: func(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return &imapSession{s: s, conn: c}, nil, nil
+		},
+		Caps:   s.opts.IMAPCaps,
+		Logger: s.errorLog(),
+	}
+	if !s.opts.ImplicitTLS {
+		o.TLSConfig = s.tlsConf
+	}
+	s.imap = imapserver.New(o)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.imap.Serve(ln)
+	}()
+	return nil
+}
+
+// Close stops both servers and closes their connections.
+func (s *Server) Close() error {
+	err := errors.Join(s.smtp.Close(), s.imap.Close())
+	s.wg.Wait()
+	return err
+}
+
+// RootCAs returns a pool with the root of the server's PKI: what a client
+// trusts instead of the IGC-Santé roots.
+func (s *Server) RootCAs() *x509.CertPool { return s.PKI.Pool() }
+
+// isLocal reports whether the server holds the domain's mailboxes.
+func (s *Server) isLocal(domain string) bool { return s.domains[strings.ToLower(domain)] }
+
+// inTrustSpace reports whether mail to domain is accepted.
+func (s *Server) inTrustSpace(domain string) bool {
+	d := strings.ToLower(domain)
+	return s.domains[d] || s.trusted[d]
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+func (s *Server) String() string {
+	return fmt.Sprintf("mssantetest operator: SMTP %s, IMAP %s", s.SMTPAddr, s.IMAPAddr)
+}
+
+// Stats count what the server saw.
+type Stats struct {
+	SMTPConnections int64 // SMTP sessions opened
+	Transactions    int64 // MAIL FROM commands accepted
+	Messages        int64 // messages accepted after DATA
+}
+
+type stats struct {
+	smtpConnections, transactions, messages atomic.Int64
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		SMTPConnections: s.stats.smtpConnections.Load(),
+		Transactions:    s.stats.transactions.Load(),
+		Messages:        s.stats.messages.Load(),
+	}
+}

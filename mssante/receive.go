@@ -1,0 +1,453 @@
+package mssante
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Folder is a mailbox folder on the server.
+type Folder struct {
+	Name       string
+	Delimiter  string
+	Attributes []string // e.g. \Sent, \Trash, \Noselect
+}
+
+// Folders lists the folders of the mailbox.
+func (c *Client) Folders(ctx context.Context) ([]Folder, error) {
+	var out []Folder
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		list, err := ic.c.List("", "*", nil).Collect()
+		if err != nil {
+			return err
+		}
+		for _, l := range list {
+			f := Folder{Name: l.Mailbox}
+			if l.Delim != 0 {
+				f.Delimiter = string(l.Delim)
+			}
+			for _, a := range l.Attrs {
+				f.Attributes = append(f.Attributes, string(a))
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	c.audit(ctx, "imap.list", "*", c.imapServer(), err)
+	return out, err
+}
+
+// Cursor records how far a folder was synchronised. Persist it between
+// runs: Sync continues from it.
+type Cursor struct {
+	UIDValidity uint32 // of the folder when LastUID was read; 0 before the first sync
+	LastUID     uint32 // highest UID already returned
+	// Reset is set by Sync when the folder's UIDVALIDITY changed: the
+	// server renumbered the folder, UIDs kept by the caller are void, and
+	// Sync started again from the first message.
+	Reset bool
+}
+
+// Received is a message read from a folder.
+type Received struct {
+	Folder  string
+	UID     uint32
+	Flags   []string // e.g. \Seen, \Flagged
+	Size    int64    // RFC822.SIZE
+	Message *Message
+}
+
+// Seen reports whether the \Seen flag is set.
+func (r *Received) Seen() bool {
+	for _, f := range r.Flags {
+		if strings.EqualFold(f, string(imap.FlagSeen)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Sync returns the messages of folder newer than cursor, oldest first,
+// parsed (documents and reports recognised), and advances cursor as each
+// one is yielded: stop at any time and persist cursor to continue later.
+// When the folder's UIDVALIDITY changed, cursor.Reset is set and Sync starts
+// from the first message. Messages are not marked \Seen.
+//
+// A message that cannot be parsed is yielded with a nil Message and its
+// error (a *ParseError or *LimitError), and the cursor moves past it: fetch
+// it raw with FetchRaw if needed. A connection error ends the sequence.
+func (c *Client) Sync(ctx context.Context, folder string, cursor *Cursor) iter.Seq2[*Received, error] {
+	return func(yield func(*Received, error) bool) {
+		if cursor == nil {
+			cursor = &Cursor{}
+		}
+		var uids []imap.UID
+		err := c.withIMAP(ctx, func(ic *imapConn) error {
+			sel, err := ic.selectFolder(folder, true)
+			if err != nil {
+				return err
+			}
+			cursor.Reset = false
+			if cursor.UIDValidity != 0 && cursor.UIDValidity != sel.UIDValidity {
+				cursor.Reset, cursor.LastUID = true, 0
+			}
+			cursor.UIDValidity = sel.UIDValidity
+			if sel.NumMessages == 0 {
+				return nil
+			}
+			var set imap.UIDSet
+			set.AddRange(imap.UID(cursor.LastUID+1), 0)
+			data, err := ic.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+			if err != nil {
+				return err
+			}
+			for _, u := range data.AllUIDs() {
+				// "n:*" always matches the last message, even below n.
+				if uint32(u) > cursor.LastUID {
+					uids = append(uids, u)
+				}
+			}
+			return nil
+		})
+		c.audit(ctx, "imap.sync", folder, c.imapServer(), err)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, uid := range uids {
+			r, perr, err := c.fetchParsed(ctx, folder, uid)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if r == nil {
+				continue // expunged meanwhile
+			}
+			cursor.LastUID = uint32(uid)
+			if !yield(r, perr) {
+				return
+			}
+		}
+	}
+}
+
+// Fetch reads one message by UID and parses it.
+func (c *Client) Fetch(ctx context.Context, folder string, uid uint32) (*Received, error) {
+	r, perr, err := c.fetchParsed(ctx, folder, imap.UID(uid))
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, &NotFoundError{Folder: folder, UID: uid}
+	}
+	return r, perr
+}
+
+// NotFoundError reports a UID that is not in the folder.
+type NotFoundError struct {
+	Folder string
+	UID    uint32
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("mssante: no message with UID %d in %s", e.UID, e.Folder)
+}
+
+// fetchParsed fetches and parses one message. It returns a nil Received
+// when the UID does not exist, and the parse error apart from connection
+// errors.
+func (c *Client) fetchParsed(ctx context.Context, folder string, uid imap.UID) (*Received, error, error) {
+	var r *Received
+	var perr error
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		return fetchOne(ic.c, uid, func(rr *Received, body io.Reader) error {
+			r = rr
+			r.Folder = folder
+			r.Message, perr = Parse(body, &ParseOptions{MaxMessageBytes: c.cfg.MaxMessageBytes})
+			if perr != nil {
+				r.Message = nil
+			}
+			return nil
+		})
+	})
+	c.audit(ctx, "imap.fetch", folder+" UID "+strconv.Itoa(int(uid)), c.imapServer(), firstErr(err, perr))
+	return r, perr, err
+}
+
+// FetchRaw streams the raw message to w, unparsed: to keep it, or to attach
+// it to an MDN as the CI-SIS requires.
+func (c *Client) FetchRaw(ctx context.Context, folder string, uid uint32, w io.Writer) error {
+	found := false
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		return fetchOne(ic.c, imap.UID(uid), func(_ *Received, body io.Reader) error {
+			found = true
+			_, err := io.Copy(w, body)
+			return err
+		})
+	})
+	if err == nil && !found {
+		err = &NotFoundError{Folder: folder, UID: uid}
+	}
+	c.audit(ctx, "imap.fetch-raw", folder+" UID "+strconv.Itoa(int(uid)), c.imapServer(), err)
+	return err
+}
+
+// selectFolder selects folder read-write unless it already is.
+func (c *Client) selectFolder(ic *imapConn, folder string) error {
+	_, err := ic.selectFolder(folder, false)
+	return err
+}
+
+// fetchOne fetches UID, FLAGS, RFC822.SIZE and BODY.PEEK[] of one message
+// and hands the body stream to f while it is read from the network. The
+// literal is read before the next item is asked for, as go-imap requires.
+func fetchOne(cl *imapclient.Client, uid imap.UID, f func(r *Received, body io.Reader) error) error {
+	cmd := cl.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{
+		UID: true, Flags: true, RFC822Size: true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+	})
+	var ferr error
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		r := &Received{}
+		var handled bool
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				r.UID = uint32(it.UID)
+			case imapclient.FetchItemDataFlags:
+				for _, fl := range it.Flags {
+					r.Flags = append(r.Flags, string(fl))
+				}
+			case imapclient.FetchItemDataRFC822Size:
+				r.Size = it.Size
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal != nil && !handled && ferr == nil {
+					handled = true
+					ferr = f(r, it.Literal)
+					io.Copy(io.Discard, it.Literal)
+				}
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// SearchMessageID returns the UIDs of the messages of folder whose
+// Message-ID header is id (with or without angle brackets).
+func (c *Client) SearchMessageID(ctx context.Context, folder, id string) ([]uint32, error) {
+	var out []uint32
+	id = "<" + strings.Trim(id, "<>") + ">"
+	if err := checkHeaderValue("Message-ID", id); err != nil {
+		return nil, err
+	}
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		data, err := ic.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		for _, u := range data.AllUIDs() {
+			out = append(out, uint32(u))
+		}
+		return nil
+	})
+	c.audit(ctx, "imap.search", folder+" "+id, c.imapServer(), err)
+	return out, err
+}
+
+// Standard flags.
+const (
+	FlagSeen     = `\Seen`
+	FlagFlagged  = `\Flagged`
+	FlagAnswered = `\Answered`
+	FlagDeleted  = `\Deleted`
+)
+
+// SetFlags adds (add true) or removes flags on messages of folder.
+func (c *Client) SetFlags(ctx context.Context, folder string, uids []uint32, add bool, flags ...string) error {
+	op := imap.StoreFlagsAdd
+	if !add {
+		op = imap.StoreFlagsDel
+	}
+	fl := make([]imap.Flag, len(flags))
+	for i, f := range flags {
+		fl[i] = imap.Flag(f)
+	}
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		return ic.c.Store(uidSet(uids), &imap.StoreFlags{Op: op, Silent: true, Flags: fl}, nil).Close()
+	})
+	c.audit(ctx, "imap.store", fmt.Sprintf("%s UIDs %v %v %v", folder, uids, add, flags), c.imapServer(), err)
+	return err
+}
+
+// MarkSeen sets \Seen on messages.
+func (c *Client) MarkSeen(ctx context.Context, folder string, uids ...uint32) error {
+	return c.SetFlags(ctx, folder, uids, true, FlagSeen)
+}
+
+// MoveResult tells what a move did.
+type MoveResult struct {
+	// DestUIDs are the UIDs of the messages in the destination, in the
+	// order of the source UIDs, when the server reports them (UIDPLUS).
+	DestUIDs []uint32
+	// Expunged reports that the messages left the source folder. False
+	// when the server offers neither MOVE nor UIDPLUS: the messages were
+	// copied and flagged \Deleted, but not expunged, because a plain
+	// EXPUNGE would also remove other messages flagged \Deleted.
+	Expunged bool
+}
+
+// Move moves messages to another folder: MOVE when the server has it, else
+// UID COPY, STORE \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS).
+// It never runs a plain EXPUNGE: without MOVE and UIDPLUS the messages are
+// only copied and flagged (see MoveResult.Expunged).
+func (c *Client) Move(ctx context.Context, folder string, uids []uint32, dest string) (*MoveResult, error) {
+	res := &MoveResult{}
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		set := uidSet(uids)
+		caps := ic.c.Caps()
+		switch {
+		case caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2):
+			data, err := ic.c.Move(set, dest).Wait()
+			if err != nil {
+				return err
+			}
+			res.Expunged = true
+			res.DestUIDs = numSetUIDs(data.DestUIDs)
+		default:
+			data, err := ic.c.Copy(set, dest).Wait()
+			if err != nil {
+				return err
+			}
+			res.DestUIDs = numSetUIDs(data.DestUIDs)
+			if err := ic.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+				return err
+			}
+			if caps.Has(imap.CapUIDPlus) {
+				if err := ic.c.UIDExpunge(set).Close(); err != nil {
+					return err
+				}
+				res.Expunged = true
+			}
+		}
+		return nil
+	})
+	c.audit(ctx, "imap.move", fmt.Sprintf("%s UIDs %v to %s", folder, uids, dest), c.imapServer(), err)
+	return res, err
+}
+
+// Delete removes messages: moved to trash when trash is not empty (and
+// different from folder), else flagged \Deleted and expunged by UID
+// (UIDPLUS; without it they stay flagged and ErrCapability is returned).
+func (c *Client) Delete(ctx context.Context, folder string, uids []uint32, trash string) error {
+	if trash != "" && trash != folder {
+		res, err := c.Move(ctx, folder, uids, trash)
+		if err == nil && !res.Expunged {
+			err = &CapabilityError{Server: c.imapServer(), Capability: "MOVE or UIDPLUS"}
+		}
+		return err
+	}
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		set := uidSet(uids)
+		if err := ic.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+			return err
+		}
+		if !ic.c.Caps().Has(imap.CapUIDPlus) && !ic.c.Caps().Has(imap.CapIMAP4rev2) {
+			return &CapabilityError{Server: ic.server, Capability: "UIDPLUS"}
+		}
+		return ic.c.UIDExpunge(set).Close()
+	})
+	c.audit(ctx, "imap.delete", fmt.Sprintf("%s UIDs %v", folder, uids), c.imapServer(), err)
+	return err
+}
+
+// Append stores a message in a folder (e.g. a copy in Sent) and returns its
+// UID when the server reports it.
+func (c *Client) Append(ctx context.Context, folder string, msg *Message) (uint32, error) {
+	var buf strings.Builder
+	if err := msg.Encode(&buf, nil); err != nil {
+		return 0, err
+	}
+	var uid uint32
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		cmd := ic.c.Append(folder, int64(buf.Len()), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
+		if _, err := io.WriteString(cmd, buf.String()); err != nil {
+			cmd.Close()
+			return err
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		data, err := cmd.Wait()
+		if err != nil {
+			return err
+		}
+		uid = uint32(data.UID)
+		return nil
+	})
+	c.audit(ctx, "imap.append", folder+" "+msg.MessageID, c.imapServer(), err)
+	return uid, err
+}
+
+func uidSet(uids []uint32) imap.UIDSet {
+	var s imap.UIDSet
+	for _, u := range uids {
+		s.AddNum(imap.UID(u))
+	}
+	return s
+}
+
+func numSetUIDs(ns imap.NumSet) []uint32 {
+	us, ok := ns.(imap.UIDSet)
+	if !ok {
+		return nil
+	}
+	nums, ok := us.Nums()
+	if !ok {
+		return nil
+	}
+	out := make([]uint32, len(nums))
+	for i, n := range nums {
+		out[i] = uint32(n)
+	}
+	return out
+}
+
+// imapServer names the IMAP server for audit events.
+func (c *Client) imapServer() string {
+	if c.cfg.Operator.IMAP != "" {
+		return c.cfg.Operator.IMAP
+	}
+	return "imap." + c.cfg.Address.Domain()
+}
+
+func firstErr(errs ...error) error {
+	return errors.Join(errs...)
+}

@@ -1,0 +1,396 @@
+package mssante
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+)
+
+// SendResult is the outcome of a submission.
+type SendResult struct {
+	MessageID  string // the message's Message-ID
+	EnvelopeID string // the ENVID given with the DSN request, "" when none
+	// DSNRequested reports that delivery receipts were asked for.
+	DSNRequested bool
+	// DSNUnsupported reports that the message asked for delivery receipts
+	// but the server does not offer the DSN extension, so none will come.
+	DSNUnsupported bool
+	Recipients     []RecipientResult
+}
+
+// RecipientResult is what the operator said of one recipient.
+type RecipientResult struct {
+	Address  string
+	Accepted bool
+	Err      error // a *RecipientError when refused
+}
+
+// Accepted returns the recipients the operator took.
+func (r *SendResult) Accepted() []string {
+	var out []string
+	for _, rc := range r.Recipients {
+		if rc.Accepted {
+			out = append(out, rc.Address)
+		}
+	}
+	return out
+}
+
+// Send submits msg. Before any connection it fills From (with Config.Address
+// when empty) and ProductRef, validates the message, and checks every
+// recipient against the trust space (a [TrustError] names those that are
+// out). It then opens an SMTP connection, authenticates, and submits the
+// message streaming it from the encoder, requesting delivery receipts
+// (NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID) when
+// msg.RequestDeliveryReceipt is set and the server offers DSN.
+//
+// The result lists each recipient; refused recipients do not fail the send
+// when others were accepted. The error is non-nil when nothing was sent.
+func (c *Client) Send(ctx context.Context, msg *Message) (*SendResult, error) {
+	if err := c.prepare(ctx, msg); err != nil {
+		return nil, err
+	}
+	s, err := c.OpenSender(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Send(ctx, msg)
+}
+
+// Sender submits several messages on one authenticated SMTP connection.
+// It is not safe for concurrent use. Close it when done.
+type Sender struct {
+	c      *Client
+	smtp   *smtp.Client
+	server string
+}
+
+// OpenSender connects and authenticates to the submission server.
+func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
+	if c.isClosed() {
+		return nil, ErrClosed
+	}
+	addr, implicit, err := c.endpoint(ctx, "submission")
+	if err != nil {
+		return nil, err
+	}
+	sc, err := c.dialSMTP(ctx, addr, implicit)
+	c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, addr, err)
+	if err != nil {
+		return nil, err
+	}
+	return &Sender{c: c, smtp: sc, server: addr}, nil
+}
+
+// Close ends the SMTP session.
+func (s *Sender) Close() error {
+	err := s.smtp.Quit()
+	if err != nil {
+		s.smtp.Close()
+	}
+	return nil
+}
+
+// dialSMTP connects, starts TLS and authenticates.
+func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smtp.Client, error) {
+	host, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	token := "" // "" fetches one; after a refused token, the refreshed one
+	for attempt := 0; ; attempt++ {
+		conn, err := c.dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		stop := watchContext(ctx, conn)
+		sc, err := c.smtpHandshake(conn, addr, host, implicit)
+		if err != nil {
+			stop()
+			conn.Close()
+			return nil, ctxErr(ctx, err)
+		}
+		sasl, tok, err := c.cfg.Auth.saslClient(c.cfg.Address.Addr, host, port, token)
+		if err != nil {
+			stop()
+			sc.Close()
+			return nil, err
+		}
+		if sasl == nil {
+			stop()
+			return sc, nil
+		}
+		err = sc.Auth(sasl)
+		stop()
+		if err == nil {
+			return sc, nil
+		}
+		sc.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) {
+			return nil, &ConnectError{Server: addr, Err: err}
+		}
+		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: se.Message}
+		// A refused token: retry once with a new one, if the source gives one.
+		if attempt == 0 && ae.Status != "" {
+			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
+				continue
+			}
+		}
+		return nil, ae
+	}
+}
+
+// smtpHandshake greets the server and secures the connection.
+func (c *Client) smtpHandshake(conn net.Conn, addr, host string, implicit bool) (*smtp.Client, error) {
+	conf := c.tlsConfig(host)
+	var sc *smtp.Client
+	if implicit {
+		tc := tlsClient(conn, conf)
+		if err := tc.Handshake(); err != nil {
+			return nil, tlsError(addr, conn, err)
+		}
+		sc = smtp.NewClient(tc)
+		sc.CommandTimeout = c.cfg.CommandTimeout
+		if err := sc.Hello(localName()); err != nil {
+			return nil, &ConnectError{Server: addr, Err: err}
+		}
+	} else {
+		var err error
+		sc, err = smtp.NewClientStartTLS(conn, conf)
+		if err == nil {
+			// EHLO again, now over TLS: this runs the handshake, so that its
+			// failure is reported as such and not as an AUTH error.
+			err = sc.Hello(localName())
+		}
+		switch {
+		case err == nil:
+		case strings.Contains(err.Error(), "support STARTTLS"):
+			return nil, &CapabilityError{Server: addr, Capability: "STARTTLS"}
+		case isTLSError(err):
+			return nil, tlsError(addr, conn, err)
+		default:
+			return nil, &ConnectError{Server: addr, Err: err}
+		}
+	}
+	sc.CommandTimeout = c.cfg.CommandTimeout
+	return sc, nil
+}
+
+// Send submits one message on the session's connection; see [Client.Send].
+func (s *Sender) Send(ctx context.Context, msg *Message) (*SendResult, error) {
+	if err := s.c.prepare(ctx, msg); err != nil {
+		return nil, err
+	}
+	res, err := s.submit(ctx, msg)
+	s.c.audit(ctx, "smtp.send", msg.MessageID, s.server, err)
+	return res, err
+}
+
+// prepare completes and checks a message before any byte is sent: From,
+// ProductRef and Message-ID filled, the message valid, every recipient in
+// the trust space.
+func (c *Client) prepare(ctx context.Context, msg *Message) error {
+	if msg.From.IsZero() {
+		msg.From = c.cfg.Address
+	}
+	if msg.ProductRef == "" {
+		msg.ProductRef = c.cfg.ProductRef
+	}
+	if msg.ProductRef == "" {
+		return errors.New("mssante: no X-MSS-NIL product reference (Config.ProductRef)")
+	}
+	if err := msg.Validate(); err != nil {
+		return err
+	}
+	if err := c.checkRecipients(msg.Recipients()); err != nil {
+		c.audit(ctx, "smtp.send", msg.MessageID, "", err)
+		return err
+	}
+	// The Message-ID is known before the envelope, for the ENVID.
+	if msg.MessageID == "" {
+		id, err := newMessageID(randReader, msg.From.Domain())
+		if err != nil {
+			return err
+		}
+		msg.MessageID = id
+	}
+	return nil
+}
+
+func (s *Sender) submit(ctx context.Context, msg *Message) (*SendResult, error) {
+	sc := s.smtp
+	stop := watchContext(ctx, sc)
+	defer stop()
+	res := &SendResult{MessageID: msg.MessageID}
+
+	if max, ok := sc.MaxMessageSize(); ok && max > 0 {
+		if est := msg.estimatedSize(); est > int64(max) {
+			return nil, &SizeError{Size: est, Max: int64(max)}
+		}
+	}
+	mailOpts := &smtp.MailOptions{Size: msg.estimatedSize()}
+	var rcptOpts *smtp.RcptOptions
+	dsn, _ := sc.Extension("DSN")
+	if msg.RequestDeliveryReceipt {
+		if dsn {
+			res.DSNRequested = true
+			res.EnvelopeID = EnvelopeID(msg.MessageID)
+			mailOpts.Return = smtp.DSNReturnHeaders
+			mailOpts.EnvelopeID = res.EnvelopeID
+			rcptOpts = &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifySuccess, smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
+		} else {
+			res.DSNUnsupported = true
+		}
+	}
+	if err := sc.Mail(msg.From.Addr, mailOpts); err != nil {
+		return nil, ctxErr(ctx, smtpErr(err, s.server))
+	}
+	accepted := 0
+	for _, rcpt := range msg.Recipients() {
+		opts := rcptOpts
+		if opts != nil {
+			o := *opts
+			o.OriginalRecipientType, o.OriginalRecipient = smtp.DSNAddressTypeRFC822, rcpt.Addr
+			opts = &o
+		}
+		rr := RecipientResult{Address: rcpt.Addr, Accepted: true}
+		if err := sc.Rcpt(rcpt.Addr, opts); err != nil {
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) {
+				return nil, ctxErr(ctx, &ConnectError{Server: s.server, Err: err})
+			}
+			rr.Accepted = false
+			rr.Err = &RecipientError{Address: rcpt.Addr, Code: se.Code, Enhanced: enhanced(se), Message: se.Message}
+		} else {
+			accepted++
+		}
+		res.Recipients = append(res.Recipients, rr)
+	}
+	if accepted == 0 {
+		sc.Reset()
+		return res, firstRecipientError(res)
+	}
+	w, err := sc.Data()
+	if err != nil {
+		return nil, ctxErr(ctx, smtpErr(err, s.server))
+	}
+	if err := msg.Encode(w, nil); err != nil {
+		// The DATA stream cannot be cancelled cleanly: drop the connection.
+		sc.Close()
+		return nil, ctxErr(ctx, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, ctxErr(ctx, smtpErr(err, s.server))
+	}
+	return res, nil
+}
+
+// checkRecipients applies the trust-space guard. (Patient addresses had
+// their INS key checked by Validate.)
+func (c *Client) checkRecipients(list []Address) error {
+	if c.cfg.AllowAnyRecipient {
+		return nil
+	}
+	te := &TrustError{}
+	for _, a := range list {
+		if err := c.cfg.Trust.CheckRecipient(a); err != nil {
+			te.Recipients = append(te.Recipients, a.Addr)
+			te.Reasons = append(te.Reasons, err.Error())
+		}
+	}
+	if len(te.Recipients) > 0 {
+		return te
+	}
+	return nil
+}
+
+// EnvelopeID derives the DSN ENVID (RFC 3461) from a Message-ID: the id
+// itself when it is short printable ASCII, else "sha256-" and a hash, so
+// that reports can be matched to the message either way.
+func EnvelopeID(messageID string) string {
+	id := strings.Trim(messageID, "<>")
+	ok := len(id) > 0 && len(id) <= 100
+	for i := 0; ok && i < len(id); i++ {
+		ok = id[i] > 0x20 && id[i] < 0x7f
+	}
+	if ok {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "sha256-" + hex.EncodeToString(sum[:16])
+}
+
+// estimatedSize is an upper estimate of the encoded size, from the
+// attachments' known sizes (base64 grows by 4/3, plus line ends).
+func (m *Message) estimatedSize() int64 {
+	n := int64(4096 + len(m.Text)*3 + len(m.HTML)*3)
+	for _, a := range m.Attachments {
+		if a.Size > 0 {
+			n += a.Size*4/3 + a.Size/38 + 512
+		}
+	}
+	return n
+}
+
+func enhanced(se *smtp.SMTPError) string {
+	if se.EnhancedCode == smtp.NoEnhancedCode || se.EnhancedCode == (smtp.EnhancedCode{}) {
+		return ""
+	}
+	return strconv.Itoa(se.EnhancedCode[0]) + "." + strconv.Itoa(se.EnhancedCode[1]) + "." + strconv.Itoa(se.EnhancedCode[2])
+}
+
+// smtpErr maps a transaction error to the client's types.
+func smtpErr(err error, server string) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		if se.Code == 552 || se.EnhancedCode == (smtp.EnhancedCode{5, 3, 4}) {
+			return &SizeError{}
+		}
+		return &TransactionError{Server: server, Code: se.Code, Enhanced: enhanced(se), Message: se.Message}
+	}
+	return &ConnectError{Server: server, Err: err}
+}
+
+// TransactionError is a refusal of MAIL, DATA or the message itself.
+type TransactionError struct {
+	Server   string
+	Code     int
+	Enhanced string
+	Message  string
+}
+
+func (e *TransactionError) Error() string {
+	return "mssante: " + e.Server + " refused the message: " + strconv.Itoa(e.Code) + " " + e.Enhanced + " " + e.Message
+}
+
+// Temporary reports a 4xx reply: the submission may succeed later.
+func (e *TransactionError) Temporary() bool { return e.Code >= 400 && e.Code < 500 }
+
+func firstRecipientError(res *SendResult) error {
+	for _, r := range res.Recipients {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return ErrRecipientRejected
+}
+
+// ctxErr prefers the context's error when the context ended: a connection
+// closed by cancellation reports the cancellation.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func localName() string { return "localhost" }
