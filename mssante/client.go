@@ -78,18 +78,19 @@ type Operator struct {
 }
 
 // RecipientChecker decides whether an address belongs to the MSSanté trust
-// space. Package trust's list implements it; mssantetest provides one too.
+// space. Package trust's *List and *Source implement it; mssantetest
+// provides one too.
 type RecipientChecker interface {
-	// CheckRecipient returns nil for an address of the trust space, or an
-	// error saying why not.
-	CheckRecipient(a Address) error
+	// CheckAddress returns nil when address (local@domain) may receive
+	// MSSanté mail, or an error saying why not.
+	CheckAddress(address string) error
 }
 
 // RecipientCheckerFunc adapts a function to RecipientChecker.
-type RecipientCheckerFunc func(a Address) error
+type RecipientCheckerFunc func(address string) error
 
-// CheckRecipient calls f.
-func (f RecipientCheckerFunc) CheckRecipient(a Address) error { return f(a) }
+// CheckAddress calls f.
+func (f RecipientCheckerFunc) CheckAddress(address string) error { return f(address) }
 
 // TLSPolicy tunes TLS. The zero value is the Ref#2 policy.
 type TLSPolicy struct {

@@ -302,7 +302,7 @@ func (c *Client) checkRecipients(list []Address) error {
 	}
 	te := &TrustError{}
 	for _, a := range list {
-		if err := c.cfg.Trust.CheckRecipient(a); err != nil {
+		if err := c.cfg.Trust.CheckAddress(a.Addr); err != nil {
 			te.Recipients = append(te.Recipients, a.Addr)
 			te.Reasons = append(te.Reasons, err.Error())
 		}

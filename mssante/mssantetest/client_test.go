@@ -144,12 +144,13 @@ func TestAuthModes(t *testing.T) {
 			cfg.Auth = mssante.Password(pw.Address, pw.Password)
 			return cfg
 		},
-		"OAUTHBEARER is refused (not offered)": nil,
+		"OAUTHBEARER": func() mssante.Config {
+			cfg := s.MustConfig(drA)
+			cfg.Auth = mssante.OAuthBearer(s.TokenSource(drA))
+			return cfg
+		},
 	}
 	for name, cfg := range cases {
-		if cfg == nil {
-			continue
-		}
 		t.Run(name, func(t *testing.T) {
 			c := newClient(t, cfg())
 			if _, err := c.Send(ctx(t), textMessage(drB)); err != nil {
@@ -178,6 +179,14 @@ func TestAuthFailures(t *testing.T) {
 	_, err = c.Folders(ctx(t))
 	if !errors.As(err, &ae) || ae.Status != "401" {
 		t.Fatalf("IMAP: %#v", err)
+	}
+
+	// This operator wants a SASL step after the client certificate.
+	certOnly := s.MustConfig(app)
+	cert, _ := s.ClientCertificate(app)
+	certOnly.Auth = mssante.CertificateOnly(cert)
+	if _, err := newClient(t, certOnly).Send(ctx(t), textMessage(drB)); err == nil {
+		t.Fatal("certificate without SASL accepted")
 	}
 
 	pw := s.MustAddMailbox("plain@medecin.mssante.fr", mssantetest.Personal)

@@ -49,7 +49,7 @@ func (is *imapSession) Login(username, password string) error {
 }
 
 func (is *imapSession) AuthenticateMechanisms() []string {
-	mechs := []string{sasl.Plain, xoauth2.Mechanism}
+	mechs := []string{sasl.Plain, xoauth2.Mechanism, sasl.OAuthBearer}
 	if is.peerCertificateAddress() != "" {
 		mechs = append(mechs, sasl.External)
 	}
@@ -76,6 +76,14 @@ func (is *imapSession) Authenticate(mech string) (sasl.Server, error) {
 			}
 			return nil
 		})}, nil
+	case sasl.OAuthBearer:
+		return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
+			owner := is.s.tokenOwner(o.Token)
+			if owner == "" || owner != normalise(o.Username) || is.authenticated(owner) != nil {
+				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
+			}
+			return nil
+		}), nil
 	case sasl.External:
 		return sasl.NewExternalServer(func(identity string) error {
 			addr := is.peerCertificateAddress()

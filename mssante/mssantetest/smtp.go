@@ -50,7 +50,7 @@ var (
 )
 
 func (s *smtpSession) AuthMechanisms() []string {
-	mechs := []string{sasl.Plain, xoauth2.Mechanism}
+	mechs := []string{sasl.Plain, xoauth2.Mechanism, sasl.OAuthBearer}
 	if s.peerCertificateAddress() != "" {
 		mechs = append(mechs, sasl.External)
 	}
@@ -79,6 +79,14 @@ func (s *smtpSession) Auth(mech string) (sasl.Server, error) {
 			s.user = normalise(user)
 			return nil
 		})}, nil
+	case sasl.OAuthBearer:
+		return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
+			if owner := s.s.tokenOwner(o.Token); owner == "" || owner != normalise(o.Username) {
+				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
+			}
+			s.user = normalise(o.Username)
+			return nil
+		}), nil
 	case sasl.External:
 		return sasl.NewExternalServer(func(identity string) error {
 			addr := s.peerCertificateAddress()
