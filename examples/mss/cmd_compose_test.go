@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // runCLI runs one command line in process and returns the exit status and
@@ -136,4 +138,36 @@ func TestCLIHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "-product-ref") {
 		t.Errorf("help: %d %q", code, stdout)
 	}
+}
+
+func TestSandbox(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int)
+	go func() { done <- run(ctx, &env{stdout: out, stderr: out}, []string{"sandbox", "--mailbox", "x@medecin.mssante.fr:APP"}) }()
+	for i := 0; i < 200 && !strings.Contains(out.String(), "Ctrl-C"); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 || !strings.Contains(out.String(), "x@medecin.mssante.fr (APP)") || !strings.Contains(out.String(), "SMTP submission  127.0.0.1:") {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -47,6 +47,7 @@ var commands = map[string]command{
 	"annuaire": {"query the Annuaire Santé (search, lookup, parse, index)", runAnnuaire},
 	"trust":    {"check addresses against the trust space (check, info)", runTrust},
 	"cert":     {"inspect an IGC-Santé certificate (inspect)", runCert},
+	"sandbox":  {"run the in-process test operator and print its settings", runSandbox},
 }
 
 func main() {

@@ -18,6 +18,7 @@ import (
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
+	"github.com/mssante-go/sdk/trust"
 )
 
 const (
@@ -544,3 +545,26 @@ func (slowReader) Read(p []byte) (int, error) {
 }
 
 func (slowReader) Close() error { return nil }
+
+// The send guard fed by a real liste blanche (package trust).
+func TestTrustGuardWithListeBlanche(t *testing.T) {
+	s := newServer(t, nil)
+	const xml = `<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>` +
+		`<Domaine><Nom>ch-test.mssante.fr</Nom><Description>d</Description><DNCertificatOperateur>CN=x</DNCertificatOperateur><ResponsableContact>a@b.fr</ResponsableContact><SupportContact>a@b.fr</SupportContact><DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>` +
+		`</ListeDomaines>`
+	list, err := trust.ParseList(strings.NewReader(xml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.MustConfig(drA)
+	cfg.Trust = list
+	c := newClient(t, cfg)
+	if _, err := c.Send(ctx(t), textMessage(drB)); err != nil {
+		t.Fatalf("listed domain: %v", err)
+	}
+	_, err = c.Send(ctx(t), textMessage(drB, "x@pharmacien.mssante.fr"))
+	var te *mssante.TrustError
+	if !errors.As(err, &te) || len(te.Recipients) != 1 || te.Recipients[0] != "x@pharmacien.mssante.fr" {
+		t.Fatalf("unlisted domain: %v", err)
+	}
+}

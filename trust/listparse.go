@@ -1,0 +1,516 @@
+package trust
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// Namespace is the XML namespace of the liste blanche.
+const Namespace = "https://listeblanche.mssante.fr/schema"
+
+// Limits applied by ParseList when ParseOptions leaves them zero. The ANS
+// file was 3.7 MB for 6 554 entries in 2025 and about 8 700 entries in 2026.
+const (
+	DefaultMaxListBytes = 64 << 20
+	DefaultMaxEntries   = 200_000
+)
+
+// ParseOptions bounds ParseList. A nil *ParseOptions means the defaults.
+type ParseOptions struct {
+	// MaxBytes is the largest input accepted, in bytes. Zero means
+	// DefaultMaxListBytes.
+	MaxBytes int64
+
+	// MaxEntries is the largest number of <Domaine> entries accepted. Zero
+	// means DefaultMaxEntries.
+	MaxEntries int
+}
+
+// ParseError reports a liste blanche that is not well-formed or does not
+// follow the ANS format. errors.Is(err, ErrMalformedList) holds for it.
+type ParseError struct {
+	Line   int   // 1-based line where the problem was seen
+	Offset int64 // byte offset where the problem was seen
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("trust: malformed liste blanche at line %d (byte %d): %s", e.Line, e.Offset, e.Msg)
+}
+
+// Is makes errors.Is(err, ErrMalformedList) true.
+func (e *ParseError) Is(target error) bool { return target == ErrMalformedList }
+
+// ParseList reads a liste blanche, streaming: memory grows with the number of
+// entries, not with the size of the input.
+//
+// The ANS file ends after </ListeDomaines>, without the closing tag of its
+// root element: ParseList accepts a document that ends there, and only there.
+// Any other malformation (truncation elsewhere, mismatched tags, a missing
+// <DateDeGeneration> or <Nom>, a bad date, a document type declaration, a
+// wrong root element or namespace) is a *ParseError. Unknown elements are
+// skipped, so that a field added by the ANS does not break parsing.
+//
+// A domain may appear in several entries (one per operator certificate):
+// the List groups them by lower-cased domain name.
+func ParseList(r io.Reader, opts *ParseOptions) (*List, error) {
+	maxBytes, maxEntries := int64(DefaultMaxListBytes), DefaultMaxEntries
+	if opts != nil {
+		if opts.MaxBytes > 0 {
+			maxBytes = opts.MaxBytes
+		}
+		if opts.MaxEntries > 0 {
+			maxEntries = opts.MaxEntries
+		}
+	}
+	lr := &limitReader{r: r, n: maxBytes}
+	p := &listParser{
+		s:          newXMLScanner(lr),
+		maxEntries: maxEntries,
+		list:       &List{domains: make(map[string][]Entry, 1024)},
+		intern:     make(map[string]string),
+	}
+	err := p.parse()
+	if err != nil {
+		if lr.exceeded {
+			return nil, fmt.Errorf("trust: liste blanche larger than %d bytes: %w", maxBytes, ErrListTooLarge)
+		}
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return nil, &ParseError{Line: p.s.line, Offset: p.s.off, Msg: se.msg}
+		}
+		return nil, fmt.Errorf("trust: reading liste blanche: %w", err)
+	}
+	return p.list, nil
+}
+
+// limitReader fails once more than n bytes have been read.
+type limitReader struct {
+	r        io.Reader
+	n        int64
+	exceeded bool
+}
+
+var errTooLarge = errors.New("input too large")
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.n < 0 {
+		l.exceeded = true
+		return 0, errTooLarge
+	}
+	if int64(len(b)) > l.n+1 {
+		b = b[:l.n+1]
+	}
+	n, err := l.r.Read(b)
+	l.n -= int64(n)
+	if l.n < 0 {
+		l.exceeded = true
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+type listParser struct {
+	s          *xmlScanner
+	prefix     []byte // namespace prefix of the root element, usually empty
+	rootName   string
+	maxEntries int
+	list       *List
+	intern     map[string]string // shared values: operator DNs and contacts repeat a lot
+	val        []byte
+}
+
+func (p *listParser) parse() error {
+	s := p.s
+	s.skipBOM()
+	// Prolog: up to the root start tag.
+	for {
+		tok, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case tokEOF:
+			return errSyntax("no root element")
+		case tokText:
+			if !allSpace(s.text) {
+				return errSyntax("text before the root element")
+			}
+			continue
+		case tokEnd:
+			return errSyntax("end tag </%s> before the root element", printable(s.tag))
+		}
+		if err := p.checkRoot(); err != nil {
+			return err
+		}
+		if tok == tokEmpty {
+			return errSyntax("empty root element")
+		}
+		break
+	}
+	rootName := p.rootName
+
+	var seenDate, seenList, closedRoot bool
+	for !closedRoot {
+		tok, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case tokEOF:
+			if seenList {
+				// The ANS file stops after </ListeDomaines>.
+				closedRoot = true
+				continue
+			}
+			return errSyntax("unexpected end of file inside <%s>", rootName)
+		case tokText:
+			if !allSpace(s.text) {
+				return errSyntax("text %q inside <%s>", printable(bytes.TrimSpace(s.text)), rootName)
+			}
+		case tokEnd:
+			if string(s.tag) != rootName {
+				return errSyntax("end tag </%s> does not match <%s>", printable(s.tag), rootName)
+			}
+			closedRoot = true
+			// Epilogue: only white space, comments and processing instructions.
+			for {
+				tok, err := s.next()
+				if err != nil {
+					return err
+				}
+				if tok == tokEOF {
+					break
+				}
+				if tok != tokText || !allSpace(s.text) {
+					return errSyntax("content after the root element")
+				}
+			}
+		case tokStart, tokEmpty:
+			name, ok := p.child()
+			switch {
+			case ok && string(name) == "DateDeGeneration":
+				if seenDate {
+					return errSyntax("more than one <DateDeGeneration>")
+				}
+				seenDate = true
+				v, err := p.leaf(tok)
+				if err != nil {
+					return err
+				}
+				t, err := time.Parse(time.RFC3339, string(v))
+				if err != nil {
+					return errSyntax("<DateDeGeneration> %q is not an RFC 3339 date", printable(v))
+				}
+				p.list.generated = t
+			case ok && string(name) == "ListeDomaines":
+				if seenList {
+					return errSyntax("more than one <ListeDomaines>")
+				}
+				seenList = true
+				if tok == tokStart {
+					if err := p.domains(); err != nil {
+						return err
+					}
+				}
+			default:
+				if err := p.skip(tok); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if !seenDate {
+		return errSyntax("no <DateDeGeneration>")
+	}
+	if !seenList {
+		return errSyntax("no <ListeDomaines>")
+	}
+	return nil
+}
+
+// endIs reports whether the current end tag closes the list element local.
+func (p *listParser) endIs(local string) bool {
+	prefix, l := localName(p.s.tag)
+	return bytes.Equal(prefix, p.prefix) && string(l) == local
+}
+
+// checkRoot checks the root element's name and namespace, and records its prefix.
+func (p *listParser) checkRoot() error {
+	name, rest := splitName(p.s.tag)
+	prefix, local := localName(name)
+	if string(local) != "ListeBlancheMSSante" {
+		return errSyntax("root element is <%s>, not <ListeBlancheMSSante>", printable(name))
+	}
+	attrs, err := parseAttrs(rest)
+	if err != nil {
+		return err
+	}
+	want := "xmlns"
+	if len(prefix) > 0 {
+		want = "xmlns:" + string(prefix)
+	}
+	ns, found := "", false
+	for _, a := range attrs {
+		if a.name == want {
+			ns, found = a.value, true
+		}
+	}
+	switch {
+	case found && ns != Namespace:
+		return errSyntax("root element in namespace %q, not %q", ns, Namespace)
+	case !found && len(prefix) > 0:
+		return errSyntax("undeclared namespace prefix %q", prefix)
+	}
+	p.prefix = append([]byte(nil), prefix...)
+	p.rootName = string(name)
+	return nil
+}
+
+// child returns the local name of the current start tag when it is in the
+// list's namespace (same prefix as the root).
+// The callers switch on string(local): that conversion does not allocate.
+func (p *listParser) child() ([]byte, bool) {
+	name, _ := splitName(p.s.tag)
+	prefix, local := localName(name)
+	if !bytes.Equal(prefix, p.prefix) {
+		return nil, false
+	}
+	return local, true
+}
+
+// domains parses the content of <ListeDomaines>.
+func (p *listParser) domains() error {
+	s := p.s
+	for {
+		tok, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case tokEOF:
+			return errSyntax("unexpected end of file inside <ListeDomaines>")
+		case tokText:
+			if !allSpace(s.text) {
+				return errSyntax("text %q inside <ListeDomaines>", printable(bytes.TrimSpace(s.text)))
+			}
+		case tokEnd:
+			if !p.endIs("ListeDomaines") {
+				return errSyntax("end tag </%s> does not match <ListeDomaines>", printable(s.tag))
+			}
+			return nil
+		case tokStart, tokEmpty:
+			if name, ok := p.child(); ok && string(name) == "Domaine" {
+				if tok == tokEmpty {
+					return errSyntax("empty <Domaine>")
+				}
+				if err := p.domaine(); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := p.skip(tok); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// domaine parses the content of one <Domaine>.
+func (p *listParser) domaine() error {
+	s := p.s
+	var e Entry
+	var seenName bool
+	for {
+		tok, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case tokEOF:
+			return errSyntax("unexpected end of file inside <Domaine>")
+		case tokText:
+			if !allSpace(s.text) {
+				return errSyntax("text %q inside <Domaine>", printable(bytes.TrimSpace(s.text)))
+			}
+		case tokEnd:
+			if !p.endIs("Domaine") {
+				return errSyntax("end tag </%s> does not match <Domaine>", printable(s.tag))
+			}
+			if !seenName {
+				return errSyntax("<Domaine> without <Nom>")
+			}
+			return p.add(e)
+		case tokStart, tokEmpty:
+			name, ok := p.child()
+			if !ok {
+				if err := p.skip(tok); err != nil {
+					return err
+				}
+				continue
+			}
+			var dst *string
+			intern := true
+			switch string(name) {
+			case "Nom":
+				if seenName {
+					return errSyntax("<Domaine> with more than one <Nom>")
+				}
+				seenName = true
+				dst, intern = &e.Domain, false
+			case "Description":
+				dst, intern = &e.Description, false
+			case "DNCertificatOperateur":
+				dst = &e.OperatorDN
+			case "ResponsableContact":
+				dst = &e.ResponsibleContact
+			case "SupportContact":
+				dst = &e.SupportContact
+			case "DateMAJ":
+				v, err := p.leaf(tok)
+				if err != nil {
+					return err
+				}
+				if len(v) > 0 {
+					t, err := time.Parse(time.RFC3339, string(v))
+					if err != nil {
+						return errSyntax("<DateMAJ> %q is not an RFC 3339 date", printable(v))
+					}
+					e.Updated = t
+				}
+				continue
+			default:
+				if err := p.skip(tok); err != nil {
+					return err
+				}
+				continue
+			}
+			v, err := p.leaf(tok)
+			if err != nil {
+				return err
+			}
+			if intern {
+				*dst = p.internString(v)
+			} else {
+				*dst = string(v)
+			}
+		}
+	}
+}
+
+// add validates an entry and files it under its domain.
+func (p *listParser) add(e Entry) error {
+	if e.Domain == "" {
+		return errSyntax("empty <Nom>")
+	}
+	for i := 0; i < len(e.Domain); i++ {
+		if c := e.Domain[i]; c <= ' ' || c == '@' || c == '/' || c == '\\' || c == 0x7f {
+			return errSyntax("<Nom> %q is not a domain name", e.Domain)
+		}
+	}
+	if p.list.entries >= p.maxEntries {
+		return errSyntax("more than %d entries", p.maxEntries)
+	}
+	p.list.entries++
+	key := lowerASCII(e.Domain)
+	p.list.domains[key] = append(p.list.domains[key], e)
+	return nil
+}
+
+// leaf reads the text content of a simple element whose start tag was just
+// read, up to its end tag, and returns it trimmed. The result is only valid
+// until the next call.
+func (p *listParser) leaf(tok tokKind) ([]byte, error) {
+	p.val = p.val[:0]
+	if tok == tokEmpty {
+		return p.val, nil
+	}
+	s := p.s
+	name, _ := splitName(s.tag)
+	nameLen := len(name)
+	var nameBuf [64]byte
+	open := append(nameBuf[:0], name...)
+	for {
+		tok, err := s.next()
+		if err != nil {
+			return nil, err
+		}
+		switch tok {
+		case tokEOF:
+			return nil, errSyntax("unexpected end of file inside <%s>", open)
+		case tokText:
+			p.val = append(p.val, s.text...)
+			if len(p.val) > maxTagBytes {
+				return nil, errSyntax("<%s> longer than %d bytes", open, maxTagBytes)
+			}
+		case tokStart, tokEmpty:
+			return nil, errSyntax("element <%s> inside <%s>", printable(s.tag), open)
+		case tokEnd:
+			if len(s.tag) != nameLen || !bytes.Equal(s.tag, open) {
+				return nil, errSyntax("end tag </%s> does not match <%s>", printable(s.tag), open)
+			}
+			v := bytes.TrimSpace(p.val)
+			if !utf8.Valid(v) {
+				return nil, errSyntax("<%s> is not valid UTF-8", open)
+			}
+			return v, nil
+		}
+	}
+}
+
+// skip skips an element whose start tag was just read, checking that its
+// content nests properly.
+func (p *listParser) skip(tok tokKind) error {
+	if tok == tokEmpty {
+		return nil
+	}
+	s := p.s
+	name, _ := splitName(s.tag)
+	stack := []string{string(name)}
+	for len(stack) > 0 {
+		tok, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case tokEOF:
+			return errSyntax("unexpected end of file inside <%s>", stack[len(stack)-1])
+		case tokStart:
+			if len(stack) > 64 {
+				return errSyntax("elements nested too deeply")
+			}
+			n, _ := splitName(s.tag)
+			stack = append(stack, string(n))
+		case tokEnd:
+			if string(s.tag) != stack[len(stack)-1] {
+				return errSyntax("end tag </%s> does not match <%s>", printable(s.tag), stack[len(stack)-1])
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	return nil
+}
+
+func (p *listParser) internString(b []byte) string {
+	if v, ok := p.intern[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(p.intern) < 100_000 {
+		p.intern[v] = v
+	}
+	return v
+}
+
+func allSpace(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
+}
