@@ -144,7 +144,9 @@ func TestSandbox(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan int)
-	go func() { done <- run(ctx, &env{stdout: out, stderr: out}, []string{"sandbox", "--mailbox", "x@medecin.mssante.fr:APP"}) }()
+	go func() {
+		done <- run(ctx, &env{stdout: out, stderr: out}, []string{"sandbox", "--mailbox", "x@medecin.mssante.fr:APP"})
+	}()
 	for i := 0; i < 200 && !strings.Contains(out.String(), "Ctrl-C"); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
