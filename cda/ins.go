@@ -73,9 +73,11 @@ var (
 	ErrINSFormat = errors.New("cda: INS matricule must be 15 characters: 13 digits (2A/2B allowed for Corsica) and a 2-digit key")
 	// ErrINSKey: the key does not match the first 13 characters.
 	ErrINSKey = errors.New("cda: INS matricule key does not match")
+	// ErrINSKind: the INS kind is unknown (its OID is not one of the four INS OIDs).
+	ErrINSKind = errors.New("cda: unknown INS kind")
 )
 
-// INSError reports an invalid INS matricule. It wraps ErrINSFormat or ErrINSKey.
+// INSError reports an invalid INS. It wraps ErrINSFormat, ErrINSKey or ErrINSKind.
 type INSError struct {
 	Matricule string
 	Err       error

@@ -2,10 +2,161 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mssante-go/sdk/cda/xdm"
 )
 
-// runXDM is a placeholder until the "xdm" commands are written.
+// runXDM builds and inspects IHE_XDM.ZIP packages:
+//
+//	mss xdm build --cda FILE.xml... [--to ADDR...] -o IHE_XDM.ZIP
+//	mss xdm inspect FILE.zip [--json]
 func runXDM(ctx context.Context, e *env, args []string) error {
-	return errors.New("not implemented yet")
+	if len(args) == 0 {
+		return errors.New("usage: mss xdm build|inspect ...")
+	}
+	switch args[0] {
+	case "build":
+		return runXDMBuild(e, args[1:])
+	case "inspect":
+		return runXDMInspect(e, args[1:])
+	}
+	return fmt.Errorf("unknown subcommand %q (build, inspect)", args[0])
+}
+
+func runXDMBuild(e *env, args []string) error {
+	fs := newFlagSet(e, "xdm build")
+	var docs, to listFlag
+	fs.Var(&docs, "cda", "CDA `file` to package (repeatable, comma-separated)")
+	fs.Var(&to, "to", "recipient mail `address` (repeatable, comma-separated)")
+	out := fs.String("o", "", "output `file`, e.g. IHE_XDM.ZIP (required)")
+	sourceID := fs.String("source-id", "", "OID of the sending system (default: the submission set id)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	docs = append(docs, pos...)
+	if len(docs) == 0 || *out == "" {
+		return errors.New("usage: mss xdm build --cda FILE.xml... [--to ADDR...] -o IHE_XDM.ZIP")
+	}
+	return writeFileAtomic(*out, func(w io.Writer) error {
+		x := xdm.NewWriter(w, &xdm.Options{Recipients: to, SourceID: *sourceID})
+		for _, name := range docs {
+			f, err := os.Open(name)
+			if err != nil {
+				return err
+			}
+			entry, err := x.Add(f, nil)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			fmt.Fprintf(e.stdout, "%s <- %s (%s, %d bytes)\n", entry.URI, name, entry.TypeCode.Code, entry.Size)
+		}
+		return x.Close()
+	})
+}
+
+// xdmJSON is the --json shape of "mss xdm inspect"; its field names are
+// part of the CLI's contract.
+type xdmJSON struct {
+	SubmissionSets []xdmSetJSON `json:"submissionSets"`
+	Documents      []xdmDocJSON `json:"documents"`
+	PatientINS     string       `json:"patientIns,omitempty"`
+	PatientINSOID  string       `json:"patientInsOid,omitempty"`
+}
+
+type xdmSetJSON struct {
+	ID                 string   `json:"id"`
+	UniqueID           string   `json:"uniqueId"`
+	SourceID           string   `json:"sourceId"`
+	PatientID          string   `json:"patientId"`
+	SubmissionTime     string   `json:"submissionTime"`
+	ContentTypeCode    string   `json:"contentTypeCode,omitempty"`
+	IntendedRecipients []string `json:"intendedRecipients,omitempty"`
+}
+
+type xdmDocJSON struct {
+	URI                string `json:"uri"`
+	Path               string `json:"path,omitempty"`
+	UniqueID           string `json:"uniqueId"`
+	Title              string `json:"title,omitempty"`
+	TypeCode           string `json:"typeCode"`
+	FormatCode         string `json:"formatCode"`
+	ClassCode          string `json:"classCode"`
+	HealthcareFacility string `json:"healthcareFacilityTypeCode,omitempty"`
+	PracticeSetting    string `json:"practiceSettingCode,omitempty"`
+	CreationTime       string `json:"creationTime,omitempty"`
+	PatientID          string `json:"patientId"`
+	Hash               string `json:"hash"`
+	Size               int64  `json:"size"`
+	HashOK             bool   `json:"hashOk"`
+	Replaces           string `json:"replaces,omitempty"`
+}
+
+func runXDMInspect(e *env, args []string) error {
+	fs := newFlagSet(e, "xdm inspect")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: mss xdm inspect FILE.zip [--json]")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	p, err := xdm.Read(f, st.Size(), nil)
+	if err != nil {
+		return err
+	}
+	v := xdmJSON{SubmissionSets: []xdmSetJSON{}, Documents: []xdmDocJSON{}}
+	for _, s := range p.SubmissionSets {
+		v.SubmissionSets = append(v.SubmissionSets, xdmSetJSON{ID: s.EntryID, UniqueID: s.UniqueID, SourceID: s.SourceID, PatientID: s.PatientID,
+			SubmissionTime: s.SubmissionTime, ContentTypeCode: s.ContentType.Code, IntendedRecipients: s.IntendedRecipients})
+	}
+	for _, d := range p.Documents {
+		v.Documents = append(v.Documents, xdmDocJSON{URI: d.URI, Path: d.Path, UniqueID: d.UniqueID, Title: d.Title,
+			TypeCode: d.TypeCode.Code, FormatCode: d.FormatCode.Code, ClassCode: d.ClassCode.Code,
+			HealthcareFacility: d.HealthcareFacility.Code, PracticeSetting: d.PracticeSetting.Code, CreationTime: d.CreationTime,
+			PatientID: d.PatientID, Hash: d.Hash, Size: d.Size, HashOK: d.HashOK, Replaces: d.Replaces})
+	}
+	if ins, ok := p.PatientINS(); ok {
+		v.PatientINS, v.PatientINSOID = ins.Matricule, ins.OID()
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return p.Verify()
+	}
+	w := e.stdout
+	for _, s := range v.SubmissionSets {
+		fmt.Fprintf(w, "submission set %s: uniqueId %s, source %s, patient %s, submitted %s\n", s.ID, s.UniqueID, s.SourceID, s.PatientID, s.SubmissionTime)
+		for _, r := range s.IntendedRecipients {
+			fmt.Fprintf(w, "  recipient %s\n", r)
+		}
+	}
+	for _, d := range v.Documents {
+		fmt.Fprintf(w, "document %s (%s): type %s, class %s, format %s, patient %s, %d bytes, hash ok %v\n",
+			d.URI, d.UniqueID, d.TypeCode, d.ClassCode, d.FormatCode, d.PatientID, d.Size, d.HashOK)
+	}
+	if v.PatientINS != "" {
+		fmt.Fprintf(w, "patient INS: %s (%s)\n", v.PatientINS, v.PatientINSOID)
+	}
+	return p.Verify()
 }
