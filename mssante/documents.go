@@ -13,13 +13,16 @@ import (
 const XDMSubjectPrefix = "XDM/1.0/DDM+"
 
 // DocumentSet is the health content of a document mail: CDA R2 documents
-// about one patient, packaged as an IHE XDM archive. The cda/xdm package
-// provides one; any type with these methods will do.
+// about one patient, packaged as an IHE XDM archive. [NewDocumentSet] makes
+// one from CDA files with package cda/xdm; any type with these methods will
+// do.
 type DocumentSet interface {
 	// Documents describes each document, in the order of the archive.
 	Documents() []DocumentInfo
-	// WriteXDM streams the IHE_XDM.ZIP archive to w.
-	WriteXDM(w io.Writer) error
+	// WriteXDM streams the IHE_XDM.ZIP archive to w. recipients are the
+	// mail's To and Cc addresses, for the submission set's
+	// intendedRecipient (Bcc recipients are never disclosed).
+	WriteXDM(w io.Writer, recipients []string) error
 }
 
 // DocumentInfo is what the mail needs to know of one document.

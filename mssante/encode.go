@@ -376,9 +376,13 @@ func (e *encoder) contentPart(m *Message, docs []DocumentInfo) (*part, error) {
 	children := []*part{body}
 	if len(docs) > 0 {
 		set := m.Documents
+		var recipients []string
+		for _, a := range append(append([]Address(nil), m.To...), m.Cc...) {
+			recipients = append(recipients, a.Addr)
+		}
 		children = append(children, attachmentPart(XDMFilename, "application/zip", func() (io.ReadCloser, error) {
 			pr, pw := io.Pipe()
-			go func() { pw.CloseWithError(set.WriteXDM(pw)) }()
+			go func() { pw.CloseWithError(set.WriteXDM(pw, recipients)) }()
 			return pr, nil
 		}))
 		for _, d := range docs {

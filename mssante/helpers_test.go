@@ -54,7 +54,7 @@ type fakeDocuments struct {
 }
 
 func (f *fakeDocuments) Documents() []DocumentInfo { return f.docs }
-func (f *fakeDocuments) WriteXDM(w io.Writer) error {
+func (f *fakeDocuments) WriteXDM(w io.Writer, recipients []string) error {
 	_, err := w.Write(f.zip)
 	return err
 }

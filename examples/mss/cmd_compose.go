@@ -14,12 +14,16 @@ import (
 //
 //	mss compose --from A --to B[,C] [--cc …] [--bcc …] --subject S --text T
 //	    [--html H] [--attach FILE]… [--read-receipt] [--return-receipt]
-//	    [--end-conversation] [--product-ref REF] [-o out.eml]
+//	    [--end-conversation] [--cda FILE.xml]… [--product-ref REF] [-o out.eml]
+//
+// With --cda the message is a document mail: IHE_XDM.ZIP, one PDF copy per
+// document, X-MSS-CODECDA and X-MSS-INS, and the XDM/1.0/DDM+ subject
+// (--subject then gives its label).
 //
 // The product reference defaults to $MSSANTE_PRODUCT_REF.
 func runCompose(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "compose")
-	var to, cc, bcc, attach listFlag
+	var to, cc, bcc, attach, cdas listFlag
 	from := fs.String("from", "", "sender `address`, optionally with a display name: \"Dr_Marie_MARTIN <m@medecin.mssante.fr>\"")
 	fs.Var(&to, "to", "recipient `address`es (repeatable, comma-separated)")
 	fs.Var(&cc, "cc", "copy `address`es")
@@ -28,6 +32,7 @@ func runCompose(ctx context.Context, e *env, args []string) error {
 	text := fs.String("text", "", "body text (UTF-8)")
 	html := fs.String("html", "", "optional HTML alternative of the text")
 	fs.Var(&attach, "attach", "`file` to attach (repeatable)")
+	fs.Var(&cdas, "cda", "CDA R2 `file` to send as a document mail (repeatable; one patient)")
 	readReceipt := fs.Bool("read-receipt", false, "request a read receipt (Disposition-Notification-To)")
 	returnReceipt := fs.Bool("return-receipt", false, "also add the legacy Return-Receipt-To header")
 	endConv := fs.Bool("end-conversation", false, "add X-MSS-MES: FIN (the patient may not reply)")
@@ -69,6 +74,15 @@ func runCompose(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		msg.Attachments = append(msg.Attachments, a)
+	}
+	if len(cdas) > 0 {
+		sources := make([]mssante.CDASource, len(cdas))
+		for i, path := range cdas {
+			sources[i] = mssante.CDAFile(path)
+		}
+		if msg.Documents, err = mssante.NewDocumentSet(sources, nil); err != nil {
+			return err
+		}
 	}
 	if err := msg.Validate(); err != nil {
 		return err

@@ -173,3 +173,45 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestComposeCDA(t *testing.T) {
+	dir := t.TempDir()
+	pdf := filepath.Join(dir, "lettre.pdf")
+	os.WriteFile(pdf, []byte("%PDF-1.4 lettre de liaison"), 0o600)
+	doc := filepath.Join(dir, "doc.xml")
+	code, _, stderr := runCLI(t, "cda", "new", "--pdf", pdf, "--ins", "279035121518989", "--ins-kind", "test",
+		"--family", "FIGATELLIX", "--given", "Corse", "--gender", "F", "--birth", "19881012", "--birthplace", "2A004",
+		"--author-rpps", "10000000001", "--author-family", "MARTIN", "--author-given", "Alice",
+		"--org-finess", "750000001", "--org-name", "Cabinet du Parc", "--type", "11490-0", "-o", doc)
+	if code != 0 {
+		t.Fatalf("cda new: %s", stderr)
+	}
+	eml := filepath.Join(dir, "doc.eml")
+	code, _, stderr = runCLI(t, "compose", "--from", "alice.martin@medecin.mssante.fr", "--to", "279035121518989@patient.mssante.fr",
+		"--cda", doc, "--text", "Votre lettre de liaison", "--product-ref", "DEV935997", "-o", eml)
+	if code != 0 {
+		t.Fatalf("compose --cda: %s", stderr)
+	}
+	code, stdout, _ := runCLI(t, "inspect", eml, "--json")
+	var v struct {
+		Kind        string            `json:"kind"`
+		XDMSubject  bool              `json:"xdmSubject"`
+		Subject     string            `json:"subject"`
+		Headers     map[string]string `json:"headers"`
+		Attachments []struct {
+			Name, ContentType string
+		} `json:"attachments"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &v) != nil {
+		t.Fatalf("inspect: %s", stdout)
+	}
+	if v.Kind != "document" || !v.XDMSubject || v.Headers["X-MSS-CODECDA"] != "11490-0" || v.Headers["X-MSS-INS"] != "O" || v.Headers["X-MSS-NIL"] != "DEV935997" {
+		t.Errorf("document mail: %s", stdout)
+	}
+	if !strings.HasPrefix(v.Subject, "XDM/1.0/DDM+") || !strings.Contains(v.Subject, "FIGATELLIX Corse 12/10/1988") {
+		t.Errorf("subject %q", v.Subject)
+	}
+	if len(v.Attachments) != 2 || v.Attachments[0].Name != "IHE_XDM.ZIP" || v.Attachments[1].ContentType != "application/pdf" || !strings.HasSuffix(v.Attachments[1].Name, "_FIGATELLIX_Corse.pdf") {
+		t.Errorf("attachments %+v", v.Attachments)
+	}
+}
