@@ -192,11 +192,23 @@ func (c *Client) isClosed() bool {
 func (c *Client) tlsConfig(serverName string) *tls.Config {
 	p := c.cfg.TLS
 	conf := &tls.Config{
-		ServerName:       serverName,
-		MinVersion:       p.MinVersion,
-		CipherSuites:     p.CipherSuites,
-		RootCAs:          c.cfg.RootCAs,
-		VerifyConnection: p.VerifyConnection,
+		ServerName:   serverName,
+		MinVersion:   p.MinVersion,
+		CipherSuites: p.CipherSuites,
+		RootCAs:      c.cfg.RootCAs,
+	}
+	if verify := p.VerifyConnection; verify != nil {
+		conf.VerifyConnection = func(cs tls.ConnectionState) error {
+			// No SNI is sent to an IP address, so the state has no server
+			// name: give the checker the one that was dialled.
+			if cs.ServerName == "" {
+				cs.ServerName = serverName
+			}
+			if err := verify(cs); err != nil {
+				return &verifyConnectionError{err}
+			}
+			return nil
+		}
 	}
 	if conf.MinVersion == 0 {
 		conf.MinVersion = tls.VersionTLS12

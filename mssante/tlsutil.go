@@ -18,6 +18,14 @@ func isTLSError(err error) bool {
 		cv *tls.CertificateVerificationError
 		ae tls.AlertError
 		rh tls.RecordHeaderError
+		vc *verifyConnectionError
 	)
-	return errors.As(err, &cv) || errors.As(err, &ae) || errors.As(err, &rh) || strings.HasPrefix(err.Error(), "tls: ")
+	return errors.As(err, &cv) || errors.As(err, &ae) || errors.As(err, &rh) || errors.As(err, &vc) || strings.HasPrefix(err.Error(), "tls: ")
 }
+
+// verifyConnectionError marks a refusal by TLSPolicy.VerifyConnection
+// (revocation, usage) as a TLS failure.
+type verifyConnectionError struct{ err error }
+
+func (e *verifyConnectionError) Error() string { return e.err.Error() }
+func (e *verifyConnectionError) Unwrap() error { return e.err }

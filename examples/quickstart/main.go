@@ -1,85 +1,290 @@
-// Command quickstart shows the MSSanté message cycle with no configuration:
-// Dr A writes to Dr B asking for a read receipt, Dr B reads the message and
-// returns a read receipt (MDN), and Dr A reads that receipt.
+// Command quickstart shows MSSanté end to end with no configuration.
 //
-// Everything happens in memory for now: the messages are encoded to RFC 5322
-// and parsed back exactly as they would travel through an operator. The
-// in-process operator (mssante/mssantetest) and the client will replace the
-// hand-over in the middle.
+// It starts an operator in the process (mssante/mssantetest). Dr A builds an
+// N1 discharge letter (CDA R2 around a PDF made on the spot) and sends it to
+// Dr B as a document mail asking for delivery and read receipts. Dr B syncs
+// the mailbox, opens the IHE_XDM.ZIP, reads the CDA and returns a read
+// receipt. Dr A then receives the delivery report (DSN) and the read receipt
+// (MDN).
 //
 //	go run ./examples/quickstart
+//
+// With MSSANTE_* variables (see examples/internal/mssenv and the README)
+// and MSSANTE_TO, it plays Dr A against a real operator: it sends the letter
+// to MSSANTE_TO and waits up to MSSANTE_WAIT (default 2m) for the reports.
 package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"os/signal"
+	"strings"
+	"time"
 
+	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/cda/xdm"
+	"github.com/mssante-go/sdk/examples/internal/mssenv"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
 func main() {
-	if err := run(); err != nil {
-		log.SetFlags(0)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	log.SetFlags(0)
+	var err error
+	if mssenv.Configured(os.Getenv) {
+		err = runReal(ctx, os.Stdout, os.Getenv)
+	} else {
+		err = runSandbox(ctx, os.Stdout)
+	}
+	if err != nil {
 		log.Fatalf("quickstart: %v", err)
 	}
 }
 
-func run() error {
-	drA := mssante.Address{
-		Name: mssante.DisplayName{Title: "Dr", Given: "Alice", Family: "Martin", Entity: "Cabinet du Parc"}.String(),
-		Addr: "alice.martin@medecin.mssante.fr",
+const (
+	drA = "alice.martin@medecin.mssante.fr"
+	drB = "bruno.durand@ch-test.mssante.fr"
+)
+
+func runSandbox(ctx context.Context, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	op, err := mssantetest.NewServer(nil)
+	if err != nil {
+		return err
 	}
-	drB := mssante.Address{
-		Name: mssante.DisplayName{Title: "Dr", Given: "Bruno", Family: "Durand", Entity: "CH Nord - Cardiologie"}.String(),
-		Addr: "bruno.durand@ch-nord.mssante.fr",
+	defer op.Close()
+	op.MustAddMailbox(drA, mssantetest.Personal)
+	op.MustAddMailbox(drB, mssantetest.Personal)
+	fmt.Fprintf(out, "Operator running in the process: SMTP %s, IMAP %s\n\n", op.SMTPAddr, op.IMAPAddr)
+
+	a, err := mssante.NewClient(op.MustConfig(drA))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	b, err := mssante.NewClient(op.MustConfig(drB))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	// 1. Dr A sends the discharge letter.
+	sent, err := sendLetter(ctx, out, a, mssante.MustParseAddress(drB))
+	if err != nil {
+		return err
 	}
 
-	// 1. Dr A composes a message and asks for a read receipt.
+	// 2. Dr B reads it and returns a read receipt.
+	var cursor mssante.Cursor
+	for r, err := range b.Sync(ctx, "INBOX", &cursor) {
+		if err != nil {
+			return err
+		}
+		if err := readLetter(ctx, out, b, r); err != nil {
+			return err
+		}
+	}
+
+	// 3. Dr A receives the reports.
+	fmt.Fprintln(out, "\nDr A checks the mailbox:")
+	var aCursor mssante.Cursor
+	var delivered, read bool
+	for r, err := range a.Sync(ctx, "INBOX", &aCursor) {
+		if err != nil {
+			return err
+		}
+		d, m := report(out, r.Message, sent)
+		delivered, read = delivered || d, read || m
+	}
+	if !delivered || !read {
+		return fmt.Errorf("missing report: delivered=%v read=%v", delivered, read)
+	}
+	fmt.Fprintln(out, "\nDone: the letter was delivered and read.")
+	return nil
+}
+
+// sendLetter builds the N1 letter and sends it as a document mail.
+func sendLetter(ctx context.Context, out io.Writer, c *mssante.Client, to mssante.Address) (*mssante.Message, error) {
+	pdf := letterPDF([]string{
+		"Lettre de liaison a la sortie",
+		"Patiente : Corse FIGATELLIX, nee le 12/10/1988",
+		"Sortie le 20/11/2026 apres 3 jours d'hospitalisation.",
+		"Dr Alice MARTIN",
+	})
+	doc, err := cda.NewN1(cda.N1{
+		Type: cda.TypeLettreLiaisonSortie,
+		Time: time.Now(),
+		Patient: cda.Patient{
+			INS:         &cda.INS{Matricule: "279035121518989", Kind: cda.INSTest},
+			BirthFamily: "FIGATELLIX", BirthGivens: "CORSE", FirstGiven: "CORSE",
+			Gender: "F", BirthDate: "19881012", BirthplaceCode: "2A004",
+		},
+		Authors: []cda.Author{{
+			ID:           cda.II{Root: cda.OIDIdNatPS, Extension: "810000000001"},
+			Specialty:    cda.Code{Code: "G15_10", CodeSystem: cda.OIDProfession},
+			Person:       &cda.Name{Family: "MARTIN", Given: []string{"Alice"}},
+			Organization: &cda.Organization{ID: cda.II{Root: cda.OIDIdNatStruct, Extension: "1750803447"}, Name: "Cabinet du Parc"},
+		}},
+		PracticeSetting: cda.PracticeAmbulatoire,
+		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
+		Content:         bytes.NewReader(pdf),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var xml bytes.Buffer
+	if err := doc.Encode(&xml); err != nil {
+		return nil, err
+	}
+	set, err := mssante.NewDocumentSet([]mssante.CDASource{{
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(xml.Bytes())), nil },
+	}}, nil)
+	if err != nil {
+		return nil, err
+	}
 	msg := &mssante.Message{
-		From:               drA,
-		To:                 []mssante.Address{drB},
-		Subject:            "Adressage de Mme Dupont",
-		Text:               "Cher confrère,\nje vous adresse Mme Dupont pour un avis cardiologique.\nBien confraternellement,\nDr Martin\n",
-		ProductRef:         "DEV935997", // the X-MSS-NIL the ANS gives your product
-		RequestReadReceipt: true,
+		To:                     []mssante.Address{to},
+		Text:                   "Cher confrère,\nvous trouverez ci-joint la lettre de liaison de votre patiente.\nBien confraternellement,\nDr Alice Martin\n",
+		Documents:              set,
+		RequestReadReceipt:     true,
+		RequestDeliveryReceipt: true,
 	}
-	var wire bytes.Buffer
-	if err := msg.Encode(&wire, nil); err != nil {
-		return err
+	res, err := c.Send(ctx, msg)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Printf("Dr A sends %q to %s (%d bytes, Message-ID %s)\n", msg.Subject, drB.Addr, wire.Len(), msg.MessageID)
+	fmt.Fprintf(out, "Dr A sends a %s (%d-byte PDF) to %s\n", cda.TypeLettreLiaisonSortie.DisplayName, len(pdf), strings.Join(res.Accepted(), ", "))
+	fmt.Fprintf(out, "  Message-ID %s, delivery receipt requested: %v\n", res.MessageID, res.DSNRequested)
+	return msg, nil
+}
 
-	// 2. Dr B receives and reads it.
-	received, err := mssante.Parse(bytes.NewReader(wire.Bytes()), nil)
+// readLetter shows what Dr B's software sees and returns a read receipt.
+func readLetter(ctx context.Context, out io.Writer, c *mssante.Client, r *mssante.Received) error {
+	m := r.Message
+	fmt.Fprintf(out, "\nDr B receives a %s mail from %s\n", m.Kind(), m.From.Addr)
+	fmt.Fprintf(out, "  subject   %s\n", m.DisplaySubject())
+	fmt.Fprintf(out, "  X-MSS     CODECDA=%s INS=%s NIL=%s\n", strings.Join(m.CDACodes, ","), m.INS, m.ProductRef)
+	zipAtt := m.XDM()
+	if zipAtt == nil {
+		return fmt.Errorf("no IHE_XDM.ZIP in %s", m.MessageID)
+	}
+	rc, err := zipAtt.Open()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Dr B receives a %s message from %s: %q\n", received.Kind(), received.From.Addr, received.DisplaySubject())
-	fmt.Printf("  X-MSS-NIL %s, read receipt requested to %s\n", received.ProductRef, received.ReadReceiptTo.Addr)
-
-	// 3. Dr B displays it and chooses to return the read receipt (ECO.3.1.6:
-	// propose it, never force it).
-	mdn, err := mssante.NewMDN(received, mssante.MDNOptions{From: drB, ProductRef: "DEV935997"})
+	zb, err := io.ReadAll(rc)
+	rc.Close()
 	if err != nil {
 		return err
 	}
-	var mdnWire bytes.Buffer
-	if err := mdn.Encode(&mdnWire, nil); err != nil {
-		return err
-	}
-	fmt.Printf("Dr B returns an MDN (%d bytes)\n", mdnWire.Len())
-
-	// 4. Dr A receives the MDN and matches it with the sent message.
-	report, err := mssante.Parse(bytes.NewReader(mdnWire.Bytes()), nil)
+	pkg, err := xdm.Read(bytes.NewReader(zb), int64(len(zb)), nil)
 	if err != nil {
 		return err
 	}
-	if report.Kind() != mssante.KindMDN || report.MDN.OriginalMessageID != msg.MessageID {
-		return fmt.Errorf("expected the MDN of %s, got a %s", msg.MessageID, report.Kind())
+	if err := pkg.Verify(); err != nil {
+		return err
 	}
-	fmt.Printf("Dr A: message %s was %s by %s (%s)\n", msg.MessageID, report.MDN.Disposition.Type, report.MDN.FinalRecipient, report.MDN.Disposition)
-	fmt.Fprintln(os.Stdout, "Done.")
+	for _, d := range pkg.Documents {
+		doc, closer, err := pkg.ParseCDA(d, nil)
+		if err != nil {
+			return err
+		}
+		p := doc.Patient
+		fmt.Fprintf(out, "  document  %s (%s)\n", doc.TypeDisplayName(), doc.Code.Code)
+		fmt.Fprintf(out, "  patient   %s %s, born %s, INS %s (qualified: %v)\n", p.FamilyName(), p.GivenName(), p.BirthDate, p.INS.Matricule, p.INSQualified())
+		n, _ := io.Copy(io.Discard, doc.Body.Content)
+		fmt.Fprintf(out, "  content   %s, %d bytes\n", doc.Body.MediaType, n)
+		closer.Close()
+	}
+	mdn, err := mssante.NewMDN(m, mssante.MDNOptions{From: c.Address(), Type: mssante.Displayed})
+	if err != nil {
+		return err
+	}
+	if _, err := c.Send(ctx, mdn); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "Dr B returns a read receipt (MDN displayed)")
+	return nil
+}
+
+// report prints a DSN or MDN about sent and says which it was.
+func report(out io.Writer, m *mssante.Message, sent *mssante.Message) (delivered, read bool) {
+	switch {
+	case m == nil:
+	case m.DSN != nil && m.DSN.OriginalEnvelopeID == mssante.EnvelopeID(sent.MessageID):
+		for _, r := range m.DSN.Recipients {
+			fmt.Fprintf(out, "  delivery report: %s %s (%s)\n", r.Recipient(), r.Action, r.Status)
+			if err := r.Err(); err != nil {
+				fmt.Fprintf(out, "    %v\n", err)
+			}
+			delivered = delivered || r.Action == mssante.ActionDelivered || r.Action == mssante.ActionRelayed
+		}
+	case m.MDN != nil && m.MDN.OriginalMessageID == sent.MessageID:
+		fmt.Fprintf(out, "  read receipt: %s by %s (%s)\n", m.MDN.Disposition.Type, m.MDN.FinalRecipient, m.MDN.Disposition)
+		if err := m.MDN.Err(); err != nil {
+			fmt.Fprintf(out, "    %v\n", err)
+		}
+		read = m.MDN.Disposition.Type == mssante.Displayed || m.MDN.Disposition.Type == mssante.Processed
+	}
+	return delivered, read
+}
+
+// runReal plays Dr A against a real operator configured by MSSANTE_*.
+func runReal(ctx context.Context, out io.Writer, getenv mssenv.Getenv) error {
+	cfg, err := mssenv.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	to, err := mssante.ParseAddress(getenv("MSSANTE_TO"))
+	if err != nil {
+		return fmt.Errorf("MSSANTE_TO: %w", err)
+	}
+	wait := 2 * time.Minute
+	if w := getenv("MSSANTE_WAIT"); w != "" {
+		if wait, err = time.ParseDuration(w); err != nil {
+			return fmt.Errorf("MSSANTE_WAIT: %w", err)
+		}
+	}
+	c, err := mssante.NewClient(cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Start from the end of the mailbox: only new reports matter.
+	var cursor mssante.Cursor
+	for _, err := range c.Sync(ctx, "INBOX", &cursor) {
+		if err != nil {
+			return err
+		}
+	}
+	sent, err := sendLetter(ctx, out, c, to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Waiting up to %s for the reports…\n", wait)
+	deadline := time.Now().Add(wait)
+	var delivered, read bool
+	for time.Now().Before(deadline) && !(delivered && read) {
+		for r, err := range c.Sync(ctx, "INBOX", &cursor) {
+			if err != nil {
+				return err
+			}
+			d, m := report(out, r.Message, sent)
+			delivered, read = delivered || d, read || m
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+	}
+	fmt.Fprintf(out, "delivered: %v, read: %v\n", delivered, read)
 	return nil
 }
