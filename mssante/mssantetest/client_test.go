@@ -568,3 +568,20 @@ func TestTrustGuardWithListeBlanche(t *testing.T) {
 		t.Fatalf("unlisted domain: %v", err)
 	}
 }
+
+// Close right after NewServer, before the servers' goroutines run, returns.
+func TestCloseAtOnce(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		s, err := mssantetest.NewServer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { s.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close hangs")
+		}
+	}
+}

@@ -202,6 +202,10 @@ func (s *Server) startIMAP() error {
 
 // Close stops both servers and closes their connections.
 func (s *Server) Close() error {
+	// Closing the listeners first also stops a Serve that had not started
+	// yet, which the servers' own Close would miss.
+	s.smtpLn.Close()
+	s.imapLn.Close()
 	err := errors.Join(s.smtp.Close(), s.imap.Close())
 	s.wg.Wait()
 	return err
