@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/mssante-go/sdk/trust"
 )
 
 // Config configures a [Client]. Fields left zero take the documented
@@ -25,9 +27,14 @@ type Config struct {
 	Operator Operator
 	// Auth is how the client authenticates. Required.
 	Auth Auth
-	// RootCAs are the anchors the operator's certificate must chain to:
-	// the IGC-Santé roots (package trust loads them). Required unless
-	// UseSystemRoots is set.
+	// Verifier checks the operator's certificate the IGC-Santé way (package
+	// trust): its anchors become RootCAs when RootCAs is nil, and its
+	// VerifyConnection (usage, revocation: ECO.1.1.5, ECO.1.1.6) runs when
+	// TLS.VerifyConnection is nil. Nil means only RootCAs is used.
+	Verifier *trust.Verifier
+	// RootCAs are the anchors the operator's certificate must chain to: the
+	// IGC-Santé roots. Nil means Verifier's anchors; one of them, or
+	// UseSystemRoots, is required.
 	RootCAs *x509.CertPool
 	// UseSystemRoots trusts the system's certificate store instead of
 	// RootCAs. MSSanté operators use IGC-Santé certificates, which no system
@@ -135,8 +142,19 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Auth.kind == authNone {
 		return nil, errNoAuth
 	}
+	if v := cfg.Verifier; v != nil {
+		if v.Anchors == nil {
+			return nil, errors.New("mssante: Config.Verifier has no Anchors")
+		}
+		if cfg.RootCAs == nil {
+			cfg.RootCAs = v.Anchors.RootPool()
+		}
+		if cfg.TLS.VerifyConnection == nil {
+			cfg.TLS.VerifyConnection = v.VerifyConnection(trust.UsageServer)
+		}
+	}
 	if cfg.RootCAs == nil && !cfg.UseSystemRoots {
-		return nil, errors.New("mssante: Config.RootCAs is required (the IGC-Santé roots; see package trust)")
+		return nil, errors.New("mssante: Config.Verifier or Config.RootCAs is required (the IGC-Santé anchors; see package trust)")
 	}
 	if cfg.Trust == nil && !cfg.AllowAnyRecipient {
 		return nil, errors.New("mssante: Config.Trust is required to check recipients (or set AllowAnyRecipient in tests)")

@@ -585,3 +585,28 @@ func TestCloseAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// The IGC-Santé way: anchors and certificate checks from package trust.
+func TestVerifierFromTrust(t *testing.T) {
+	s := newServer(t, nil)
+	anchors, err := trust.NewAnchors([]*x509.Certificate{s.PKI.Root}, []*x509.Certificate{s.PKI.Intermediate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.MustConfig(drA)
+	cfg.RootCAs = nil
+	cfg.Verifier = &trust.Verifier{Anchors: anchors, Revocation: trust.RevocationOff}
+	if _, err := newClient(t, cfg).Send(ctx(t), textMessage(drB)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.Messages(drB)
+	if err != nil || len(raw) != 1 || !bytes.Contains(raw[0], []byte("Subject: Adressage")) {
+		t.Fatalf("delivered %d messages: %v", len(raw), err)
+	}
+	// Hard-fail revocation: the sandbox certificates name no CRL nor OCSP
+	// responder, so the status is unknown and the connection refused.
+	cfg.Verifier = &trust.Verifier{Anchors: anchors}
+	if _, err := newClient(t, cfg).Send(ctx(t), textMessage(drB)); !errors.Is(err, mssante.ErrTLS) || !errors.Is(err, trust.ErrRevocationUnknown) {
+		t.Fatalf("hard-fail without revocation information: %v", err)
+	}
+}

@@ -30,8 +30,9 @@ type Mailbox struct {
 	Kind     Kind
 	Password string // for AUTH PLAIN, test operators only
 
-	user   *imapmemserver.User
-	closed bool // a closed Mon Espace Santé mailbox: mail to it bounces
+	user      *imapmemserver.User
+	closed    bool     // a closed Mon Espace Santé mailbox: mail to it bounces
+	delivered [][]byte // copies of what was delivered, for Messages
 }
 
 // Folders every new mailbox has.
@@ -151,7 +152,27 @@ func (s *Server) Deliver(address, folder string, raw []byte) (imap.UID, error) {
 	if err != nil {
 		return 0, err
 	}
+	s.mu.Lock()
+	mb.delivered = append(mb.delivered, append([]byte(nil), raw...))
+	s.mu.Unlock()
 	return data.UID, nil
+}
+
+// Messages returns copies of the raw messages delivered to a mailbox so
+// far (by SMTP, as DSNs, or by Deliver), oldest first, whatever happened to
+// them in IMAP since.
+func (s *Server) Messages(address string) ([][]byte, error) {
+	mb := s.mailbox(address)
+	if mb == nil {
+		return nil, ErrUnknownMailbox
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][]byte, len(mb.delivered))
+	for i, m := range mb.delivered {
+		out[i] = append([]byte(nil), m...)
+	}
+	return out, nil
 }
 
 // literal adapts bytes to imap.LiteralReader.

@@ -97,7 +97,6 @@ func Load(ctx context.Context, getenv Getenv) (mssante.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("MSSANTE_ANCHORS: %w", err)
 	}
-	cfg.RootCAs = anchors.RootPool()
 	v := &trust.Verifier{Anchors: anchors}
 	switch getenv("MSSANTE_REVOCATION") {
 	case "", "hard":
@@ -108,7 +107,7 @@ func Load(ctx context.Context, getenv Getenv) (mssante.Config, error) {
 	default:
 		return cfg, errors.New("MSSANTE_REVOCATION must be hard, soft or off")
 	}
-	cfg.TLS.VerifyConnection = v.VerifyConnection(trust.UsageServer)
+	cfg.Verifier = v // IGC-Santé roots, usage and revocation checks
 
 	listLoc := getenv("MSSANTE_TRUST_LIST")
 	if listLoc == "" {
