@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,20 +24,7 @@ import (
 // The product reference defaults to $MSSANTE_PRODUCT_REF.
 func runCompose(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "compose")
-	var to, cc, bcc, attach, cdas listFlag
-	from := fs.String("from", "", "sender `address`, optionally with a display name: \"Dr_Marie_MARTIN <m@medecin.mssante.fr>\"")
-	fs.Var(&to, "to", "recipient `address`es (repeatable, comma-separated)")
-	fs.Var(&cc, "cc", "copy `address`es")
-	fs.Var(&bcc, "bcc", "blind copy `address`es")
-	subject := fs.String("subject", "", "subject")
-	text := fs.String("text", "", "body text (UTF-8)")
-	html := fs.String("html", "", "optional HTML alternative of the text")
-	fs.Var(&attach, "attach", "`file` to attach (repeatable)")
-	fs.Var(&cdas, "cda", "CDA R2 `file` to send as a document mail (repeatable; one patient)")
-	readReceipt := fs.Bool("read-receipt", false, "request a read receipt (Disposition-Notification-To)")
-	returnReceipt := fs.Bool("return-receipt", false, "also add the legacy Return-Receipt-To header")
-	endConv := fs.Bool("end-conversation", false, "add X-MSS-MES: FIN (the patient may not reply)")
-	productRef := fs.String("product-ref", os.Getenv("MSSANTE_PRODUCT_REF"), "X-MSS-NIL product `reference` (default $MSSANTE_PRODUCT_REF)")
+	mf := addMessageFlags(fs, true)
 	out := fs.String("o", "", "write the message to `file` instead of standard output")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,50 +32,97 @@ func runCompose(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if *from == "" || len(to)+len(cc)+len(bcc) == 0 {
-		return errors.New("--from and at least one of --to, --cc, --bcc are required")
-	}
-	msg := &mssante.Message{
-		Subject: *subject, Text: *text, HTML: *html,
-		RequestReadReceipt: *readReceipt, ReturnReceiptTo: *returnReceipt, EndConversation: *endConv,
-		ProductRef: *productRef,
-	}
-	var err error
-	if msg.From, err = mssante.ParseAddress(*from); err != nil {
+	msg, err := mf.message()
+	if err != nil {
 		return err
-	}
-	for _, l := range []struct {
-		dst  *[]mssante.Address
-		list listFlag
-	}{{&msg.To, to}, {&msg.Cc, cc}, {&msg.Bcc, bcc}} {
-		for _, s := range l.list {
-			a, err := mssante.ParseAddress(s)
-			if err != nil {
-				return err
-			}
-			*l.dst = append(*l.dst, a)
-		}
-	}
-	for _, path := range attach {
-		a, err := mssante.FileAttachment(path)
-		if err != nil {
-			return err
-		}
-		msg.Attachments = append(msg.Attachments, a)
-	}
-	if len(cdas) > 0 {
-		sources := make([]mssante.CDASource, len(cdas))
-		for i, path := range cdas {
-			sources[i] = mssante.CDAFile(path)
-		}
-		if msg.Documents, err = mssante.NewDocumentSet(sources, nil); err != nil {
-			return err
-		}
 	}
 	if err := msg.Validate(); err != nil {
 		return err
 	}
 	return writeOutput(e, *out, func(w io.Writer) error { return msg.Encode(w, nil) })
+}
+
+// messageFlags are the flags that describe a message, shared by compose and
+// send.
+type messageFlags struct {
+	from                                *string
+	to, cc, bcc, attach, cdas           listFlag
+	subject, text, html, productRef     *string
+	readReceipt, returnReceipt, endConv *bool
+	deliveryReceipt                     *bool
+	fromRequired                        bool
+}
+
+// addMessageFlags registers the message flags. With fromRequired, --from
+// must be given (compose); otherwise the client's mailbox is the sender.
+func addMessageFlags(fs *flag.FlagSet, fromRequired bool) *messageFlags {
+	m := &messageFlags{fromRequired: fromRequired}
+	m.from = fs.String("from", "", "sender `address`, optionally with a display name: \"Dr_Marie_MARTIN <m@medecin.mssante.fr>\"")
+	fs.Var(&m.to, "to", "recipient `address`es (repeatable, comma-separated)")
+	fs.Var(&m.cc, "cc", "copy `address`es")
+	fs.Var(&m.bcc, "bcc", "blind copy `address`es")
+	m.subject = fs.String("subject", "", "subject")
+	m.text = fs.String("text", "", "body text (UTF-8)")
+	m.html = fs.String("html", "", "optional HTML alternative of the text")
+	fs.Var(&m.attach, "attach", "`file` to attach (repeatable)")
+	fs.Var(&m.cdas, "cda", "CDA R2 `file` to send as a document mail (repeatable; one patient)")
+	m.readReceipt = fs.Bool("read-receipt", false, "request a read receipt (Disposition-Notification-To)")
+	m.returnReceipt = fs.Bool("return-receipt", false, "also add the legacy Return-Receipt-To header")
+	m.deliveryReceipt = fs.Bool("delivery-receipt", !fromRequired, "request delivery receipts (DSN) when sending")
+	m.endConv = fs.Bool("end-conversation", false, "add X-MSS-MES: FIN (the patient may not reply)")
+	m.productRef = fs.String("product-ref", os.Getenv("MSSANTE_PRODUCT_REF"), "X-MSS-NIL product `reference` (default $MSSANTE_PRODUCT_REF)")
+	return m
+}
+
+// message builds the message the flags describe.
+func (f *messageFlags) message() (*mssante.Message, error) {
+	if (f.fromRequired && *f.from == "") || len(f.to)+len(f.cc)+len(f.bcc) == 0 {
+		if f.fromRequired {
+			return nil, errors.New("--from and at least one of --to, --cc, --bcc are required")
+		}
+		return nil, errors.New("at least one of --to, --cc, --bcc is required")
+	}
+	msg := &mssante.Message{
+		Subject: *f.subject, Text: *f.text, HTML: *f.html,
+		RequestReadReceipt: *f.readReceipt, ReturnReceiptTo: *f.returnReceipt, EndConversation: *f.endConv,
+		RequestDeliveryReceipt: *f.deliveryReceipt,
+		ProductRef:             *f.productRef,
+	}
+	var err error
+	if *f.from != "" {
+		if msg.From, err = mssante.ParseAddress(*f.from); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range []struct {
+		dst  *[]mssante.Address
+		list listFlag
+	}{{&msg.To, f.to}, {&msg.Cc, f.cc}, {&msg.Bcc, f.bcc}} {
+		for _, s := range l.list {
+			a, err := mssante.ParseAddress(s)
+			if err != nil {
+				return nil, err
+			}
+			*l.dst = append(*l.dst, a)
+		}
+	}
+	for _, path := range f.attach {
+		a, err := mssante.FileAttachment(path)
+		if err != nil {
+			return nil, err
+		}
+		msg.Attachments = append(msg.Attachments, a)
+	}
+	if len(f.cdas) > 0 {
+		sources := make([]mssante.CDASource, len(f.cdas))
+		for i, path := range f.cdas {
+			sources[i] = mssante.CDAFile(path)
+		}
+		if msg.Documents, err = mssante.NewDocumentSet(sources, nil); err != nil {
+			return nil, err
+		}
+	}
+	return msg, nil
 }
 
 // writeOutput runs write to the named file, or to standard output when name

@@ -48,6 +48,8 @@ var commands = map[string]command{
 	"trust":    {"check addresses against the trust space (check, info)", runTrust},
 	"cert":     {"inspect an IGC-Santé certificate (inspect)", runCert},
 	"sandbox":  {"run the in-process test operator and print its settings", runSandbox},
+	"send":     {"send a message through the operator set by MSSANTE_*", runSend},
+	"sync":     {"list the new messages of a folder (MSSANTE_* operator)", runSync},
 }
 
 func main() {
