@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -608,5 +609,97 @@ func TestVerifierFromTrust(t *testing.T) {
 	cfg.Verifier = &trust.Verifier{Anchors: anchors}
 	if _, err := newClient(t, cfg).Send(ctx(t), textMessage(drB)); !errors.Is(err, mssante.ErrTLS) || !errors.Is(err, trust.ErrRevocationUnknown) {
 		t.Fatalf("hard-fail without revocation information: %v", err)
+	}
+}
+
+// A dropped IDLE connection is re-established and reported.
+func TestWatchReconnects(t *testing.T) {
+	s := newServer(t, nil)
+	a := newClient(t, s.MustConfig(drA))
+	b := newClient(t, s.MustConfig(drB))
+	s.InjectFault(&mssantetest.Fault{Stage: mssantetest.StageIdle, Drop: true})
+	wctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	events := make(chan mssante.WatchEvent, 10)
+	done := make(chan error, 1)
+	opts := &mssante.WatchOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	go func() { done <- b.Watch(wctx, "INBOX", opts, func(e mssante.WatchEvent) { events <- e }) }()
+	select {
+	case e := <-events:
+		if !e.Reconnected {
+			t.Fatalf("first event %+v, want Reconnected", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reconnection")
+	}
+	// The new connection still reports deliveries.
+	deadline := time.Now().Add(5 * time.Second)
+	for got := false; !got; {
+		a.Send(ctx(t), textMessage(drB))
+		select {
+		case e := <-events:
+			got = e.Messages > 0
+		case <-time.After(200 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no event after reconnection")
+			}
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch returned %v", err)
+	}
+}
+
+// Every mailbox operation leaves an audit event, and no secret.
+func TestAuditEvents(t *testing.T) {
+	s := newServer(t, nil)
+	var logBuf bytes.Buffer
+	var mu sync.Mutex
+	cfg := s.MustConfig(drA)
+	cfg.Audit = mssante.SlogAuditor(slog.New(slog.NewJSONHandler(lockedWriter{&logBuf, &mu}, nil)))
+	var actions []string
+	cfg.Audit = multiAuditor{cfg.Audit, mssante.AuditorFunc(func(_ context.Context, e mssante.AuditEvent) {
+		mu.Lock()
+		actions = append(actions, e.Action)
+		mu.Unlock()
+	})}
+	c := newClient(t, cfg)
+	c.Send(ctx(t), textMessage(drB))
+	c.Send(ctx(t), textMessage("x@outside.example.org"))
+	syncAll(t, c, &mssante.Cursor{})
+	c.Folders(ctx(t))
+	mu.Lock()
+	defer mu.Unlock()
+	got := strings.Join(actions, " ")
+	for _, want := range []string{"smtp.connect", "smtp.send", "imap.login", "imap.sync", "imap.fetch", "imap.list"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %s audit event in %s", want, got)
+		}
+	}
+	if !strings.Contains(logBuf.String(), `"actor":"alice.martin@medecin.mssante.fr"`) || !strings.Contains(logBuf.String(), "not in the trust list") {
+		t.Errorf("slog audit:\n%s", logBuf.String())
+	}
+	if strings.Contains(logBuf.String(), "psc-test-") {
+		t.Error("a token appears in the audit log")
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+type multiAuditor []mssante.Auditor
+
+func (m multiAuditor) Audit(ctx context.Context, e mssante.AuditEvent) {
+	for _, a := range m {
+		a.Audit(ctx, e)
 	}
 }
