@@ -3,8 +3,12 @@ package annuaire_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +18,8 @@ import (
 
 	"github.com/mssante-go/sdk/annuaire"
 	"github.com/mssante-go/sdk/annuaire/annuairetest"
+	"github.com/mssante-go/sdk/internal/testpki"
+	"github.com/mssante-go/sdk/trust"
 )
 
 func indexOf(t *testing.T, lines ...string) *annuaire.Index {
@@ -138,5 +144,36 @@ func TestDownloadExtraction(t *testing.T) {
 		if strings.Contains(e.Name(), ".part-") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// The ANS host presents an IGC-Santé certificate: with Anchors the download
+// trusts those roots only, and without them it fails.
+func TestDownloadWithIGCSanteAnchors(t *testing.T) {
+	pki, err := testpki.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := pki.ServerCertificate("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	annuairetest.WriteExtraction(&body, &annuairetest.ExtractionOptions{Rows: 5})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body.Bytes()) }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	defer srv.Close()
+	anchors, err := trust.NewAnchors([]*x509.Certificate{pki.Root}, []*x509.Certificate{pki.Intermediate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(t.TempDir(), "mss.txt")
+	if _, err := annuaire.DownloadExtraction(context.Background(), cache, &annuaire.DownloadOptions{URL: srv.URL, Anchors: anchors}); err != nil {
+		t.Fatalf("with anchors: %v", err)
+	}
+	if _, err := annuaire.DownloadExtraction(context.Background(), cache+"2", &annuaire.DownloadOptions{URL: srv.URL}); err == nil {
+		t.Fatal("the system roots accepted a certificate of the test hierarchy")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mssante-go/sdk/trust"
 )
 
 // ExtractionURL is where the ANS publishes Extraction_Correspondance_MSSante
@@ -28,12 +30,14 @@ type DownloadOptions struct {
 	// mirror (plain text) works too.
 	URL string
 	// HTTPClient fetches the file. For ExtractionURL its TLS configuration
-	// must trust the IGC-Santé roots (RootCAs holding "AC RACINE IGC-SANTE
-	// ELEMENTAIRE" and its intermediates; package trust of this SDK will
-	// provide that pool). nil means http.DefaultClient, which trusts only
-	// the system roots and therefore fails against the ANS host with an
-	// unknown-authority error; it suits mirrors with public certificates.
+	// must trust the IGC-Santé roots: set Anchors instead to get such a
+	// client. nil (and no Anchors) means http.DefaultClient, which trusts
+	// only the system roots and therefore fails against the ANS host with
+	// an unknown-authority error; it suits mirrors with public certificates.
 	HTTPClient *http.Client
+	// Anchors, when HTTPClient is nil, gives a client that trusts these
+	// IGC-Santé anchors only (package trust). nil means none.
+	Anchors *trust.Anchors
 	// MaxSize bounds the body in bytes. 0 means DefaultMaxDownloadSize.
 	MaxSize int64
 	// UserAgent is sent as User-Agent; "" means "mssante-go-sdk/annuaire".
@@ -77,6 +81,9 @@ func DownloadExtraction(ctx context.Context, cachePath string, opts *DownloadOpt
 	}
 	if o.URL == "" {
 		o.URL = ExtractionURL
+	}
+	if o.HTTPClient == nil && o.Anchors != nil {
+		o.HTTPClient = o.Anchors.HTTPClient(0)
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient

@@ -3,11 +3,13 @@ package trust
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/smallstep/pkcs7"
 )
@@ -127,6 +129,24 @@ func (a *Anchors) RootPool() *x509.CertPool {
 
 // IntermediatePool returns a new pool of the intermediate CAs, for
 // x509.VerifyOptions.Intermediates: peers do not always send their chain.
+// HTTPClient returns an HTTP client whose TLS trusts these anchors only, for
+// the ANS servers that present IGC-Santé certificates (the liste blanche,
+// the Annuaire Santé extraction). timeout bounds each request; zero means
+// 60 seconds.
+func (a *Anchors) HTTPClient(timeout time.Duration) *http.Client {
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			TLSClientConfig:     &tls.Config{RootCAs: a.RootPool(), MinVersion: tls.VersionTLS12},
+			TLSHandshakeTimeout: 15 * time.Second,
+		},
+	}
+}
+
 func (a *Anchors) IntermediatePool() *x509.CertPool {
 	if a == nil || a.interPool == nil {
 		return x509.NewCertPool()

@@ -3,7 +3,6 @@ package trust
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -249,16 +248,7 @@ func (s *Source) httpClient() (*http.Client, error) {
 	if s.Anchors == nil {
 		return nil, ErrNoAnchors
 	}
-	s.clientOnce.Do(func() {
-		s.client = &http.Client{
-			Timeout: 60 * time.Second,
-			Transport: &http.Transport{
-				Proxy:               http.ProxyFromEnvironment,
-				TLSClientConfig:     &tls.Config{RootCAs: s.Anchors.RootPool(), MinVersion: tls.VersionTLS12},
-				TLSHandshakeTimeout: 15 * time.Second,
-			},
-		}
-	})
+	s.clientOnce.Do(func() { s.client = s.Anchors.HTTPClient(0) })
 	return s.client, nil
 }
 
