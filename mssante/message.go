@@ -97,6 +97,8 @@ type Message struct {
 
 	// original is the message an MDN reports on (set by NewMDN).
 	original *mdnOriginal
+	// spooled are the temporary files of large parsed attachments.
+	spooled []*spooled
 }
 
 // Kind says what a message is, for routing and display.

@@ -20,6 +20,13 @@ type ParseOptions struct {
 	MaxHeaderBytes  int64 // top-level header block; 0 means DefaultMaxHeaderBytes
 	MaxParts        int   // MIME parts; 0 means DefaultMaxParts
 	MaxDepth        int   // multipart nesting; 0 means DefaultMaxDepth
+	// SpoolThreshold is the decoded size above which an attachment is
+	// written to a temporary file rather than kept in memory; call
+	// Message.Close to remove the files. 0 means DefaultSpoolThreshold; a
+	// negative value keeps everything in memory.
+	SpoolThreshold int64
+	// SpoolDir is where those files go. "" means os.TempDir().
+	SpoolDir string
 }
 
 func (o *ParseOptions) withDefaults() ParseOptions {
@@ -38,6 +45,9 @@ func (o *ParseOptions) withDefaults() ParseOptions {
 	}
 	if out.MaxDepth <= 0 {
 		out.MaxDepth = DefaultMaxDepth
+	}
+	if out.SpoolThreshold == 0 {
+		out.SpoolThreshold = DefaultSpoolThreshold
 	}
 	return out
 }
@@ -69,11 +79,13 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 	}
 	p.readHeader()
 	if err := p.walk(e, 0, ""); err != nil {
+		m.Close()
 		return nil, err
 	}
 	// Drain what the MIME reader left (epilogue), so that an oversized
 	// message is reported even when its excess follows the last part.
 	if _, err := io.Copy(io.Discard, lr); err != nil {
+		m.Close()
 		return nil, wrapReadErr("body", err)
 	}
 	if m.DSN != nil {
@@ -255,11 +267,11 @@ func (p *parser) walk(e *message.Entity, depth int, report string) error {
 		p.m.Attachments = append(p.m.Attachments, BytesAttachment(filename, mt, b))
 		return nil
 	}
-	b, err := readAllLimit(e.Body, p.opts.MaxMessageBytes, "message size")
+	a, err := p.readAttachment(filename, mt, e.Body)
 	if err != nil {
 		return wrapReadErr(mt, err)
 	}
-	p.m.Attachments = append(p.m.Attachments, BytesAttachment(filename, mt, b))
+	p.m.Attachments = append(p.m.Attachments, a)
 	return nil
 }
 

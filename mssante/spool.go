@@ -1,0 +1,95 @@
+package mssante
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// DefaultSpoolThreshold is the attachment size above which Parse writes the
+// decoded content to a temporary file instead of keeping it in memory.
+const DefaultSpoolThreshold = 1 << 20
+
+// readAttachment reads a decoded attachment body: in memory up to the spool
+// threshold, then into a temporary file, all within the message limit.
+func (p *parser) readAttachment(filename, mediaType string, body io.Reader) (*Attachment, error) {
+	limit := &limitReader{r: body, n: p.opts.MaxMessageBytes, err: &LimitError{Limit: "message size", Max: p.opts.MaxMessageBytes}}
+	if p.opts.SpoolThreshold < 0 {
+		b, err := io.ReadAll(limit)
+		if err != nil {
+			return nil, err
+		}
+		return BytesAttachment(filename, mediaType, b), nil
+	}
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, limit, p.opts.SpoolThreshold+1)
+	if err == io.EOF || (err == nil && n <= p.opts.SpoolThreshold) {
+		return BytesAttachment(filename, mediaType, head.Bytes()), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(p.opts.SpoolDir, "mssante-attachment-*")
+	if err != nil {
+		return nil, err
+	}
+	s := &spooled{path: f.Name()}
+	size, err := io.Copy(f, io.MultiReader(&head, limit))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.remove()
+		return nil, err
+	}
+	p.m.spooled = append(p.m.spooled, s)
+	// A safety net for callers that forget Message.Close: the file goes
+	// when nothing refers to it any more.
+	runtime.SetFinalizer(s, (*spooled).remove)
+	return &Attachment{
+		Filename: filename, ContentType: mediaType, Size: size,
+		Open: s.open,
+	}, nil
+}
+
+// spooled is a temporary file holding a decoded attachment.
+type spooled struct {
+	path string
+	once sync.Once
+	gone bool
+	mu   sync.Mutex
+}
+
+func (s *spooled) open() (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return nil, errSpoolClosed
+	}
+	return os.Open(s.path)
+}
+
+func (s *spooled) remove() {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.gone = true
+		s.mu.Unlock()
+		os.Remove(s.path)
+	})
+}
+
+var errSpoolClosed = errors.New("mssante: attachment content released by Message.Close")
+
+// Close releases what Parse kept on disk for large attachments. The
+// message's attachments cannot be opened afterwards. It is safe to call on
+// any message, more than once.
+func (m *Message) Close() error {
+	for _, s := range m.spooled {
+		s.remove()
+	}
+	m.spooled = nil
+	return nil
+}
