@@ -80,6 +80,9 @@ func (r *Received) Seen() bool {
 // When the folder's UIDVALIDITY changed, cursor.Reset is set and Sync starts
 // from the first message. Messages are not marked \Seen.
 //
+// Large attachments are kept in temporary files (see ParseOptions): Close
+// each Message when done with it.
+//
 // A message that cannot be parsed is yielded with a nil Message and its
 // error (a *ParseError or *LimitError), and the cursor moves past it: fetch
 // it raw with FetchRaw if needed. A connection error ends the sequence.

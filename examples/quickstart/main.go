@@ -168,6 +168,7 @@ func sendLetter(ctx context.Context, out io.Writer, c *mssante.Client, to mssant
 // readLetter shows what Dr B's software sees and returns a read receipt.
 func readLetter(ctx context.Context, out io.Writer, c *mssante.Client, r *mssante.Received) error {
 	m := r.Message
+	defer m.Close() // large attachments live in temporary files
 	fmt.Fprintf(out, "\nDr B receives a %s mail from %s\n", m.Kind(), m.From.Addr)
 	fmt.Fprintf(out, "  subject   %s\n", m.DisplaySubject())
 	fmt.Fprintf(out, "  X-MSS     CODECDA=%s INS=%s NIL=%s\n", strings.Join(m.CDACodes, ","), m.INS, m.ProductRef)
