@@ -125,7 +125,31 @@ func checkAddress(input, name, spec string) (Address, error) {
 			return Address{}, &AddressError{Input: input, Reason: "patient address: " + err.Error(), Err: err}
 		}
 	}
-	return Address{Name: name, Addr: local + "@" + domain}, nil
+	return Address{Name: name, Addr: addrSpec(local, domain)}, nil
+}
+
+// addrSpec joins a local part (as net/mail returns it, unquoted) and a
+// domain into the RFC 5321 form used on the wire: the local part is quoted
+// when it is not a dot-atom, so that "a b"@x stays one mailbox.
+func addrSpec(local, domain string) string {
+	if isDotAtom(local) {
+		return local + "@" + domain
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(local) + `"@` + domain
+}
+
+// isDotAtom reports whether s is an RFC 5322 dot-atom.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkDomain returns why domain is not a usable DNS name, or "".
@@ -220,9 +244,15 @@ func (a Address) Equal(b Address) bool {
 }
 
 // String formats the address for a header: the display name RFC 2047-encoded
-// when it is not ASCII, quoted when needed.
+// when it is not ASCII, quoted when needed, then the addr-spec.
 func (a Address) String() string {
-	return (&mail.Address{Name: a.Name, Address: a.Addr}).String()
+	if a.Name == "" {
+		return "<" + a.Addr + ">"
+	}
+	// net/mail formats the phrase; the addr-spec is already in wire form.
+	const placeholder = "x@x"
+	s := (&mail.Address{Name: a.Name, Address: placeholder}).String()
+	return strings.TrimSuffix(s, "<"+placeholder+">") + "<" + a.Addr + ">"
 }
 
 // IsZero reports whether a has no address.

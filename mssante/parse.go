@@ -194,7 +194,7 @@ func parseReceivedList(v string) ([]Address, error) {
 	for _, a := range list {
 		addr := a.Address
 		if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-			addr = addr[:i] + "@" + strings.ToLower(addr[i+1:])
+			addr = addrSpec(addr[:i], strings.ToLower(addr[i+1:]))
 		}
 		out = append(out, Address{Name: a.Name, Addr: addr})
 	}

@@ -76,7 +76,8 @@ func (e *AddressError) Is(target error) bool {
 
 // SplitAddress splits an addr-spec at its last '@'. It returns ok false for
 // an address without local part or domain, with white space or control
-// characters, with a domain literal ("[192.0.2.1]") or with angle brackets:
+// characters (spaces are allowed only inside a quoted local part, such as
+// "a b"@x), with a domain literal ("[192.0.2.1]") or with angle brackets:
 // pass the bare address, not "Name <address>".
 func SplitAddress(address string) (local, domain string, ok bool) {
 	at := strings.LastIndexByte(address, '@')
@@ -84,8 +85,13 @@ func SplitAddress(address string) (local, domain string, ok bool) {
 		return "", "", false
 	}
 	local, domain = address[:at], address[at+1:]
+	quoted := len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"'
 	for i := 0; i < len(address); i++ {
-		if c := address[i]; c <= ' ' || c == 0x7f || c == '<' || c == '>' {
+		c := address[i]
+		if quoted && i > 0 && i < len(local)-1 && (c == ' ' || c == '<' || c == '>') {
+			continue
+		}
+		if c <= ' ' || c == 0x7f || c == '<' || c == '>' {
 			return "", "", false
 		}
 	}

@@ -96,3 +96,22 @@ func TestCheckAll(t *testing.T) {
 		t.Errorf("empty Source: %v", err)
 	}
 }
+
+func TestSplitAddressQuotedLocalPart(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		domain string
+		ok     bool
+	}{
+		{`"a b"@medecin.mssante.fr`, "medecin.mssante.fr", true},
+		{`"x@medecin.mssante.fr"@evil.com`, "evil.com", true},
+		{`a b@medecin.mssante.fr`, "", false},
+		{"\"a\r\nb\"@medecin.mssante.fr", "", false},
+		{`"a"@medecin .mssante.fr`, "", false},
+	} {
+		_, d, ok := SplitAddress(tc.in)
+		if ok != tc.ok || d != tc.domain {
+			t.Errorf("SplitAddress(%q) = %q, %v", tc.in, d, ok)
+		}
+	}
+}

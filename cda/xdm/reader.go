@@ -69,6 +69,13 @@ var (
 	ErrLimit        = errors.New("xdm: limit exceeded")
 	ErrMissingFile  = errors.New("xdm: document file missing")
 	ErrHashMismatch = errors.New("xdm: document hash or size does not match its metadata")
+	// ErrDuplicateEntry: two entries have the same name (compared without
+	// case, after normalisation). Which one a reader takes is ambiguous, so
+	// the archive is refused: a checked document could hide another.
+	ErrDuplicateEntry = errors.New("xdm: duplicate entry in archive")
+	// ErrEncrypted: an entry is encrypted (ZIP flag bit 0), which IHE XDM
+	// does not allow and this reader cannot read.
+	ErrEncrypted = errors.New("xdm: encrypted entry in archive")
 )
 
 // LimitError reports which limit of [ReadOptions] an archive exceeds. It
@@ -262,7 +269,13 @@ func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 			}
 			return nil, &LimitError{Limit: "ratio", Name: f.Name, Value: ratio, Max: o.MaxRatio}
 		}
+		if f.Flags&0x1 != 0 {
+			return nil, fmt.Errorf("%w: %s", ErrEncrypted, f.Name)
+		}
 		up := strings.ToUpper(n)
+		if _, dup := byName[up]; dup {
+			return nil, fmt.Errorf("%w: %s", ErrDuplicateEntry, f.Name)
+		}
 		byName[up] = f
 		if path.Base(up) == MetadataName && strings.HasPrefix(path.Base(path.Dir(up)), "SUBSET") &&
 			path.Base(path.Dir(path.Dir(up))) == "IHE_XDM" {
