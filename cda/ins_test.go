@@ -76,3 +76,20 @@ func TestINSKindOID(t *testing.T) {
 		t.Error("zero INSKind must be unknown")
 	}
 }
+
+// FuzzCheckMatricule: no panic, and an accepted matricule has 15
+// characters and its own key.
+func FuzzCheckMatricule(f *testing.F) {
+	for _, s := range []string{"279035121518989", "185122A00123400", "1000000000047 97", "", "2A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, m string) {
+		if CheckMatricule(m) != nil {
+			return
+		}
+		key, err := MatriculeKey(m[:13])
+		if len(m) != 15 || err != nil || strconv.Itoa(100 + key)[1:] != m[13:] {
+			t.Fatalf("%q accepted with key %d", m, key)
+		}
+	})
+}

@@ -60,3 +60,32 @@ func FuzzParseAddress(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReport feeds arbitrary report bodies to the DSN and MDN field parsers:
+// a typed error or a report, never a panic; an accepted MDN disposition
+// formats and parses back to itself.
+func FuzzReport(f *testing.F) {
+	f.Add([]byte("Reporting-MTA: dns; x\r\n\r\nFinal-Recipient: rfc822; a@b.fr\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
+	f.Add([]byte("Final-Recipient: rfc822;a@b.fr\r\nDisposition: automatic-action/MDN-sent-automatically; processed/Error: 902^x^y\r\n"))
+	f.Add([]byte("Disposition: manual-action/MDN-sent-manually; displayed\r\nError: 904^INS^applicationErrorCondition\r\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		blocks, err := readFieldBlocks(bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		if d, err := parseDSNFields(blocks); err == nil {
+			for _, r := range d.Recipients {
+				_ = r.Err()
+			}
+		}
+		md, err := parseMDNFields(blocks)
+		if err != nil {
+			return
+		}
+		_ = md.Err()
+		again, _, err := parseDisposition(md.Disposition.String())
+		if err != nil || again.String() != md.Disposition.String() {
+			t.Fatalf("disposition %q does not parse back: %v", md.Disposition, err)
+		}
+	})
+}
