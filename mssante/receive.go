@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -124,18 +125,23 @@ func (c *Client) Sync(ctx context.Context, folder string, cursor *Cursor) iter.S
 			yield(nil, err)
 			return
 		}
-		for _, uid := range uids {
-			r, perr, err := c.fetchParsed(ctx, folder, uid)
+		for start := 0; start < len(uids); start += syncBatch {
+			batch := uids[start:min(start+syncBatch, len(uids))]
+			got, err := c.fetchBatch(ctx, folder, batch)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if r == nil {
-				continue // expunged meanwhile
-			}
-			cursor.LastUID = uint32(uid)
-			if !yield(r, perr) {
-				return
+			for i, f := range got {
+				cursor.LastUID = f.r.UID
+				if !yield(f.r, f.err) {
+					for _, rest := range got[i+1:] {
+						if rest.r.Message != nil {
+							rest.r.Message.Close()
+						}
+					}
+					return
+				}
 			}
 		}
 	}
@@ -151,6 +157,53 @@ func (c *Client) Fetch(ctx context.Context, folder string, uid uint32) (*Receive
 		return nil, &NotFoundError{Folder: folder, UID: uid}
 	}
 	return r, perr
+}
+
+// syncBatch is how many messages Sync fetches per FETCH command: one
+// round trip for many messages, parsed as they stream in, without holding
+// the connection while the caller handles them.
+const syncBatch = 64
+
+// fetched is a message read by fetchBatch, or the reason it could not be
+// parsed.
+type fetched struct {
+	r   *Received
+	err error
+}
+
+// fetchBatch fetches and parses the messages of uids in one FETCH command,
+// in UID order. UIDs expunged meanwhile are left out.
+func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID) ([]fetched, error) {
+	var got []fetched
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		return fetchMany(ic.c, uids, func(r *Received, body io.Reader) error {
+			r.Folder = folder
+			var perr error
+			r.Message, perr = Parse(body, c.parseOptions())
+			got = append(got, fetched{r, perr})
+			return nil
+		})
+	})
+	object := fmt.Sprintf("%s UIDs %d:%d", folder, uids[0], uids[len(uids)-1])
+	c.audit(ctx, "imap.fetch", object, c.imapServer(), err)
+	if err != nil {
+		for _, f := range got {
+			if f.r.Message != nil {
+				f.r.Message.Close()
+			}
+		}
+		return nil, err
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].r.UID < got[j].r.UID })
+	return got, nil
+}
+
+// parseOptions are the bounds of messages read from the server.
+func (c *Client) parseOptions() *ParseOptions {
+	return &ParseOptions{MaxMessageBytes: c.cfg.MaxMessageBytes}
 }
 
 // NotFoundError reports a UID that is not in the folder.
@@ -173,13 +226,10 @@ func (c *Client) fetchParsed(ctx context.Context, folder string, uid imap.UID) (
 		if err := c.selectFolder(ic, folder); err != nil {
 			return err
 		}
-		return fetchOne(ic.c, uid, func(rr *Received, body io.Reader) error {
+		return fetchMany(ic.c, []imap.UID{uid}, func(rr *Received, body io.Reader) error {
 			r = rr
 			r.Folder = folder
-			r.Message, perr = Parse(body, &ParseOptions{MaxMessageBytes: c.cfg.MaxMessageBytes})
-			if perr != nil {
-				r.Message = nil
-			}
+			r.Message, perr = Parse(body, c.parseOptions())
 			return nil
 		})
 	})
@@ -195,7 +245,7 @@ func (c *Client) FetchRaw(ctx context.Context, folder string, uid uint32, w io.W
 		if err := c.selectFolder(ic, folder); err != nil {
 			return err
 		}
-		return fetchOne(ic.c, imap.UID(uid), func(_ *Received, body io.Reader) error {
+		return fetchMany(ic.c, []imap.UID{imap.UID(uid)}, func(_ *Received, body io.Reader) error {
 			found = true
 			_, err := io.Copy(w, body)
 			return err
@@ -214,11 +264,12 @@ func (c *Client) selectFolder(ic *imapConn, folder string) error {
 	return err
 }
 
-// fetchOne fetches UID, FLAGS, RFC822.SIZE and BODY.PEEK[] of one message
-// and hands the body stream to f while it is read from the network. The
+// fetchMany fetches UID, FLAGS, RFC822.SIZE and BODY.PEEK[] of messages
+// and hands each body stream to f while it is read from the network. The
 // literal is read before the next item is asked for, as go-imap requires.
-func fetchOne(cl *imapclient.Client, uid imap.UID, f func(r *Received, body io.Reader) error) error {
-	cmd := cl.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{
+// After an error of f the remaining messages are drained, not handed over.
+func fetchMany(cl *imapclient.Client, uids []imap.UID, f func(r *Received, body io.Reader) error) error {
+	cmd := cl.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID: true, Flags: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
 	})

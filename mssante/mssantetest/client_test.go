@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -701,5 +702,52 @@ type multiAuditor []mssante.Auditor
 func (m multiAuditor) Audit(ctx context.Context, e mssante.AuditEvent) {
 	for _, a := range m {
 		a.Audit(ctx, e)
+	}
+}
+
+// Sync fetches in batches; stopping midway and syncing again continues
+// where the caller stopped, without gaps or repeats, and a message that
+// cannot be parsed is reported without ending the sync.
+func TestSyncBatchesAndResume(t *testing.T) {
+	s := newServer(t, nil)
+	b := newClient(t, s.MustConfig(drB))
+	for i := 0; i < 150; i++ {
+		raw := fmt.Sprintf("From: a@medecin.mssante.fr\r\nTo: %s\r\nMessage-ID: <m%d@x>\r\nSubject: n%d\r\n\r\nbody\r\n", drB, i, i)
+		if i == 100 {
+			raw = "From: a@medecin.mssante.fr\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n"
+		}
+		if _, err := s.Deliver(drB, "INBOX", []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cur mssante.Cursor
+	seen := 0
+	for r, err := range b.Sync(ctx(t), "INBOX", &cur) {
+		if r == nil {
+			t.Fatal(err)
+		}
+		seen++
+		if seen == 70 {
+			break
+		}
+	}
+	if cur.LastUID != 70 {
+		t.Fatalf("cursor after 70: %+v", cur)
+	}
+	var subjects []string
+	var parseErrs int
+	for r, err := range b.Sync(ctx(t), "INBOX", &cur) {
+		if r == nil {
+			t.Fatal(err)
+		}
+		if err != nil {
+			parseErrs++
+			continue
+		}
+		subjects = append(subjects, r.Message.Subject)
+		r.Message.Close()
+	}
+	if len(subjects) != 79 || subjects[0] != "n70" || subjects[78] != "n149" || parseErrs != 1 || cur.LastUID != 150 {
+		t.Fatalf("resumed sync: %d messages (%v … %v), %d unparsable, cursor %+v", len(subjects), subjects[0], subjects[len(subjects)-1], parseErrs, cur)
 	}
 }
