@@ -233,7 +233,7 @@ func (c *Client) fetchParsed(ctx context.Context, folder string, uid imap.UID) (
 			return nil
 		})
 	})
-	c.audit(ctx, "imap.fetch", folder+" UID "+strconv.Itoa(int(uid)), c.imapServer(), firstErr(err, perr))
+	c.audit(ctx, "imap.fetch", folder+" UID "+strconv.Itoa(int(uid)), c.imapServer(), errors.Join(err, perr))
 	return r, perr, err
 }
 
@@ -500,8 +500,4 @@ func (c *Client) imapServer() string {
 		return c.cfg.Operator.IMAP
 	}
 	return "imap." + c.cfg.Address.Domain()
-}
-
-func firstErr(errs ...error) error {
-	return errors.Join(errs...)
 }
