@@ -6,42 +6,21 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/cda/xdm"
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/mssante"
 )
 
 // n1 builds an N1 CDA around pdf for the patient with INS ins.
-func n1(t *testing.T, typ cda.Code, ins, family string, pdf []byte) []byte {
+func n1(t *testing.T, ins, family string, pdf []byte) []byte {
 	t.Helper()
-	doc, err := cda.NewN1(cda.N1{
-		Type: typ,
-		Time: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC),
-		Patient: cda.Patient{
-			INS:         &cda.INS{Matricule: ins, Kind: cda.INSTest},
-			BirthFamily: family, BirthGivens: "CORSE MARIE", FirstGiven: "CORSE",
-			Gender: "F", BirthDate: "19881012", BirthplaceCode: "2A004",
-		},
-		Authors: []cda.Author{{
-			ID:           cda.II{Root: cda.OIDIdNatPS, Extension: "810000000001"},
-			Specialty:    cda.Code{Code: "G15_10", CodeSystem: cda.OIDProfession},
-			Person:       &cda.Name{Family: "MARTIN", Given: []string{"Alice"}},
-			Organization: &cda.Organization{ID: cda.II{Root: cda.OIDIdNatStruct, Extension: "1750803447"}, Name: "Cabinet du Parc"},
-		}},
-		PracticeSetting: cda.PracticeAmbulatoire,
-		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
-		Content:         bytes.NewReader(pdf),
-	})
+	b, err := testdocs.N1(testdocs.Patient{INS: ins, Family: family}, bytes.NewReader(pdf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := doc.Encode(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return b
 }
 
 func bytesSource(b []byte) mssante.CDASource {
@@ -52,8 +31,8 @@ func TestDocumentMailFromCDA(t *testing.T) {
 	pdf1 := []byte("%PDF-1.4 lettre de liaison " + strings.Repeat("x", 5000))
 	pdf2 := []byte("%PDF-1.4 consultation")
 	set, err := mssante.NewDocumentSet([]mssante.CDASource{
-		bytesSource(n1(t, cda.TypeCRConsultation, "279035121518989", "FIGATELLIX", pdf1)),
-		bytesSource(n1(t, cda.TypeCRConsultation, "279035121518989", "FIGATELLIX", pdf2)),
+		bytesSource(n1(t, "279035121518989", "FIGATELLIX", pdf1)),
+		bytesSource(n1(t, "279035121518989", "FIGATELLIX", pdf2)),
 	}, &mssante.DocumentSetOptions{SourceID: "1.2.250.1.999.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +96,8 @@ func TestDocumentMailFromCDA(t *testing.T) {
 }
 
 func TestDocumentSetErrors(t *testing.T) {
-	a := n1(t, cda.TypeCRConsultation, "279035121518989", "FIGATELLIX", []byte("%PDF a"))
-	b := n1(t, cda.TypeCRConsultation, "146026322000196", "DUPONT", []byte("%PDF b"))
+	a := n1(t, "279035121518989", "FIGATELLIX", []byte("%PDF a"))
+	b := n1(t, "146026322000196", "DUPONT", []byte("%PDF b"))
 	if _, err := mssante.NewDocumentSet([]mssante.CDASource{bytesSource(a), bytesSource(b)}, nil); !errors.Is(err, mssante.ErrSeveralPatients) {
 		t.Errorf("two patients: %v", err)
 	}

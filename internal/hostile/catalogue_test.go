@@ -15,6 +15,7 @@ import (
 
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/cda/xdm"
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/trust"
 )
@@ -234,23 +235,11 @@ func tamper(t *testing.T, src []byte) []byte {
 }
 
 func n1(t *testing.T, ins string) []byte {
-	doc, err := cda.NewN1(cda.N1{
-		Type: cda.TypeCRConsultation, Time: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
-		Patient: cda.Patient{INS: &cda.INS{Matricule: ins, Kind: cda.INSTest}, BirthFamily: "FIGATELLIX", BirthGivens: "CORSE", FirstGiven: "CORSE",
-			Gender: "F", BirthDate: "19881012", BirthplaceCode: "2A004"},
-		Authors: []cda.Author{{ID: cda.II{Root: cda.OIDIdNatPS, Extension: "810000000001"}, Specialty: cda.Code{Code: "G15_10", CodeSystem: cda.OIDProfession},
-			Person: &cda.Name{Family: "MARTIN", Given: []string{"Alice"}}, Organization: &cda.Organization{ID: cda.II{Root: cda.OIDIdNatStruct, Extension: "1750803447"}, Name: "Cabinet"}}},
-		PracticeSetting: cda.PracticeAmbulatoire, Encounter: cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
-		Content: strings.NewReader("%PDF-1.4 test"),
-	})
+	b, err := testdocs.N1(testdocs.Patient{INS: ins}, strings.NewReader("%PDF-1.4 test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := doc.Encode(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return b
 }
 
 // --- MIME ---

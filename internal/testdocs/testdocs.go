@@ -1,0 +1,55 @@
+// Package testdocs builds the sample CDA documents the tests share: an N1
+// document around a PDF for a test patient, valid for the ANS rules.
+package testdocs
+
+import (
+	"bytes"
+	"io"
+	"time"
+
+	"github.com/mssante-go/sdk/cda"
+)
+
+// Patient describes the test patient of a document. The zero value is the
+// ANS test identity FIGATELLIX Corse, INS 279035121518989.
+type Patient struct {
+	INS    string // test-register INS matricule; "" means 279035121518989
+	Family string // birth name; "" means FIGATELLIX
+}
+
+// N1 returns an encoded N1 document (consultation report) carrying pdf for
+// the patient, dated 20 November 2026.
+func N1(p Patient, pdf io.Reader) ([]byte, error) {
+	if p.INS == "" {
+		p.INS = "279035121518989"
+	}
+	if p.Family == "" {
+		p.Family = "FIGATELLIX"
+	}
+	doc, err := cda.NewN1(cda.N1{
+		Type: cda.TypeCRConsultation,
+		Time: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC),
+		Patient: cda.Patient{
+			INS:         &cda.INS{Matricule: p.INS, Kind: cda.INSTest},
+			BirthFamily: p.Family, BirthGivens: "CORSE MARIE", FirstGiven: "CORSE",
+			Gender: "F", BirthDate: "19881012", BirthplaceCode: "2A004",
+		},
+		Authors: []cda.Author{{
+			ID:           cda.II{Root: cda.OIDIdNatPS, Extension: "810000000001"},
+			Specialty:    cda.Code{Code: "G15_10", CodeSystem: cda.OIDProfession},
+			Person:       &cda.Name{Family: "MARTIN", Given: []string{"Alice"}},
+			Organization: &cda.Organization{ID: cda.II{Root: cda.OIDIdNatStruct, Extension: "1750803447"}, Name: "Cabinet du Parc"},
+		}},
+		PracticeSetting: cda.PracticeAmbulatoire,
+		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
+		Content:         pdf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := doc.Encode(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
