@@ -61,7 +61,7 @@ func (c *Client) Send(ctx context.Context, msg *Message) (*SendResult, error) {
 		return nil, err
 	}
 	defer s.Close()
-	return s.Send(ctx, msg)
+	return s.sendPrepared(ctx, msg)
 }
 
 // Sender submits several messages on one authenticated SMTP connection.
@@ -89,7 +89,8 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 	return &Sender{c: c, smtp: sc, server: addr}, nil
 }
 
-// Close ends the SMTP session.
+// Close ends the SMTP session. A failed QUIT only closes the connection:
+// the messages were already accepted or refused.
 func (s *Sender) Close() error {
 	err := s.smtp.Quit()
 	if err != nil {
@@ -190,6 +191,11 @@ func (s *Sender) Send(ctx context.Context, msg *Message) (*SendResult, error) {
 	if err := s.c.prepare(ctx, msg); err != nil {
 		return nil, err
 	}
+	return s.sendPrepared(ctx, msg)
+}
+
+// sendPrepared submits a message that prepare accepted.
+func (s *Sender) sendPrepared(ctx context.Context, msg *Message) (*SendResult, error) {
 	res, err := s.submit(ctx, msg)
 	s.c.audit(ctx, "smtp.send", msg.MessageID, s.server, err)
 	return res, err
