@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
 
@@ -119,6 +120,9 @@ func checkAddress(input, name, spec string) (Address, error) {
 	}
 	if strings.ContainsAny(name, "\r\n\x00") {
 		return Address{}, &AddressError{Input: input, Reason: "display name contains a line break or NUL"}
+	}
+	if !utf8.ValidString(name) {
+		return Address{}, &AddressError{Input: input, Reason: "display name is not valid UTF-8"}
 	}
 	if domain == PatientDomain && looksLikeINS(local) {
 		if err := cda.CheckMatricule(local); err != nil {
@@ -249,10 +253,38 @@ func (a Address) String() string {
 	if a.Name == "" {
 		return "<" + a.Addr + ">"
 	}
-	// net/mail formats the phrase; the addr-spec is already in wire form.
+	return formatPhrase(a.Name) + " <" + a.Addr + ">"
+}
+
+// formatPhrase formats a display name. ASCII names are quoted by net/mail.
+// Non-ASCII names are RFC 2047 words: Q-encoded when every character of the
+// words is atext (readable in a phrase), else B-encoded, since Go's Q
+// encoding leaves characters such as '\' or '"' that a phrase cannot hold.
+func formatPhrase(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			q := mime.QEncoding.Encode("utf-8", name)
+			if isPhraseAtoms(q) {
+				return q
+			}
+			return mime.BEncoding.Encode("utf-8", name)
+		}
+	}
+	// net/mail formats the phrase of an ASCII name.
 	const placeholder = "x@x"
-	s := (&mail.Address{Name: a.Name, Address: placeholder}).String()
-	return strings.TrimSuffix(s, "<"+placeholder+">") + "<" + a.Addr + ">"
+	s := (&mail.Address{Name: name, Address: placeholder}).String()
+	return strings.TrimSuffix(s, " <"+placeholder+">")
+}
+
+// isPhraseAtoms reports whether s is atext atoms separated by spaces.
+func isPhraseAtoms(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // IsZero reports whether a has no address.
