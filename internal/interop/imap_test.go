@@ -1,0 +1,244 @@
+package interop_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mssante-go/sdk/internal/mailserver"
+	"github.com/mssante-go/sdk/mssante"
+)
+
+// Dovecot's folders, UID sync, flags, search by Message-ID, MOVE, FETCH
+// and delete, as the SDK uses them.
+func TestIMAPOperations(t *testing.T) {
+	s := mailserver.Start(t, nil)
+	a := user(t, s, drA)
+	b := user(t, s, drB)
+
+	folders, err := b.Folders(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string][]string{}
+	for _, f := range folders {
+		attrs[f.Name] = f.Attributes
+	}
+	for _, name := range []string{"INBOX", "Sent", "Trash"} {
+		if _, ok := attrs[name]; !ok {
+			t.Fatalf("folders %+v: no %s", folders, name)
+		}
+	}
+	if !slices.Contains(attrs["Sent"], `\Sent`) || !slices.Contains(attrs["Trash"], `\Trash`) {
+		t.Errorf("special-use attributes lost: %+v", folders)
+	}
+
+	var ids []string
+	for i := 0; i < 3; i++ {
+		m := textMessage(drB)
+		m.RequestDeliveryReceipt = false
+		send(t, a, m)
+		ids = append(ids, m.MessageID)
+	}
+	var cur mssante.Cursor
+	got := receive(t, b, "INBOX", &cur, 3)
+	if len(got) != 3 || cur.UIDValidity == 0 || cur.Reset {
+		t.Fatalf("first sync: %d messages, cursor %+v", len(got), cur)
+	}
+	// Postfix may deliver the three in any order: map them by Message-ID.
+	uid := map[string]uint32{}
+	for i, r := range got {
+		if i > 0 && r.UID <= got[i-1].UID {
+			t.Fatalf("Sync not in UID order: %d after %d", r.UID, got[i-1].UID)
+		}
+		if r.Seen() {
+			t.Errorf("Sync marked %d \\Seen", r.UID)
+		}
+		uid[r.Message.MessageID] = r.UID
+	}
+	for _, id := range ids {
+		if uid[id] == 0 {
+			t.Fatalf("message %s not received", id)
+		}
+	}
+	if cur.LastUID != got[2].UID {
+		t.Fatalf("cursor %+v after UIDs up to %d", cur, got[2].UID)
+	}
+
+	// UID sync: nothing new, then only the new message.
+	for r, err := range b.Sync(ctx(t), "INBOX", &cur) {
+		t.Fatalf("second sync returned %v %v", r, err)
+	}
+	m := textMessage(drB)
+	m.RequestDeliveryReceipt = false
+	send(t, a, m)
+	if more := receive(t, b, "INBOX", &cur, 1); len(more) != 1 || more[0].Message.MessageID != m.MessageID || more[0].UID <= got[2].UID {
+		t.Fatalf("incremental sync returned %d messages", len(more))
+	}
+	last := cur.LastUID
+
+	// Search by Message-ID.
+	if uids, err := b.SearchMessageID(ctx(t), "INBOX", ids[1]); err != nil || len(uids) != 1 || uids[0] != uid[ids[1]] {
+		t.Fatalf("search %s: %v %v, want [%d]", ids[1], uids, err, uid[ids[1]])
+	}
+	if uids, err := b.SearchMessageID(ctx(t), "INBOX", "absent@medecin.mssante.fr"); err != nil || len(uids) != 0 {
+		t.Fatalf("search of an absent Message-ID: %v %v", uids, err)
+	}
+
+	// Flags.
+	if err := b.MarkSeen(ctx(t), "INBOX", uid[ids[0]]); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetFlags(ctx(t), "INBOX", []uint32{uid[ids[0]]}, true, mssante.FlagFlagged); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Fetch(ctx(t), "INBOX", uid[ids[0]])
+	if err != nil || !r.Seen() || !slices.Contains(r.Flags, mssante.FlagFlagged) {
+		t.Fatalf("flags after MarkSeen and SetFlags: %v %v", r, err)
+	}
+	if err := b.SetFlags(ctx(t), "INBOX", []uint32{uid[ids[0]]}, false, mssante.FlagFlagged); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := b.Fetch(ctx(t), "INBOX", uid[ids[0]]); err != nil || slices.Contains(r.Flags, mssante.FlagFlagged) {
+		t.Fatalf("flag not removed: %v %v", r.Flags, err)
+	}
+
+	// MOVE to Trash; another message flagged \Deleted by someone else must
+	// survive it (no plain EXPUNGE).
+	if err := b.SetFlags(ctx(t), "INBOX", []uint32{uid[ids[2]]}, true, mssante.FlagDeleted); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Move(ctx(t), "INBOX", []uint32{uid[ids[1]]}, "Trash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Expunged || len(res.DestUIDs) != 1 {
+		t.Fatalf("Dovecot offers MOVE and UIDPLUS: %+v", res)
+	}
+	if inTrash, err := b.SearchMessageID(ctx(t), "Trash", ids[1]); err != nil || len(inTrash) != 1 || inTrash[0] != res.DestUIDs[0] {
+		t.Fatalf("in Trash: %v %v, want %v", inTrash, err, res.DestUIDs)
+	}
+	var nf *mssante.NotFoundError
+	if _, err := b.Fetch(ctx(t), "INBOX", uid[ids[1]]); !errors.As(err, &nf) {
+		t.Fatalf("moved message still in INBOX: %v", err)
+	}
+	if _, err := b.Fetch(ctx(t), "INBOX", uid[ids[2]]); err != nil {
+		t.Fatalf("collateral expunge of %d: %v", uid[ids[2]], err)
+	}
+
+	// Raw fetch.
+	var raw bytes.Buffer
+	if err := b.FetchRaw(ctx(t), "INBOX", uid[ids[0]], &raw); err != nil || !bytes.Contains(raw.Bytes(), []byte(ids[0])) || !bytes.HasPrefix(raw.Bytes(), []byte("Return-Path: <"+drA+">")) {
+		t.Fatalf("raw: %v\n%.300s", err, raw.String())
+	}
+
+	// Delete by UID (UID EXPUNGE): only the given message goes.
+	if err := b.Delete(ctx(t), "INBOX", []uint32{last}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Fetch(ctx(t), "INBOX", last); !errors.As(err, &nf) {
+		t.Fatalf("deleted message still there: %v", err)
+	}
+	if _, err := b.Fetch(ctx(t), "INBOX", uid[ids[2]]); err != nil {
+		t.Fatalf("Delete expunged another message: %v", err)
+	}
+
+	// Append a copy to Sent.
+	copyMsg := textMessage(drA)
+	copyMsg.From = b.Address()
+	sentUID, err := b.Append(ctx(t), "Sent", copyMsg)
+	if err != nil || sentUID == 0 {
+		t.Fatalf("append: UID %d, %v", sentUID, err)
+	}
+	sent := receive(t, b, "Sent", &mssante.Cursor{}, 1)
+	if sent[0].UID != sentUID || sent[0].Message.MessageID != copyMsg.MessageID || !sent[0].Seen() {
+		t.Fatalf("Sent: UID %d %s seen %v", sent[0].UID, sent[0].Message.MessageID, sent[0].Seen())
+	}
+}
+
+// A folder deleted and created again has a new UIDVALIDITY: Sync sees it,
+// sets Reset and starts over.
+func TestUIDValidityChange(t *testing.T) {
+	s := mailserver.Start(t, nil)
+	b := user(t, s, drB)
+	const folder = "Archives"
+	s.Doveadm(t, "mailbox", "create", "-u", drB, folder)
+
+	appendOne := func() string {
+		m := textMessage(drA)
+		m.From = b.Address()
+		if _, err := b.Append(ctx(t), folder, m); err != nil {
+			t.Fatal(err)
+		}
+		return m.MessageID
+	}
+	appendOne()
+	var cur mssante.Cursor
+	if got := receive(t, b, folder, &cur, 1); len(got) != 1 || cur.Reset {
+		t.Fatalf("first sync: %d messages, cursor %+v", len(got), cur)
+	}
+	old := cur
+
+	// Recreate the folder behind the client's back, as an operator's
+	// restore or migration would. The client's session first leaves the
+	// folder: Dovecot 2.3 fails (SERVERBUG, "duplicate transaction log
+	// sequence") on a folder recreated while a session has it selected.
+	for _, err := range b.Sync(ctx(t), "INBOX", &mssante.Cursor{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Doveadm(t, "mailbox", "delete", "-u", drB, folder)
+	s.Doveadm(t, "mailbox", "create", "-u", drB, folder)
+	id := appendOne()
+	got := receive(t, b, folder, &cur, 1)
+	if len(got) != 1 || !cur.Reset || cur.UIDValidity == old.UIDValidity || cur.LastUID != got[0].UID || got[0].Message.MessageID != id {
+		t.Fatalf("after the UIDVALIDITY change: %d messages, cursor %+v (was %+v)", len(got), cur, old)
+	}
+	t.Logf("UIDVALIDITY %d -> %d", old.UIDValidity, cur.UIDValidity)
+}
+
+// IDLE wakes the watcher when Postfix delivers a new message.
+func TestWatchIdle(t *testing.T) {
+	s := mailserver.Start(t, nil)
+	a := user(t, s, drA)
+	b := user(t, s, drB)
+	wctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	events := make(chan mssante.WatchEvent, 16)
+	done := make(chan error, 1)
+	go func() { done <- b.Watch(wctx, "INBOX", nil, func(e mssante.WatchEvent) { events <- e }) }()
+
+	// The IDLE connection may not be up yet when the first message lands
+	// (it is then counted by its SELECT and gives no event): send until an
+	// event comes.
+	deadline := time.Now().Add(tick)
+	for {
+		m := textMessage(drB)
+		m.RequestDeliveryReceipt = false
+		send(t, a, m)
+		select {
+		case e := <-events:
+			if e.Folder != "INBOX" || e.Messages == 0 || e.Reconnected {
+				t.Fatalf("event %+v", e)
+			}
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Fatalf("Watch returned %v", err)
+			}
+			got := receive(t, b, "INBOX", &mssante.Cursor{}, int(e.Messages))
+			if len(got) < int(e.Messages) || !strings.EqualFold(got[0].Message.From.Addr, drA) {
+				t.Fatalf("after the event: %d messages", len(got))
+			}
+			return
+		case <-time.After(time.Second):
+			if time.Now().After(deadline) {
+				t.Fatal("no IDLE event")
+			}
+		}
+	}
+}

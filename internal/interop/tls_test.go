@@ -1,0 +1,91 @@
+package interop_test
+
+import (
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mssante-go/sdk/internal/mailserver"
+	"github.com/mssante-go/sdk/internal/testpki"
+	"github.com/mssante-go/sdk/mssante"
+)
+
+const app = "integration@ch-test.mssante.fr"
+
+// An applicative mailbox (BAL APP) logs in to Dovecot with its client
+// certificate and SASL EXTERNAL, and reads what Postfix delivered to it.
+func TestCertificateExternal(t *testing.T) {
+	s := mailserver.Start(t, nil)
+	a := user(t, s, drA)
+	cert := s.AddCertificateUser(t, app)
+	c := newClient(t, config(s, app, mssante.Certificate(cert)))
+	if _, err := c.Folders(ctx(t)); err != nil {
+		t.Fatalf("EXTERNAL login: %v", err)
+	}
+	m := textMessage(app)
+	send(t, a, m)
+	got := receive(t, c, "INBOX", &mssante.Cursor{}, 1)
+	if got[0].Message.MessageID != m.MessageID {
+		t.Fatalf("BAL APP got %s, want %s", got[0].Message.MessageID, m.MessageID)
+	}
+	if !strings.Contains(s.Logs(), "method=EXTERNAL") {
+		t.Errorf("Dovecot logged no EXTERNAL login:\n%s", s.Logs())
+	}
+
+	// The same name in a certificate of another CA: Dovecot's ssl_ca does
+	// not verify it, so EXTERNAL has no user and fails.
+	other, err := testpki.New(&testpki.Options{Name: "AUTRE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.ClientCertificate(app, "1750803447")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newClient(t, config(s, app, mssante.Certificate(forged))).Folders(ctx(t))
+	var ae *mssante.AuthError
+	if !errors.As(err, &ae) || !errors.Is(err, mssante.ErrAuth) || ae.Mechanism != "EXTERNAL" {
+		t.Fatalf("certificate of another CA: %v", err)
+	}
+	// A mailbox not registered for EXTERNAL, with a valid certificate.
+	stranger, err := s.PKI.ClientCertificate("inconnu@ch-test.mssante.fr", "1750803447")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newClient(t, config(s, "inconnu@ch-test.mssante.fr", mssante.Certificate(stranger))).Folders(ctx(t)); !errors.Is(err, mssante.ErrAuth) {
+		t.Fatalf("unregistered certificate: %v", err)
+	}
+}
+
+// The client refuses Dovecot's and Postfix's certificate when it is not
+// issued by its anchors, before any credentials are sent.
+func TestTLSRejectsUntrustedServer(t *testing.T) {
+	s := mailserver.Start(t, nil)
+	pw := s.AddUser(t, drA)
+	other, err := testpki.New(&testpki.Options{Name: "AUTRE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config(s, drA, mssante.Password(drA, pw))
+	cfg.RootCAs = other.Pool()
+	c := newClient(t, cfg)
+
+	_, err = c.Send(ctx(t), textMessage(drB))
+	var te *mssante.TLSError
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &te) || !errors.Is(err, mssante.ErrTLS) || !errors.As(err, &ua) || !strings.Contains(te.Issuer, "IGC-SANTE") {
+		t.Fatalf("Postfix submission: %#v", err)
+	}
+	if te.Server != s.SubmissionAddr {
+		t.Errorf("TLSError.Server %q, want %q", te.Server, s.SubmissionAddr)
+	}
+	_, err = c.Folders(ctx(t))
+	if !errors.As(err, &te) || !errors.As(err, &ua) || te.Server != s.IMAPAddr {
+		t.Fatalf("Dovecot IMAP: %#v", err)
+	}
+	logs := s.Logs()
+	if strings.Contains(logs, "sasl_username=") || strings.Contains(logs, "Login: user=") {
+		t.Fatalf("credentials were used on an untrusted server:\n%s", logs)
+	}
+}
