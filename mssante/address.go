@@ -256,13 +256,14 @@ func (a Address) String() string {
 	return formatPhrase(a.Name) + " <" + a.Addr + ">"
 }
 
-// formatPhrase formats a display name. ASCII names are quoted by net/mail.
-// Non-ASCII names are RFC 2047 words: Q-encoded when every character of the
+// formatPhrase formats a display name. Printable ASCII names are quoted by
+// net/mail. Other names are RFC 2047 words: Q-encoded when every character of the
 // words is atext (readable in a phrase), else B-encoded, since Go's Q
 // encoding leaves characters such as '\' or '"' that a phrase cannot hold.
 func formatPhrase(name string) string {
 	for i := 0; i < len(name); i++ {
-		if name[i] >= 0x80 {
+		// Non-ASCII and control characters cannot stand in a phrase.
+		if c := name[i]; c >= 0x7f || c < 0x20 {
 			q := mime.QEncoding.Encode("utf-8", name)
 			if isPhraseAtoms(q) {
 				return q
