@@ -50,6 +50,7 @@ var commands = map[string]command{
 	"sandbox":  {"run the in-process test operator and print its settings", runSandbox},
 	"send":     {"send a message through the operator set by MSSANTE_*", runSend},
 	"sync":     {"list the new messages of a folder (MSSANTE_* operator)", runSync},
+	"track":    {"list tracked messages and their per-recipient status", runTrack},
 }
 
 func main() {

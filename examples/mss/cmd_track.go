@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/boltstore"
+)
+
+// defaultTrackStore is the store file when neither --store nor
+// $MSSANTE_STORE names one.
+const defaultTrackStore = "mssante.db"
+
+// runTrack lists the messages a tracker follows (mssante.Tracker with a
+// boltstore file) and where each stands for each recipient.
+func runTrack(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "track")
+	store := fs.String("store", "", "tracker store `FILE` (boltstore; default $MSSANTE_STORE, else "+defaultTrackStore+")")
+	asJSON := fs.Bool("json", false, "print the messages and their history as JSON")
+	wait := fs.Duration("wait", 2*time.Second, "how long to wait for a program that holds the store open")
+	pending := fs.Duration("pending", -1, "only messages still waiting for a report, created at least `DURATION` ago (e.g. 24h)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	path := *store
+	if path == "" {
+		path = os.Getenv("MSSANTE_STORE")
+	}
+	if path == "" {
+		path = defaultTrackStore
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no tracker store: %w", err)
+	}
+	st, err := boltstore.Open(path, &boltstore.Options{ReadOnly: true, Timeout: *wait})
+	if err != nil {
+		return fmt.Errorf("%w (is a program using it? the store opens for one writer at a time)", err)
+	}
+	defer st.Close()
+	tr := mssante.NewTracker(&mssante.TrackerOptions{Store: st})
+	var list []*mssante.TrackedMessage
+	if *pending >= 0 {
+		list, err = tr.Pending(ctx, *pending)
+	} else {
+		list, err = tr.Messages(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if list == nil {
+			list = []*mssante.TrackedMessage{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stdout, "no tracked messages")
+		return nil
+	}
+	return printTracked(e, list)
+}
+
+// printTracked writes one block per message: its id, date and subject,
+// then a line per recipient.
+func printTracked(e *env, list []*mssante.TrackedMessage) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for i, m := range list {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		var receipts []string
+		if m.DeliveryReceipt {
+			receipts = append(receipts, "DSN")
+		}
+		if m.ReadReceipt {
+			receipts = append(receipts, "MDN")
+		}
+		state := "pending"
+		if m.Settled() {
+			state = "settled"
+		}
+		if len(receipts) > 0 {
+			state += ", " + strings.Join(receipts, "+") + " asked"
+		}
+		// No tab: the header line is outside the recipients' columns.
+		fmt.Fprintf(tw, "%s %s (%s) %s\n", m.Created.UTC().Format(time.RFC3339), oneLine(m.MessageID), state, oneLine(m.Subject))
+		for _, r := range m.Recipients {
+			detail := r.Reason
+			if r.IntegrationCode != 0 {
+				detail = fmt.Sprintf("[%d] %s", int(r.IntegrationCode), detail)
+			}
+			if r.Status != "" && !strings.Contains(detail, r.Status) {
+				detail = strings.TrimSpace(r.Status + " " + detail)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(r.Address), r.State, r.Since.UTC().Format(time.RFC3339), r.Source, oneLine(detail))
+		}
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps stored text (subjects, server replies) on its line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+}

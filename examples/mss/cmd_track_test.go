@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/boltstore"
+)
+
+// trackStore writes a store with two messages: one delivered and read,
+// one failed by a Mon Espace Santé bounce for one recipient.
+func trackStore(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "track.db")
+	st, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	tr := mssante.NewTracker(&mssante.TrackerOptions{Store: st, Now: func() time.Time { now = now.Add(time.Minute); return now }})
+	ctx := context.Background()
+	send := func(id string, to ...string) {
+		m := &mssante.Message{MessageID: id, From: mssante.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre\nde sortie",
+			RequestDeliveryReceipt: true, RequestReadReceipt: true}
+		res := &mssante.SendResult{MessageID: id, DSNRequested: true}
+		for _, a := range to {
+			m.To = append(m.To, mssante.MustParseAddress(a))
+			res.Recipients = append(res.Recipients, mssante.RecipientResult{Address: a, Accepted: true})
+		}
+		if err := tr.Sent(ctx, m, res, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("1@medecin.mssante.fr", "b@ch-test.mssante.fr")
+	send("2@medecin.mssante.fr", "c@ch-test.mssante.fr", "279035121518989@patient.mssante.fr")
+	observe := func(m *mssante.Message) {
+		if ok, err := tr.Observe(ctx, m); !ok || err != nil {
+			t.Fatalf("observe: %v %v", ok, err)
+		}
+	}
+	observe(&mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "1@medecin.mssante.fr", Recipients: []mssante.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mssante.ActionDelivered, Status: "2.0.0"}}}})
+	observe(&mssante.Message{MDN: &mssante.MDN{OriginalMessageID: "1@medecin.mssante.fr", FinalRecipient: "b@ch-test.mssante.fr", Disposition: mssante.Disposition{Type: mssante.Displayed}}})
+	observe(&mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "2@medecin.mssante.fr", Recipients: []mssante.DSNRecipient{{FinalRecipient: "279035121518989@patient.mssante.fr", Action: mssante.ActionFailed, Status: "5.2.1", DiagnosticCode: "smtp; 550 5.2.1 Mailbox disabled"}}}})
+	return path
+}
+
+func runTrackCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var buf bytes.Buffer
+	err := runTrack(context.Background(), &env{stdout: &buf, stderr: &buf}, args)
+	return buf.String(), err
+}
+
+func TestTrackText(t *testing.T) {
+	path := trackStore(t)
+	out, err := runTrackCLI(t, "--store", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("%d lines:\n%s", len(lines), out)
+	}
+	for i, want := range [][]string{
+		{"1@medecin.mssante.fr", "settled", "DSN+MDN", "Lettre de sortie"},
+		{"b@ch-test.mssante.fr", "displayed", "mdn"},
+		{},
+		{"2@medecin.mssante.fr", "pending"},
+		{"c@ch-test.mssante.fr", "submitted", "smtp"},
+		{"279035121518989@patient.mssante.fr", "failed", "dsn", "5.2.1", "closed"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d %q lacks %q", i, lines[i], w)
+			}
+		}
+	}
+	out, err = runTrackCLI(t, "--store", path, "--pending", "0s")
+	if err != nil || strings.Contains(out, "1@medecin") || !strings.Contains(out, "2@medecin") {
+		t.Fatalf("pending: %v\n%s", err, out)
+	}
+}
+
+func TestTrackJSON(t *testing.T) {
+	out, err := runTrackCLI(t, "--json", "--store", trackStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []mssante.TrackedMessage
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(list) != 2 || list[0].Recipients[0].State != mssante.StateDisplayed || len(list[0].Recipients[0].History) != 4 ||
+		list[1].Recipient("279035121518989@patient.mssante.fr").Status != "5.2.1" {
+		t.Fatalf("%+v", list)
+	}
+}
+
+func TestTrackErrors(t *testing.T) {
+	if _, err := runTrackCLI(t, "--store", filepath.Join(t.TempDir(), "absent.db")); err == nil || !strings.Contains(err.Error(), "no tracker store") {
+		t.Fatalf("absent: %v", err)
+	}
+	if _, err := runTrackCLI(t, "--store", trackStore(t), "extra"); err == nil {
+		t.Fatal("extra argument accepted")
+	}
+	// A store held by a running program.
+	path := trackStore(t)
+	st, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	done := make(chan error, 1)
+	go func() { _, err := runTrackCLI(t, "--store", path, "--wait", "100ms"); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "one writer") {
+			t.Fatalf("locked: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no timeout on a locked store")
+	}
+}

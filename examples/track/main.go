@@ -1,0 +1,215 @@
+// Command track shows delivery tracking end to end over the in-process
+// operator (mssante/mssantetest).
+//
+// Dr A sends three letters through a durable outbox (mssante.Outbox on a
+// boltstore file), each asking for delivery and read receipts:
+//
+//  1. to Dr B, who reads it and returns a read receipt;
+//  2. to a mailbox that does not exist: the operator bounces it;
+//  3. to Dr C, who never answers: the message is delivered, and the
+//     tracker gives up waiting for the read receipt after a week (the
+//     example moves its clock a week ahead).
+//
+// It then prints the timeline of each message, per recipient.
+//
+//	go run ./examples/track [-store FILE]
+//
+// With -store, the tracker's file is kept: list it again with
+// "mss track --store FILE".
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/boltstore"
+	"github.com/mssante-go/sdk/mssante/mssantetest"
+)
+
+const (
+	drA     = "alice.martin@medecin.mssante.fr"
+	drB     = "bruno.durand@ch-test.mssante.fr"
+	drC     = "claire.petit@pharmacien.mssante.fr"
+	unknown = "personne@ch-test.mssante.fr"
+)
+
+func main() {
+	store := flag.String("store", "", "keep the tracker's store in `FILE` (default: a temporary file)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	log.SetFlags(0)
+	if err := run(ctx, os.Stdout, *store); err != nil {
+		log.Fatalf("track: %v", err)
+	}
+}
+
+// clock is the example's time: the real time, plus a skew it adds to show
+// the read timeout without waiting a week.
+type clock struct {
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+func (c *clock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func (c *clock) Skip(d time.Duration) {
+	c.mu.Lock()
+	c.skew += d
+	c.mu.Unlock()
+}
+
+func run(ctx context.Context, out io.Writer, storePath string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	op, err := mssantetest.NewServer(nil)
+	if err != nil {
+		return err
+	}
+	defer op.Close()
+	for _, a := range []string{drA, drB, drC} {
+		op.MustAddMailbox(a, mssantetest.Personal)
+	}
+
+	if storePath == "" {
+		dir, err := os.MkdirTemp("", "mssante-track-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		storePath = filepath.Join(dir, "track.db")
+	}
+	st, err := boltstore.Open(storePath, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	clk := &clock{}
+	tracker := mssante.NewTracker(&mssante.TrackerOptions{
+		Store:       st,
+		Now:         clk.Now,
+		Timeout:     48 * time.Hour,     // no delivery report at all within two days: failed
+		ReadTimeout: 7 * 24 * time.Hour, // delivered, but no read receipt within a week: failed
+	})
+	a, err := mssante.NewClient(op.MustConfig(drA))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	outbox, err := mssante.NewOutbox(a, tracker, &mssante.OutboxOptions{Clock: clk})
+	if err != nil {
+		return err
+	}
+	runCtx, stopOutbox := context.WithCancel(ctx)
+	outboxDone := make(chan error, 1)
+	go func() { outboxDone <- outbox.Run(runCtx) }()
+	defer func() {
+		stopOutbox()
+		<-outboxDone
+	}()
+
+	// 1. Three letters, each stored durably before Send returns.
+	var ids []string
+	for _, to := range []string{drB, unknown, drC} {
+		id, err := outbox.Send(ctx, &mssante.Message{
+			To:                     []mssante.Address{mssante.MustParseAddress(to)},
+			Subject:                "Lettre de liaison",
+			Text:                   "Bonjour,\nvoici la lettre de liaison de votre patient.\n",
+			RequestDeliveryReceipt: true,
+			RequestReadReceipt:     true,
+		})
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if err := outbox.Wait(ctx, id); err != nil {
+			return err
+		}
+	}
+	s := outbox.Stats()
+	fmt.Fprintf(out, "Outbox: %d messages taken, %d submitted, %d retries, %d failed\n\n", s.Enqueued, s.Submitted, s.Retries, s.Failed)
+
+	// 2. Dr B reads the letter and chooses to send the read receipt;
+	// Dr C never opens the mailbox.
+	b, err := mssante.NewClient(op.MustConfig(drB))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	for r, err := range b.Sync(ctx, "INBOX", &mssante.Cursor{}) {
+		if err != nil {
+			return err
+		}
+		if req, ok := mssante.ReadReceiptRequested(r); ok && !req.OtherAddress {
+			if _, err := b.SendReadReceipt(ctx, r, nil); err != nil {
+				return err
+			}
+		}
+	}
+
+	// 3. Dr A's program reads its mailbox and feeds the tracker the
+	// delivery reports and the read receipt.
+	var cur mssante.Cursor
+	for r, err := range a.Sync(ctx, "INBOX", &cur) {
+		if err != nil {
+			return err
+		}
+		if _, err := tracker.Observe(ctx, r.Message); err != nil {
+			return err
+		}
+	}
+
+	// 4. A week later, nothing came from Dr C.
+	clk.Skip(8 * 24 * time.Hour)
+	if _, err := tracker.CheckTimeouts(ctx); err != nil {
+		return err
+	}
+
+	for _, id := range ids {
+		m, err := tracker.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		printTimeline(out, m)
+	}
+	fmt.Fprintln(out, "Store:", storePath)
+	return nil
+}
+
+// printTimeline writes the history of each recipient of m, times relative
+// to the moment the message was queued.
+func printTimeline(out io.Writer, m *mssante.TrackedMessage) {
+	fmt.Fprintf(out, "Message <%s> %q\n", m.MessageID, m.Subject)
+	for _, r := range m.Recipients {
+		fmt.Fprintf(out, "  to %s: %s\n", r.Address, r.State)
+		for _, tr := range r.History {
+			line := fmt.Sprintf("    %-10s %-9s (%s)", "+"+tr.Time.Sub(m.Created).Round(time.Second).String(), tr.To, tr.Source)
+			if tr.Reason != "" {
+				line += " " + tr.Reason
+			}
+			fmt.Fprintln(out, line)
+		}
+		if r.IntegrationCode != 0 {
+			fmt.Fprintf(out, "    CI-SIS code %d\n", int(r.IntegrationCode))
+		}
+	}
+	fmt.Fprintln(out)
+}

@@ -1,0 +1,96 @@
+package mssante_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mssantetest"
+)
+
+// A tracker follows a letter from submission to the delivery report: it is
+// fed the outcome of the submission, then each message the mailbox receives.
+func ExampleTracker() {
+	op, _ := mssantetest.NewServer(nil)
+	defer op.Close()
+	op.MustAddMailbox("alice.martin@medecin.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("bruno.durand@ch-test.mssante.fr", mssantetest.Personal)
+	c, err := mssante.NewClient(op.MustConfig("alice.martin@medecin.mssante.fr"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+
+	tracker := mssante.NewTracker(&mssante.TrackerOptions{
+		// Store: a *boltstore.Store in production.
+		OnEvent: func(e mssante.TrackEvent) { fmt.Printf("%s: %s (%s)\n", e.Recipient, e.To, e.Source) },
+	})
+	msg := &mssante.Message{
+		To:                     []mssante.Address{mssante.MustParseAddress("bruno.durand@ch-test.mssante.fr")},
+		Subject:                "Lettre de liaison",
+		Text:                   "Bonjour,\n",
+		RequestDeliveryReceipt: true,
+	}
+	if _, err := tracker.Send(ctx, c, msg); err != nil {
+		log.Fatal(err)
+	}
+	// Later, as the mailbox is synchronised: the operator's DSN.
+	var cursor mssante.Cursor
+	for r, err := range c.Sync(ctx, "INBOX", &cursor) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		tracker.Observe(ctx, r.Message)
+	}
+	m, _ := tracker.Message(ctx, msg.MessageID)
+	fmt.Println("settled:", m.Settled())
+	// Output:
+	// bruno.durand@ch-test.mssante.fr: queued (caller)
+	// bruno.durand@ch-test.mssante.fr: submitted (smtp)
+	// bruno.durand@ch-test.mssante.fr: delivered (dsn)
+	// settled: true
+}
+
+// An outbox stores each message before it returns and submits it in the
+// background, retrying temporary failures.
+func ExampleOutbox() {
+	op, _ := mssantetest.NewServer(nil)
+	defer op.Close()
+	op.MustAddMailbox("alice.martin@medecin.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("bruno.durand@ch-test.mssante.fr", mssantetest.Personal)
+	c, err := mssante.NewClient(op.MustConfig("alice.martin@medecin.mssante.fr"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// The operator refuses the first attempt for now.
+	op.InjectFault(&mssantetest.Fault{Stage: mssantetest.StageData, Code: 451, Message: "try again"})
+
+	tracker := mssante.NewTracker(nil) // boltstore in production
+	outbox, err := mssante.NewOutbox(c, tracker, &mssante.OutboxOptions{MinBackoff: 10 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go outbox.Run(ctx)
+
+	id, err := outbox.Send(ctx, &mssante.Message{
+		To:      []mssante.Address{mssante.MustParseAddress("bruno.durand@ch-test.mssante.fr")},
+		Subject: "Lettre de liaison",
+		Text:    "Bonjour,\n",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	outbox.Wait(ctx, id)
+	r, _ := tracker.Recipient(ctx, id, "bruno.durand@ch-test.mssante.fr")
+	s := outbox.Stats()
+	fmt.Println(r.State, "after", s.Attempts, "attempts")
+	// Output:
+	// submitted after 2 attempts
+}
