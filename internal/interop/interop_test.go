@@ -249,11 +249,20 @@ func TestDocumentMailDSNAndMDN(t *testing.T) {
 		t.Fatalf("DSN recipient %+v", rcpt)
 	}
 	t.Logf("Postfix success DSN: reporting MTA %q, %s %s %q", d.ReportingMTA, rcpt.Action, rcpt.Status, rcpt.DiagnosticCode)
-	// TODO(issue 7, Tracker): tr := mssante.NewTracker(nil); tr.Sent(ctx,
-	// msg, res, nil); tr.Observe(ctx, dsns[0].Message); then
-	// tr.Recipient(ctx, msg.MessageID, drB) must be StateRelayed (what
-	// Postfix says for a hand-off to Dovecot's LMTP, see delivered) or
-	// StateDelivered.
+	// The tracker turns Postfix's report into the recipient's state:
+	// relayed (what Postfix says for a hand-off to Dovecot's LMTP, see
+	// delivered) or delivered.
+	ctx := context.Background()
+	tr := mssante.NewTracker(nil)
+	if err := tr.Sent(ctx, msg, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Observe(ctx, dsns[0].Message); err != nil {
+		t.Fatal(err)
+	}
+	if st := recipientState(t, tr, msg.MessageID, drB); st != mssante.StateRelayed && st != mssante.StateDelivered {
+		t.Fatalf("tracker state after the DSN: %s", st)
+	}
 
 	// The recipient's MDN comes back to the sender through Postfix.
 	mdn, err := mssante.NewMDN(in, mssante.MDNOptions{From: b.Address()})
@@ -268,8 +277,22 @@ func TestDocumentMailDSNAndMDN(t *testing.T) {
 	if md := reports[0].Message.MDN; md.OriginalMessageID != msg.MessageID || md.Disposition.Type != mssante.Displayed || !strings.EqualFold(md.FinalRecipient, drB) {
 		t.Fatalf("MDN %+v", md)
 	}
-	// TODO(issue 7, Tracker): tr.Observe(ctx, reports[0].Message); then
-	// tr.Recipient(ctx, msg.MessageID, drB) must be StateDisplayed.
+	if _, err := tr.Observe(ctx, reports[0].Message); err != nil {
+		t.Fatal(err)
+	}
+	if st := recipientState(t, tr, msg.MessageID, drB); st != mssante.StateDisplayed {
+		t.Fatalf("tracker state after the MDN: %s", st)
+	}
+}
+
+// recipientState asks the tracker where a message stands for a recipient.
+func recipientState(t *testing.T, tr *mssante.Tracker, messageID, rcpt string) mssante.DeliveryState {
+	t.Helper()
+	st, err := tr.Recipient(context.Background(), messageID, rcpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.State
 }
 
 // Postfix's failure DSNs: a mailbox Dovecot does not know (LMTP 550
@@ -288,7 +311,18 @@ func TestFailureDSN(t *testing.T) {
 		t.Fatalf("Postfix refused recipients at submission: %+v", res.Recipients)
 	}
 
-	// Postfix reports in one or several DSNs: collect per recipient.
+	// Postfix reports in one or several DSNs: collect per recipient, and
+	// feed them to a tracker, whose events carry the typed errors.
+	ctx := context.Background()
+	eventErr := map[string]error{}
+	tr := mssante.NewTracker(&mssante.TrackerOptions{OnEvent: func(e mssante.TrackEvent) {
+		if e.Err != nil {
+			eventErr[strings.ToLower(e.Recipient)] = e.Err
+		}
+	}})
+	if err := tr.Sent(ctx, msg, res, nil); err != nil {
+		t.Fatal(err)
+	}
 	byRcpt := map[string]mssante.DSNRecipient{}
 	var cur mssante.Cursor
 	deadline := time.Now().Add(tick)
@@ -306,6 +340,9 @@ func TestFailureDSN(t *testing.T) {
 			}
 			for _, rc := range d.Recipients {
 				byRcpt[strings.ToLower(rc.Recipient())] = rc
+			}
+			if _, err := tr.Observe(ctx, r.Message); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
@@ -337,8 +374,18 @@ func TestFailureDSN(t *testing.T) {
 			t.Errorf("%s: Err() is %T, want *DeliveryError", tc.rcpt, err)
 		}
 	}
-	// TODO(issue 7, Tracker): tr.Sent(ctx, msg, res, nil), tr.Observe(ctx,
-	// m) for each DSN above, then tr.Recipient(ctx, msg.MessageID, rcpt):
-	// StateFailed for unknown, closed and patient (its error wrapping
-	// ErrPatientUnknown), StateRelayed (or StateDelivered) for drB.
+	// The tracker states: failed for the three refused recipients (the
+	// patient's with the Mon Espace Santé reason), relayed or delivered
+	// for the good one.
+	for _, rcpt := range []string{unknown, closed, patient} {
+		if st := recipientState(t, tr, msg.MessageID, rcpt); st != mssante.StateFailed {
+			t.Errorf("tracker: %s is %s, want failed", rcpt, st)
+		}
+	}
+	if !errors.Is(eventErr[patient], mssante.ErrPatientUnknown) {
+		t.Errorf("tracker event for the patient: %v, want ErrPatientUnknown", eventErr[patient])
+	}
+	if st := recipientState(t, tr, msg.MessageID, drB); st != mssante.StateRelayed && st != mssante.StateDelivered {
+		t.Errorf("tracker: %s is %s", drB, st)
+	}
 }
