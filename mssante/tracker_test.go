@@ -33,7 +33,7 @@ type trkEnv struct {
 
 func newTrkEnv(t *testing.T, opts *mssante.TrackerOptions) *trkEnv {
 	t.Helper()
-	s, err := mssantetest.NewServer(&mssantetest.Options{TrustedDomains: []string{"autre-operateur.mssante.fr"}})
+	s, err := mssantetest.NewServer(&mssantetest.Options{TrustedDomains: []string{"autre-operateur.mssante.fr"}, DelayedDomains: []string{trkSlowDomain}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +276,27 @@ func deliverDelayedDSN(s *mssantetest.Server, to, messageID, rcpt string) error 
 		"--b1--\r\n", to, time.Now().UnixNano(), mssante.EnvelopeID(messageID), rcpt, rcpt)
 	_, err := s.Deliver(to, "INBOX", []byte(raw))
 	return err
+}
+
+// trkSlowDomain's operator never answers: the test operator reports
+// "delayed" for it.
+const trkSlowDomain = "lent.mssante.fr"
+
+// The operator's own "delayed" DSN moves the recipient to delayed.
+func TestTrackerDelayedFromOperator(t *testing.T) {
+	e := newTrkEnv(t, nil)
+	ctx := trkCtx(t)
+	rcpt := "dr.lent@" + trkSlowDomain
+	msg := trkMessage(true, false, rcpt)
+	if _, err := e.tr.Send(ctx, e.a, msg); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.observeInbox(t); n != 1 {
+		t.Fatalf("%d reports matched", n)
+	}
+	if got := e.events.path(msg.MessageID, rcpt); got != "queued>submitted>delayed" {
+		t.Fatalf("path %s", got)
+	}
 }
 
 // A delayed report moves the recipient to delayed; the final DSN then

@@ -751,3 +751,20 @@ func TestSyncBatchesAndResume(t *testing.T) {
 		t.Fatalf("resumed sync: %d messages (%v … %v), %d unparsable, cursor %+v", len(subjects), subjects[0], subjects[len(subjects)-1], parseErrs, cur)
 	}
 }
+
+// An operator that does not answer: the sender gets a real "delayed" DSN.
+func TestDelayedDSN(t *testing.T) {
+	s := newServer(t, &mssantetest.Options{DelayedDomains: []string{"lent.mssante.fr"}})
+	a := newClient(t, s.MustConfig(drA))
+	if _, err := a.Send(ctx(t), textMessage("x@lent.mssante.fr")); err != nil {
+		t.Fatal(err)
+	}
+	got := syncAll(t, a, &mssante.Cursor{})
+	if len(got) != 1 || got[0].Message.DSN == nil {
+		t.Fatalf("%d messages", len(got))
+	}
+	r := got[0].Message.DSN.Recipients[0]
+	if r.Action != mssante.ActionDelayed || r.Status != "4.4.1" || r.WillRetryUntil.IsZero() || !errors.Is(r.Err(), mssante.ErrDeliveryDelayed) {
+		t.Fatalf("delayed DSN %+v", r)
+	}
+}

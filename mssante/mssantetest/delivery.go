@@ -29,6 +29,8 @@ func (s *Server) deliverTransaction(tx *transaction, data []byte) {
 		domain := domainOf(r.addr)
 		mb := s.mailbox(r.addr)
 		switch {
+		case s.delayed[domain]:
+			o.action, o.status, o.diagnostic = "delayed", "4.4.1", "451 4.4.1 connection to the operator of "+domain+" timed out; will retry"
 		case !s.isLocal(domain):
 			o.action, o.status, o.diagnostic = "relayed", "2.0.0", "250 2.0.0 relayed to the operator of "+domain
 		case mb == nil:
@@ -44,16 +46,18 @@ func (s *Server) deliverTransaction(tx *transaction, data []byte) {
 		}
 		outcomes = append(outcomes, o)
 	}
-	var success, failure []outcome
+	var success, failure, delay []outcome
 	for _, o := range outcomes {
 		switch {
 		case o.action == "failed" && notifies(o.rcpt.opts, smtp.DSNNotifyFailure, true):
 			failure = append(failure, o)
-		case o.action != "failed" && notifies(o.rcpt.opts, smtp.DSNNotifySuccess, false):
+		case o.action == "delayed" && notifies(o.rcpt.opts, smtp.DSNNotifyDelayed, false):
+			delay = append(delay, o)
+		case o.action != "failed" && o.action != "delayed" && notifies(o.rcpt.opts, smtp.DSNNotifySuccess, false):
 			success = append(success, o)
 		}
 	}
-	for _, set := range [][]outcome{failure, success} {
+	for _, set := range [][]outcome{failure, delay, success} {
 		if len(set) == 0 {
 			continue
 		}
@@ -103,12 +107,15 @@ func (s *Server) appendDelivery(mb *Mailbox, from, to string, data []byte, now t
 // uses, returning the headers (RET=HDRS, the default) or the whole message
 // (RET=FULL).
 func (s *Server) buildDSN(tx *transaction, set []outcome, data []byte, now time.Time) []byte {
-	failed := set[0].action == "failed"
+	action := set[0].action
 	boundary := "dsn-" + randomHex(8)
 	var b bytes.Buffer
-	subject := "Successful Mail Delivery Report"
-	if failed {
-		subject = "Undelivered Mail Returned to Sender"
+	subject := map[string]string{
+		"failed":  "Undelivered Mail Returned to Sender",
+		"delayed": "Delayed Mail (still being retried)",
+	}[action]
+	if subject == "" {
+		subject = "Successful Mail Delivery Report"
 	}
 	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
 	fmt.Fprintf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", s.Hostname)
@@ -120,9 +127,12 @@ func (s *Server) buildDSN(tx *transaction, set []outcome, data []byte, now time.
 
 	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", boundary)
 	fmt.Fprintf(&b, "This is the mail system at host %s.\r\n\r\n", s.Hostname)
-	if failed {
+	switch action {
+	case "failed":
 		b.WriteString("Your message could not be delivered to one or more recipients.\r\n\r\n")
-	} else {
+	case "delayed":
+		b.WriteString("Your message could not be delivered yet; the mail system will keep trying.\r\n\r\n")
+	default:
 		b.WriteString("Your message was successfully delivered to the destination(s) listed below.\r\n\r\n")
 	}
 	for _, o := range set {
@@ -141,6 +151,9 @@ func (s *Server) buildDSN(tx *transaction, set []outcome, data []byte, now time.
 			fmt.Fprintf(&b, "Original-Recipient: rfc822;%s\r\n", o.rcpt.opts.OriginalRecipient)
 		}
 		fmt.Fprintf(&b, "Action: %s\r\nStatus: %s\r\n", o.action, o.status)
+		if o.action == "delayed" {
+			fmt.Fprintf(&b, "Will-Retry-Until: %s\r\n", now.Add(5*24*time.Hour).Format(time.RFC1123Z))
+		}
 		fmt.Fprintf(&b, "Remote-MTA: dns; %s\r\nDiagnostic-Code: smtp; %s\r\n", s.Hostname, o.diagnostic)
 	}
 

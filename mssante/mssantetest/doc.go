@@ -13,7 +13,8 @@
 //     UIDVALIDITY, IDLE, MOVE and UIDPLUS, adding Return-Path;
 //   - real RFC 3464 delivery reports: success when NOTIFY asks for it,
 //     failure for unknown local mailboxes and closed ones (5.2.1, as Mon
-//     Espace Santé), relayed for trusted remote domains;
+//     Espace Santé), relayed for trusted remote domains, delayed for
+//     domains set to never answer;
 //   - a test PKI shaped like IGC-Santé (root, intermediate, server and client
 //     certificates);
 //   - fault injection at each stage of a session ([Fault]).

@@ -29,6 +29,10 @@ type Options struct {
 	// accepted and reported "relayed". Mail to a domain that is neither
 	// here nor in Domains is refused at RCPT with 550 5.7.1.
 	TrustedDomains []string
+	// DelayedDomains are domains of the trust space whose operator "does
+	// not answer": mail to them is accepted, reported "delayed" (4.4.1)
+	// when NOTIFY asks for DELAY, and never delivered.
+	DelayedDomains []string
 	// MaxMessageBytes is the SMTP SIZE limit. Zero means 25 MiB, the limit
 	// of Mon Espace Santé.
 	MaxMessageBytes int64
@@ -67,6 +71,7 @@ type Server struct {
 	opts     Options
 	domains  map[string]bool
 	trusted  map[string]bool
+	delayed  map[string]bool
 	smtp     *smtp.Server
 	imap     *imapserver.Server
 	tlsConf  *tls.Config
@@ -86,7 +91,7 @@ type Server struct {
 // NewServer starts an operator on loopback ports and returns it. Close it
 // when done.
 func NewServer(opts *Options) (*Server, error) {
-	s := &Server{Hostname: "localhost", mailboxes: map[string]*Mailbox{}, tokens: map[string]string{}, domains: map[string]bool{}, trusted: map[string]bool{}}
+	s := &Server{Hostname: "localhost", mailboxes: map[string]*Mailbox{}, tokens: map[string]string{}, domains: map[string]bool{}, trusted: map[string]bool{}, delayed: map[string]bool{}}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -104,6 +109,10 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	for _, d := range s.opts.TrustedDomains {
 		s.trusted[strings.ToLower(d)] = true
+	}
+	for _, d := range s.opts.DelayedDomains {
+		s.trusted[strings.ToLower(d)] = true
+		s.delayed[strings.ToLower(d)] = true
 	}
 	var err error
 	if s.PKI, err = testpki.New(nil); err != nil {
