@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -233,23 +234,50 @@ func (c *Client) prepare(ctx context.Context, msg *Message) error {
 }
 
 func (s *Sender) submit(ctx context.Context, msg *Message) (*SendResult, error) {
+	rcpts := msg.Recipients()
+	addrs := make([]string, len(rcpts))
+	for i, r := range rcpts {
+		addrs[i] = r.Addr
+	}
+	return s.transact(ctx, transaction{
+		messageID: msg.MessageID, from: msg.From.Addr, recipients: addrs,
+		deliveryReceipt: msg.RequestDeliveryReceipt, size: msg.estimatedSize(),
+		writeBody: func(w io.Writer) error { return msg.Encode(w, nil) },
+	})
+}
+
+// transaction is one SMTP mail transaction: the envelope and a writer of
+// the content.
+type transaction struct {
+	messageID       string
+	from            string
+	recipients      []string
+	deliveryReceipt bool  // request DSNs when the server offers them
+	size            int64 // exact or estimated size, for the SIZE check
+	// beforeData, if set, runs once a recipient was accepted, before DATA.
+	beforeData func() error
+	// writeBody streams the message content.
+	writeBody func(w io.Writer) error
+}
+
+// transact runs MAIL, RCPT for each recipient (with the DSN request:
+// NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID, ORCPT)
+// and DATA. Refused recipients are reported, not fatal, unless all are.
+func (s *Sender) transact(ctx context.Context, tx transaction) (*SendResult, error) {
 	sc := s.smtp
 	stop := watchContext(ctx, sc)
 	defer stop()
-	res := &SendResult{MessageID: msg.MessageID}
+	res := &SendResult{MessageID: tx.messageID}
 
-	if max, ok := sc.MaxMessageSize(); ok && max > 0 {
-		if est := msg.estimatedSize(); est > int64(max) {
-			return nil, &SizeError{Size: est, Max: int64(max)}
-		}
+	if max, ok := sc.MaxMessageSize(); ok && max > 0 && tx.size > int64(max) {
+		return nil, &SizeError{Size: tx.size, Max: int64(max)}
 	}
-	mailOpts := &smtp.MailOptions{Size: msg.estimatedSize()}
+	mailOpts := &smtp.MailOptions{Size: tx.size}
 	var rcptOpts *smtp.RcptOptions
-	dsn, _ := sc.Extension("DSN")
-	if msg.RequestDeliveryReceipt {
-		if dsn {
+	if tx.deliveryReceipt {
+		if dsn, _ := sc.Extension("DSN"); dsn {
 			res.DSNRequested = true
-			res.EnvelopeID = EnvelopeID(msg.MessageID)
+			res.EnvelopeID = EnvelopeID(tx.messageID)
 			mailOpts.Return = smtp.DSNReturnHeaders
 			mailOpts.EnvelopeID = res.EnvelopeID
 			rcptOpts = &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifySuccess, smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
@@ -257,25 +285,25 @@ func (s *Sender) submit(ctx context.Context, msg *Message) (*SendResult, error) 
 			res.DSNUnsupported = true
 		}
 	}
-	if err := sc.Mail(msg.From.Addr, mailOpts); err != nil {
+	if err := sc.Mail(tx.from, mailOpts); err != nil {
 		return nil, ctxErr(ctx, smtpErr(err, s.server))
 	}
 	accepted := 0
-	for _, rcpt := range msg.Recipients() {
+	for _, rcpt := range tx.recipients {
 		opts := rcptOpts
 		if opts != nil {
 			o := *opts
-			o.OriginalRecipientType, o.OriginalRecipient = smtp.DSNAddressTypeRFC822, rcpt.Addr
+			o.OriginalRecipientType, o.OriginalRecipient = smtp.DSNAddressTypeRFC822, rcpt
 			opts = &o
 		}
-		rr := RecipientResult{Address: rcpt.Addr, Accepted: true}
-		if err := sc.Rcpt(rcpt.Addr, opts); err != nil {
+		rr := RecipientResult{Address: rcpt, Accepted: true}
+		if err := sc.Rcpt(rcpt, opts); err != nil {
 			var se *smtp.SMTPError
 			if !errors.As(err, &se) {
 				return nil, ctxErr(ctx, &ConnectError{Server: s.server, Err: err})
 			}
 			rr.Accepted = false
-			rr.Err = &RecipientError{Address: rcpt.Addr, Code: se.Code, Enhanced: enhanced(se), Message: se.Message}
+			rr.Err = &RecipientError{Address: rcpt, Code: se.Code, Enhanced: enhanced(se), Message: se.Message}
 		} else {
 			accepted++
 		}
@@ -285,11 +313,17 @@ func (s *Sender) submit(ctx context.Context, msg *Message) (*SendResult, error) 
 		sc.Reset()
 		return res, firstRecipientError(res)
 	}
+	if tx.beforeData != nil {
+		if err := tx.beforeData(); err != nil {
+			sc.Reset()
+			return nil, err
+		}
+	}
 	w, err := sc.Data()
 	if err != nil {
 		return nil, ctxErr(ctx, smtpErr(err, s.server))
 	}
-	if err := msg.Encode(w, nil); err != nil {
+	if err := tx.writeBody(w); err != nil {
 		// The DATA stream cannot be cancelled cleanly: drop the connection.
 		sc.Close()
 		return nil, ctxErr(ctx, err)
