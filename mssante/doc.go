@@ -35,7 +35,21 @@
 // CI-SIS "Transmission au LPS d'un document CDA provenant d'un courriel
 // MSSanté": error MDNs with the integration error codes 900 to 906, their
 // "[KO Intégration système !][<code>]" subject, and the plain-mail fallback
-// ([NewIntegrationErrorMail]).
+// ([NewIntegrationErrorMail], [Client.AcknowledgeIntegration]).
+//
+// Client side (Ref#2 §2): SMTP submission (RFC 6409) and IMAP4rev1 with
+// STARTTLS or implicit TLS, TLS 1.2 or newer with the ECO.1.1.3 suites and
+// IGC-Santé anchors only (ECO.1.1.1 to ECO.1.1.10, with package trust),
+// DNS SRV discovery (RFC 6186, ECO.1.1.9), SASL XOAUTH2 with Pro Santé
+// Connect tokens (ECO.1.2.1), OAUTHBEARER (RFC 7628), EXTERNAL with a BAL APP
+// certificate, DSN requests (RFC 3461), IDLE (RFC 2177), MOVE (RFC 6851) and
+// UIDPLUS (RFC 4315), $MDNSent (RFC 3503), audit events (ECO.4.1.1).
+//
+// Reliability: a [Tracker] follows each message per recipient from
+// submission to read receipt, on the Direct Project's delivery-notification
+// model (see its doc for the differences); an [Outbox] makes submission
+// durable, at least once with the same Message-ID (package boltstore keeps
+// both on disk).
 //
 // # Where it differs
 //
