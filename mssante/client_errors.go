@@ -102,6 +102,9 @@ type SizeError struct {
 }
 
 func (e *SizeError) Error() string {
+	if e.Size == 0 && e.Max == 0 {
+		return "mssante: message refused by the operator as too large"
+	}
 	if e.Size == 0 {
 		return fmt.Sprintf("mssante: message refused as too large (limit %d bytes)", e.Max)
 	}

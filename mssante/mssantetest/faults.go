@@ -12,14 +12,18 @@ type Stage string
 
 // Stages.
 const (
-	StageGreeting Stage = "greeting"   // SMTP: a new connection
-	StageAuth     Stage = "auth"       // SMTP AUTH, IMAP LOGIN/AUTHENTICATE
-	StageMail     Stage = "mail"       // SMTP MAIL FROM
-	StageRcpt     Stage = "rcpt"       // SMTP RCPT TO
-	StageData     Stage = "data"       // SMTP DATA, before the content is read
-	StageDataEnd  Stage = "data-end"   // SMTP DATA, content read, before the reply
-	StageFetch    Stage = "imap-fetch" // IMAP FETCH
-	StageIdle     Stage = "imap-idle"  // IMAP IDLE
+	StageGreeting Stage = "greeting" // SMTP: a new connection
+	StageAuth     Stage = "auth"     // SMTP AUTH, IMAP LOGIN/AUTHENTICATE
+	StageMail     Stage = "mail"     // SMTP MAIL FROM
+	StageRcpt     Stage = "rcpt"     // SMTP RCPT TO
+	StageData     Stage = "data"     // SMTP DATA, before the content is read
+	StageDataEnd  Stage = "data-end" // SMTP DATA, content read, before the reply
+	// StageDataAccepted: SMTP DATA, the message delivered, before the 250
+	// reaches the client: the window where a client cannot know that its
+	// message was taken.
+	StageDataAccepted Stage = "data-accepted"
+	StageFetch        Stage = "imap-fetch" // IMAP FETCH
+	StageIdle         Stage = "imap-idle"  // IMAP IDLE
 )
 
 // Fault describes what goes wrong at a stage.

@@ -190,7 +190,7 @@ func (s *smtpSession) Data(r io.Reader) error {
 	s.tx = nil
 	s.s.stats.messages.Add(1)
 	s.s.deliverTransaction(tx, buf.Bytes())
-	return nil
+	return s.s.fault(StageDataAccepted, s.conn.Conn())
 }
 
 func (s *smtpSession) Reset() { s.tx = nil }
