@@ -206,3 +206,20 @@ func TestCrashDuringWrites(t *testing.T) {
 		os.Remove(path) // each round starts a new file, so that "last" counts from 0
 	}
 }
+
+// The store holds health messages: only its owner may read it.
+func TestFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		t.Fatalf("store file mode %v, want no access for group and others", fi.Mode().Perm())
+	}
+}
