@@ -195,7 +195,7 @@ func parseDisposition(v string) (Disposition, string, error) {
 	d.ActionMode, d.SendingMode = strings.ToLower(strings.TrimSpace(action)), strings.TrimSpace(sending)
 	var legacy string
 	rest = strings.TrimSpace(rest)
-	if i := strings.Index(strings.ToLower(rest), "error:"); i >= 0 {
+	if i := indexASCIIFold(rest, "error:"); i >= 0 {
 		legacy = strings.TrimSpace(rest[i+len("error:"):])
 		rest = strings.TrimRight(rest[:i], "/ ") + "/error"
 	}
@@ -226,4 +226,16 @@ func errorCode(v string) IntegrationErrorCode {
 	}
 	n, _ := strconv.Atoi(v[:end])
 	return IntegrationErrorCode(n)
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII case. Unlike searching a
+// strings.ToLower copy, its index is valid in s whatever bytes s holds
+// (ToLower may change the length of invalid UTF-8).
+func indexASCIIFold(s, substr string) int {
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return i
+		}
+	}
+	return -1
 }
