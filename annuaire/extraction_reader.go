@@ -68,7 +68,7 @@ type ReaderOptions struct {
 // the manner of encoding/csv: the file is streamed, never held in memory.
 type ExtractionReader struct {
 	r       io.Reader
-	buf     []byte // read buffer, copied into chunk
+	buf     []byte // buffer of skipLongLine, made on first use
 	chunk   string // text of the current chunk; lines are substrings of it
 	pos     int    // first unread byte of chunk
 	lineOff int    // offset in chunk of the line last returned by nextLine
@@ -104,7 +104,6 @@ func NewExtractionReader(r io.Reader, opts *ReaderOptions) (*ExtractionReader, e
 		er.maxLine = maxLineLimit
 	}
 	er.r = r
-	er.buf = make([]byte, chunkSize)
 	if err := er.readHeader(); err != nil {
 		return nil, err
 	}
@@ -298,18 +297,21 @@ func (er *ExtractionReader) nextLine() (string, error) {
 	}
 }
 
-// fill moves the unread tail of the chunk to the front of the buffer, reads
-// until the buffer is full or the input ends, and makes the result the new
-// chunk: one string allocation per chunk, not per line.
+// fill moves the unread tail of the chunk to the front of a new buffer,
+// reads until the buffer is full or the input ends, and makes the result the
+// new chunk: one allocation per chunk, not per line. The buffer is never
+// written again once it is the chunk, so the chunk views it as a string
+// without copying it (lines kept by an Index point into it).
 func (er *ExtractionReader) fill() error {
 	tail := len(er.chunk) - er.pos
-	if tail >= len(er.buf) {
+	if tail >= chunkSize {
 		return er.skipLongLine()
 	}
-	n := copy(er.buf, er.chunk[er.pos:])
-	read, err := er.readFull(er.buf[n:])
+	buf := make([]byte, chunkSize)
+	n := copy(buf, er.chunk[er.pos:])
+	read, err := er.readFull(buf[n:])
 	n += read
-	er.chunk, er.pos = string(er.buf[:n]), 0
+	er.chunk, er.pos = unsafeString(buf[:n]), 0
 	er.seq++
 	return err
 }
@@ -339,6 +341,9 @@ func (er *ExtractionReader) readFull(b []byte) (int, error) {
 // skipLongLine drops a line that fills the whole buffer, up to its newline.
 func (er *ExtractionReader) skipLongLine() error {
 	head := clip(er.chunk[er.pos:])
+	if er.buf == nil {
+		er.buf = make([]byte, chunkSize)
+	}
 	er.line++
 	lineNo := er.line
 	er.chunk, er.pos = "", 0

@@ -46,7 +46,7 @@ func newKeyTable(col Column, fold bool, st *store) *keyTable {
 	items := make([]hashedRow, 0, st.n)
 	for i := st.n - 1; i >= 0; i-- {
 		t.next[i] = -1
-		k := strings.TrimSpace(st.field(int32(i), col))
+		k := trimKey(st.field(int32(i), col))
 		if k == "" {
 			continue
 		}
@@ -98,7 +98,7 @@ func (t *keyTable) insert(st *store, h uint64, row int32) {
 		}
 		if sl.hash == uint32(h>>32) {
 			if k == "" { // fetched only on a fingerprint match
-				k = t.normalize(strings.TrimSpace(st.field(row, t.col)), buf[:])
+				k = t.normalize(trimKey(st.field(row, t.col)), buf[:])
 			}
 			if t.equal(st, sl.row-1, k) {
 				t.next[row] = sl.row - 1
@@ -143,7 +143,7 @@ func (t *keyTable) normalize(k string, buf []byte) string {
 
 // equal compares row r's key with k (already normalized).
 func (t *keyTable) equal(st *store, r int32, k string) bool {
-	v := strings.TrimSpace(st.field(r, t.col))
+	v := trimKey(st.field(r, t.col))
 	if !t.fold {
 		return v == k
 	}
@@ -167,7 +167,7 @@ func (t *keyTable) equal(st *store, r int32, k string) bool {
 
 // head returns the first row whose key is k, or -1.
 func (t *keyTable) head(st *store, k string) int32 {
-	k = strings.TrimSpace(k)
+	k = trimKey(k)
 	if k == "" || t == nil {
 		return -1
 	}
@@ -183,4 +183,13 @@ func (t *keyTable) head(st *store, k string) int32 {
 			return sl.row - 1
 		}
 	}
+}
+
+// trimKey is strings.TrimSpace, quicker for the usual key that starts and
+// ends with a printable ASCII byte.
+func trimKey(s string) string {
+	if n := len(s); n > 0 && s[0] > ' ' && s[0] < 0x80 && s[n-1] > ' ' && s[n-1] < 0x80 {
+		return s
+	}
+	return strings.TrimSpace(s)
 }

@@ -51,6 +51,7 @@ var commands = map[string]command{
 	"send":     {"send a message through the operator set by MSSANTE_*", runSend},
 	"sync":     {"list the new messages of a folder (MSSANTE_* operator)", runSync},
 	"track":    {"list tracked messages and their per-recipient status", runTrack},
+	"bench":    {"run the performance pairs and print the budget table", runBench},
 }
 
 func main() {
