@@ -1,18 +1,21 @@
 package mssante
 
 import (
+	"bufio"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -176,7 +179,8 @@ func checkAttachment(filename, contentType string) error {
 	if err != nil {
 		return &HeaderError{Field: "attachment content type", Value: contentType, Err: err}
 	}
-	// go-message refuses to write any other charset (go-message#191).
+	// Parse converts text/* attachments to UTF-8 (go-message), so another
+	// declared charset would not survive a round trip.
 	switch strings.ToLower(params["charset"]) {
 	case "", "utf-8", "us-ascii":
 	default:
@@ -280,11 +284,12 @@ func newMessageID(r io.Reader, domain string) (string, error) {
 	return strings.ToLower(enc.EncodeToString(b[:])) + "@" + domain, nil
 }
 
-// part is a MIME entity to write: a header, and either a body source or
+// part is a MIME entity to write: a header, and either a body writer or
 // children.
 type part struct {
 	header   *fieldWriter
-	body     func(w io.Writer) error // leaf content, encoded by go-message per Content-Transfer-Encoding
+	body     func(w io.Writer) error // leaf content, already transfer-encoded
+	boundary string                  // of a multipart
 	children []*part
 }
 
@@ -315,7 +320,7 @@ func (e *encoder) multipart(subtype string, params map[string]string, children .
 	}
 	f := &fieldWriter{}
 	f.add("Content-Type", mime.FormatMediaType("multipart/"+subtype, p))
-	return &part{header: f, children: children}, nil
+	return &part{header: f, boundary: b, children: children}, nil
 }
 
 // textPart is an inline UTF-8 quoted-printable text part.
@@ -324,8 +329,11 @@ func textPart(subtype, text string) *part {
 	f.add("Content-Type", "text/"+subtype+"; charset=utf-8")
 	f.add("Content-Transfer-Encoding", "quoted-printable")
 	return &part{header: f, body: func(w io.Writer) error {
-		_, err := io.WriteString(w, text)
-		return err
+		qp := quotedprintable.NewWriter(w)
+		if _, err := io.WriteString(qp, text); err != nil {
+			return err
+		}
+		return qp.Close()
 	}}
 }
 
@@ -342,7 +350,8 @@ func attachmentPart(filename, contentType string, open func() (io.ReadCloser, er
 	f.addParams("Content-Type", ctParams)
 	f.addParams("Content-Disposition", dispParams)
 	// RFC 2046 §5.2.1: a message/rfc822 body is never base64-encoded.
-	if !strings.EqualFold(mt, "message/rfc822") {
+	raw := strings.EqualFold(mt, "message/rfc822")
+	if !raw {
 		f.add("Content-Transfer-Encoding", "base64")
 	}
 	return &part{header: f, body: func(w io.Writer) error {
@@ -354,11 +363,56 @@ func attachmentPart(filename, contentType string, open func() (io.ReadCloser, er
 			return fmt.Errorf("mssante: attachment %q: %w", filename, err)
 		}
 		defer rc.Close()
-		if _, err := io.Copy(w, rc); err != nil {
+		if raw {
+			_, err = io.Copy(w, rc)
+		} else {
+			err = copyBase64(w, rc)
+		}
+		if err != nil {
 			return fmt.Errorf("mssante: attachment %q: %w", filename, err)
 		}
 		return nil
 	}}
+}
+
+// base64 lines: 57 bytes of content make one 76-character line (RFC 2045).
+const (
+	base64LineIn    = 57
+	base64LineOut   = 76
+	base64LinesPerW = 512
+)
+
+// copyBase64 writes r to w in base64, in lines of 76 characters separated
+// by CRLF (none after the last: the boundary that follows starts with
+// one). It encodes whole blocks of lines at a time, which is several times
+// faster than a line-wrapping writer behind encoding/base64's encoder.
+func copyBase64(w io.Writer, r io.Reader) error {
+	in := make([]byte, base64LineIn*base64LinesPerW)
+	out := make([]byte, 0, (base64LineOut+2)*base64LinesPerW+2)
+	first := true
+	for {
+		n, rerr := io.ReadFull(r, in)
+		if n > 0 {
+			out = out[:0]
+			for off := 0; off < n; off += base64LineIn {
+				if !first {
+					out = append(out, '\r', '\n')
+				}
+				first = false
+				out = base64.StdEncoding.AppendEncode(out, in[off:min(off+base64LineIn, n)])
+			}
+			if _, err := w.Write(out); err != nil {
+				return err
+			}
+		}
+		switch rerr {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return nil
+		default:
+			return rerr
+		}
+	}
 }
 
 // contentPart builds the body of an ordinary or document mail.
@@ -396,49 +450,48 @@ func (e *encoder) contentPart(m *Message, docs []DocumentInfo) (*part, error) {
 	return e.multipart("mixed", nil, children...)
 }
 
-// write encodes p, after the message fields of h, through go-message, which
-// applies the transfer encodings and the boundaries declared in the headers.
+// write encodes p after the message fields of h. Leaves write their own
+// transfer encoding; go-message's multipart writer frames the parts.
 func (e *encoder) write(w io.Writer, h *fieldWriter, p *part) error {
-	// Fields added last are written first: the part's Content-Type fields
-	// go in before the message fields so that they come out after them.
-	hdr := message.Header{}
-	addFields(&hdr, p.header)
-	addFields(&hdr, h)
-	mw, err := message.CreateWriter(w, hdr)
-	if err != nil {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(h.b.String())
+	bw.WriteString(p.header.b.String())
+	bw.WriteString("\r\n")
+	if err := e.writeBody(bw, p); err != nil {
 		return err
 	}
-	if err := e.writeBody(mw, p); err != nil {
-		return err
-	}
-	return mw.Close()
+	return bw.Flush()
 }
 
-func (e *encoder) writeBody(mw *message.Writer, p *part) error {
-	if p.body != nil {
-		return p.body(mw)
+func (e *encoder) writeBody(w io.Writer, p *part) error {
+	if p.children == nil {
+		if p.body == nil {
+			return nil
+		}
+		return p.body(w)
+	}
+	mw := textproto.NewMultipartWriter(w)
+	if err := mw.SetBoundary(p.boundary); err != nil {
+		return err
 	}
 	for _, c := range p.children {
-		hdr := message.Header{}
+		var hdr textproto.Header
 		addFields(&hdr, c.header)
-		cw, err := mw.CreatePart(hdr)
+		pw, err := mw.CreatePart(hdr)
 		if err != nil {
 			return err
 		}
-		if err := e.writeBody(cw, c); err != nil {
-			return err
-		}
-		if err := cw.Close(); err != nil {
+		if err := e.writeBody(pw, c); err != nil {
 			return err
 		}
 	}
-	return nil
+	return mw.Close()
 }
 
 // addFields adds the formatted fields of f to hdr so that they are written
 // in f's order and with f's spelling. go-message writes fields in reverse
 // order of addition, hence the backwards walk.
-func addFields(hdr *message.Header, f *fieldWriter) {
+func addFields(hdr *textproto.Header, f *fieldWriter) {
 	if f == nil {
 		return
 	}

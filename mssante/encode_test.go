@@ -2,10 +2,12 @@ package mssante
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -235,5 +237,35 @@ func TestXDMSubjectAndPDFName(t *testing.T) {
 	}
 	if got := PDFName(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), "CR d'imagerie", "Lefèvre", "Hélène", "A/12"); got != "20260102_CR d'imagerie_LEFÈVRE_Hélène_A-12.pdf" {
 		t.Errorf("PDFName = %q", got)
+	}
+}
+
+// copyBase64 writes what RFC 2045 and go-message's wrapper write: lines of
+// 76 characters joined by CRLF, none after the last.
+func TestCopyBase64(t *testing.T) {
+	for _, n := range []int{0, 1, 56, 57, 58, 114, 57 * 512, 57*512 + 1, 100_000} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i*31 + i/7)
+		}
+		enc := base64.StdEncoding.EncodeToString(data)
+		var lines []string
+		for len(enc) > 76 {
+			lines, enc = append(lines, enc[:76]), enc[76:]
+		}
+		if enc != "" {
+			lines = append(lines, enc)
+		}
+		want := strings.Join(lines, "\r\n")
+		var got bytes.Buffer
+		if err := copyBase64(&got, iotest.HalfReader(bytes.NewReader(data))); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want {
+			t.Fatalf("%d bytes: output differs", n)
+		}
+	}
+	if err := copyBase64(io.Discard, iotest.ErrReader(errors.New("disk gone"))); err == nil {
+		t.Fatal("read error lost")
 	}
 }
