@@ -3,8 +3,8 @@ package mssante
 import (
 	"bufio"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
