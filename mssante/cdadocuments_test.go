@@ -16,7 +16,7 @@ import (
 // n1 builds an N1 CDA around pdf for the patient with INS ins.
 func n1(t *testing.T, ins, family string, pdf []byte) []byte {
 	t.Helper()
-	b, err := testdocs.N1(testdocs.Patient{INS: ins, Family: family}, bytes.NewReader(pdf))
+	b, err := testdocs.N1(testdocs.Options{INS: ins, Family: family}, bytes.NewReader(pdf))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/mssante-go/sdk/annuaire/annuairetest"
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/cda/xdm"
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 	"github.com/mssante-go/sdk/trust"
@@ -518,31 +519,15 @@ func benchPDF(n int, seed uint64) []byte {
 }
 
 // benchN1 describes the N1 document of the benchmark patient, its body
-// read from content.
+// read from content, with fixed identifiers so that rounds match.
 func benchN1(content io.Reader) (*cda.Document, error) {
-	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	return cda.NewN1(cda.N1{
-		Type: cda.TypeLettreLiaisonSortie,
-		Time: at,
-		ID:   cda.II{Root: "1.2.250.1.999.1", Extension: "bench-1"},
-		SetID: cda.II{
-			Root: "1.2.250.1.999.2", Extension: "bench-1",
-		},
-		Patient: cda.Patient{
-			INS:         &cda.INS{Matricule: "279035121518989", Kind: cda.INSTest},
-			BirthFamily: "FIGATELLIX", BirthGivens: "CORSE", FirstGiven: "CORSE",
-			Gender: "F", BirthDate: "19881012", BirthplaceCode: "2A004",
-		},
-		Authors: []cda.Author{{
-			ID:           cda.II{Root: cda.OIDIdNatPS, Extension: "810000000001"},
-			Specialty:    cda.Code{Code: "G15_10", CodeSystem: cda.OIDProfession},
-			Person:       &cda.Name{Family: "MARTIN", Given: []string{"Alice"}},
-			Organization: &cda.Organization{ID: cda.II{Root: cda.OIDIdNatStruct, Extension: "1750803447"}, Name: "Cabinet du Parc"},
-		}},
-		PracticeSetting: cda.PracticeAmbulatoire,
-		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
-		Content:         content,
-	})
+	d, err := testdocs.Document(testdocs.Options{Type: cda.TypeLettreLiaisonSortie}, content)
+	if err != nil {
+		return nil, err
+	}
+	d.ID = cda.II{Root: "1.2.250.1.999.1", Extension: "bench-1"}
+	d.SetID = cda.II{Root: "1.2.250.1.999.2", Extension: "bench-1"}
+	return d, nil
 }
 
 // streamN1 returns the CDA of the benchmark patient as a stream, encoded

@@ -235,7 +235,7 @@ func tamper(t *testing.T, src []byte) []byte {
 }
 
 func n1(t *testing.T, ins string) []byte {
-	b, err := testdocs.N1(testdocs.Patient{INS: ins}, strings.NewReader("%PDF-1.4 test"))
+	b, err := testdocs.N1(testdocs.Options{INS: ins}, strings.NewReader("%PDF-1.4 test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/cda/xdm"
 	"github.com/mssante-go/sdk/internal/mailserver"
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/mssante"
 )
 
@@ -103,32 +104,11 @@ func send(t *testing.T, c *mssante.Client, msg *mssante.Message) *mssante.SendRe
 // n1CDA builds an N1 CDA document wrapping pdf.
 func n1CDA(t *testing.T, pdf []byte) []byte {
 	t.Helper()
-	doc, err := cda.NewN1(cda.N1{
-		Type: cda.TypeCRConsultation,
-		Time: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC),
-		Patient: cda.Patient{
-			INS:         &cda.INS{Matricule: "279035121518989", Kind: cda.INSTest},
-			BirthFamily: "FIGATELLIX", BirthGivens: "CORSE MARIE", FirstGiven: "CORSE",
-			Gender: "F", BirthDate: "19881012", BirthplaceCode: "2A004",
-		},
-		Authors: []cda.Author{{
-			ID:           cda.II{Root: cda.OIDIdNatPS, Extension: "810000000001"},
-			Specialty:    cda.Code{Code: "G15_10", CodeSystem: cda.OIDProfession},
-			Person:       &cda.Name{Family: "MARTIN", Given: []string{"Alice"}},
-			Organization: &cda.Organization{ID: cda.II{Root: cda.OIDIdNatStruct, Extension: "1750803447"}, Name: "Cabinet du Parc"},
-		}},
-		PracticeSetting: cda.PracticeAmbulatoire,
-		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
-		Content:         bytes.NewReader(pdf),
-	})
+	b, err := testdocs.N1(testdocs.Options{}, bytes.NewReader(pdf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := doc.Encode(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return b
 }
 
 // delivered tells a success report of Postfix's for a final delivery into

@@ -10,24 +10,42 @@ import (
 	"github.com/mssante-go/sdk/cda"
 )
 
-// Patient describes the test patient of a document. The zero value is the
-// ANS test identity FIGATELLIX Corse, INS 279035121518989.
-type Patient struct {
-	INS    string // test-register INS matricule; "" means 279035121518989
-	Family string // birth name; "" means FIGATELLIX
+// Options describe a sample document. The zero value is a consultation
+// report for the ANS test identity FIGATELLIX Corse, INS 279035121518989.
+type Options struct {
+	INS    string   // test-register INS matricule; "" means 279035121518989
+	Family string   // birth name; "" means FIGATELLIX
+	Type   cda.Code // document type; zero means cda.TypeCRConsultation
 }
 
-// N1 returns an encoded N1 document (consultation report) carrying pdf for
-// the patient, dated 20 November 2026.
-func N1(p Patient, pdf io.Reader) ([]byte, error) {
+// N1 returns an encoded N1 document carrying pdf, dated 20 November 2026.
+func N1(o Options, pdf io.Reader) ([]byte, error) {
+	doc, err := Document(o, pdf)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := doc.Encode(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Document returns the N1 document itself, its body read from content when
+// it is encoded.
+func Document(o Options, content io.Reader) (*cda.Document, error) {
+	p := o
 	if p.INS == "" {
 		p.INS = "279035121518989"
 	}
 	if p.Family == "" {
 		p.Family = "FIGATELLIX"
 	}
-	doc, err := cda.NewN1(cda.N1{
-		Type: cda.TypeCRConsultation,
+	if p.Type.Code == "" {
+		p.Type = cda.TypeCRConsultation
+	}
+	return cda.NewN1(cda.N1{
+		Type: p.Type,
 		Time: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC),
 		Patient: cda.Patient{
 			INS:         &cda.INS{Matricule: p.INS, Kind: cda.INSTest},
@@ -42,14 +60,6 @@ func N1(p Patient, pdf io.Reader) ([]byte, error) {
 		}},
 		PracticeSetting: cda.PracticeAmbulatoire,
 		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
-		Content:         pdf,
+		Content:         content,
 	})
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if err := doc.Encode(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
