@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
@@ -19,11 +20,7 @@ func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, testpki.PEM(s.PKI.Root), 0o600)
 	list := filepath.Join(dir, "liste.xml")
-	var entries strings.Builder
-	for _, d := range mssantetest.DefaultDomains {
-		entries.WriteString("<Domaine><Nom>" + d + "</Nom><Description>d</Description><DNCertificatOperateur>CN=x</DNCertificatOperateur><ResponsableContact>a@b.fr</ResponsableContact><SupportContact>a@b.fr</SupportContact><DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>")
-	}
-	os.WriteFile(list, []byte(`<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>`+entries.String()+`</ListeDomaines>`), 0o600)
+	os.WriteFile(list, []byte(testdocs.ListeBlanche(mssantetest.DefaultDomains...)), 0o600)
 	tok, err := s.Token(address)
 	if err != nil {
 		t.Fatal(err)

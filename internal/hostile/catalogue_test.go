@@ -404,9 +404,7 @@ func headerCases() []hostileCase {
 // --- Addresses ---
 
 func addressCases(t *testing.T) []hostileCase {
-	list, err := trust.ParseList(strings.NewReader(`<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>`+
-		`<Domaine><Nom>medecin.mssante.fr</Nom><Description>d</Description><DNCertificatOperateur>CN=x</DNCertificatOperateur><ResponsableContact>a@b.fr</ResponsableContact><SupportContact>a@b.fr</SupportContact><DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>`+
-		`</ListeDomaines>`), nil)
+	list, err := trust.ParseList(strings.NewReader(testdocs.ListeBlanche("medecin.mssante.fr")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

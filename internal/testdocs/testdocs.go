@@ -1,10 +1,12 @@
-// Package testdocs builds the sample CDA documents the tests share: an N1
-// document around a PDF for a test patient, valid for the ANS rules.
+// Package testdocs builds the sample documents the tests share: an N1 CDA
+// around a PDF for a test patient, valid for the ANS rules, and a liste
+// blanche.
 package testdocs
 
 import (
 	"bytes"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/mssante-go/sdk/cda"
@@ -62,4 +64,21 @@ func Document(o Options, content io.Reader) (*cda.Document, error) {
 		Encounter:       cda.Encounter{FacilityType: cda.FacilityCabinetIndividuel},
 		Content:         content,
 	})
+}
+
+// ListeBlanche returns an ANS liste blanche listing domains, generated on
+// 20 November 2026, one entry per domain, without the closing root tag as
+// the ANS publishes it.
+func ListeBlanche(domains ...string) string {
+	var b strings.Builder
+	b.WriteString(`<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema">` +
+		`<DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>`)
+	for _, d := range domains {
+		b.WriteString("<Domaine><Nom>" + d + "</Nom><Description>test</Description>" +
+			"<DNCertificatOperateur>CN=smtp." + d + "</DNCertificatOperateur>" +
+			"<ResponsableContact>admin@" + d + "</ResponsableContact><SupportContact>support@" + d + "</SupportContact>" +
+			"<DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>")
+	}
+	b.WriteString("</ListeDomaines>\n")
+	return b.String()
 }

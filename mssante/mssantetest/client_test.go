@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
@@ -551,10 +552,7 @@ func (slowReader) Close() error { return nil }
 // The send guard fed by a real liste blanche (package trust).
 func TestTrustGuardWithListeBlanche(t *testing.T) {
 	s := newServer(t, nil)
-	const xml = `<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>` +
-		`<Domaine><Nom>ch-test.mssante.fr</Nom><Description>d</Description><DNCertificatOperateur>CN=x</DNCertificatOperateur><ResponsableContact>a@b.fr</ResponsableContact><SupportContact>a@b.fr</SupportContact><DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>` +
-		`</ListeDomaines>`
-	list, err := trust.ParseList(strings.NewReader(xml), nil)
+	list, err := trust.ParseList(strings.NewReader(testdocs.ListeBlanche("ch-test.mssante.fr")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

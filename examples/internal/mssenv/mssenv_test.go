@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
@@ -27,9 +28,7 @@ func TestLoadAgainstSandbox(t *testing.T) {
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, testpki.PEM(s.PKI.Root), 0o600)
 	list := filepath.Join(dir, "liste.xml")
-	os.WriteFile(list, []byte(`<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>`+
-		`<Domaine><Nom>ch-test.mssante.fr</Nom><Description>d</Description><DNCertificatOperateur>CN=x</DNCertificatOperateur><ResponsableContact>a@b.fr</ResponsableContact><SupportContact>a@b.fr</SupportContact><DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>`+
-		`</ListeDomaines>`), 0o600)
+	os.WriteFile(list, []byte(testdocs.ListeBlanche("ch-test.mssante.fr")), 0o600)
 	env := map[string]string{
 		"MSSANTE_ADDRESS": "a@medecin.mssante.fr", "MSSANTE_SMTP": s.SMTPAddr, "MSSANTE_IMAP": s.IMAPAddr,
 		"MSSANTE_TOKEN": tok, "MSSANTE_ANCHORS": ca, "MSSANTE_ANCHORS_AS_GIVEN": "1",
