@@ -577,7 +577,12 @@ func TestCloseAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := make(chan struct{})
-		go func() { s.Close(); close(done) }()
+		go func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			close(done)
+		}()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):

@@ -211,13 +211,19 @@ func (s *Server) startIMAP() error {
 
 // Close stops both servers and closes their connections.
 func (s *Server) Close() error {
-	// Closing the listeners first also stops a Serve that had not started
-	// yet, which the servers' own Close would miss.
+	// Closing the listeners ends the Serve loops, even one that had not
+	// started yet; the servers' own Close runs only once they have
+	// returned, since go-imap's races with a Serve still starting.
 	s.smtpLn.Close()
 	s.imapLn.Close()
-	err := errors.Join(s.smtp.Close(), s.imap.Close())
 	s.wg.Wait()
-	return err
+	var errs []error
+	for _, err := range []error{s.smtp.Close(), s.imap.Close()} {
+		if err != nil && !errors.Is(err, net.ErrClosed) { // the listeners, closed above
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // RootCAs returns a pool with the root of the server's PKI: what a client
