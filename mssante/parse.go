@@ -247,7 +247,7 @@ func (p *parser) walk(e *message.Entity, depth int, report string) error {
 		}
 	}
 	disp, dparams, _ := e.Header.ContentDisposition()
-	filename := attachmentName(e, dparams, params)
+	filename := attachmentName(dparams, params)
 	isText := mt == "text/plain" || mt == "text/html"
 	if isText && disp != "attachment" && filename == "" {
 		b, err := readAllLimit(e.Body, p.opts.MaxMessageBytes, "message size")
@@ -286,13 +286,33 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 	if mt == "multipart/report" {
 		report = strings.ToLower(params["report-type"])
 	}
-	mr := e.MultipartReader()
+	// The parts are read raw, so that base64 attachments, most of a
+	// document mail, are decoded by base64Reader rather than go-message's
+	// slower readers; every other part goes through go-message.
+	mr := textproto.NewMultipartReader(e.Body, params["boundary"])
 	for {
-		child, err := mr.NextPart()
+		part, err := mr.NextPart()
 		if err == io.EOF {
 			return nil
 		}
-		if err != nil && (child == nil || !(message.IsUnknownCharset(err) || message.IsUnknownEncoding(err))) {
+		if err != nil {
+			return wrapReadErr(mt, err)
+		}
+		h := message.Header{Header: part.Header}
+		if filename, amt, ok := base64Attachment(h); ok {
+			p.parts++
+			if p.parts > p.opts.MaxParts {
+				return &LimitError{Limit: "parts", Max: int64(p.opts.MaxParts)}
+			}
+			a, err := p.readAttachment(filename, amt, newBase64Reader(part))
+			if err != nil {
+				return wrapReadErr(amt, err)
+			}
+			p.m.Attachments = append(p.m.Attachments, a)
+			continue
+		}
+		child, err := message.New(h, part)
+		if err != nil && !(message.IsUnknownCharset(err) || message.IsUnknownEncoding(err)) {
 			return wrapReadErr(mt, err)
 		}
 		if err != nil {
@@ -302,6 +322,21 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 			return err
 		}
 	}
+}
+
+// base64Attachment tells a base64 attachment that is not text (text
+// attachments are converted to UTF-8 by go-message) and returns its name
+// and media type.
+func base64Attachment(h message.Header) (filename, mt string, ok bool) {
+	if !strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "base64") {
+		return "", "", false
+	}
+	mt, params, err := h.ContentType()
+	if err != nil || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") || strings.HasPrefix(mt, "text/") {
+		return "", "", false
+	}
+	_, dparams, _ := h.ContentDisposition()
+	return attachmentName(dparams, params), mt, true
 }
 
 // readOriginal reads the header of the message a report is about.
@@ -329,7 +364,7 @@ func (p *parser) readOriginal(body io.Reader) error {
 
 // attachmentName returns the file name of a part, from Content-Disposition
 // then the Content-Type name parameter, RFC 2231 and RFC 2047 decoded.
-func attachmentName(e *message.Entity, dparams, ctparams map[string]string) string {
+func attachmentName(dparams, ctparams map[string]string) string {
 	name := dparams["filename"]
 	if name == "" {
 		name = ctparams["name"]
