@@ -445,14 +445,21 @@ func (c *Client) Delete(ctx context.Context, folder string, uids []uint32, trash
 // Append stores a message in a folder (e.g. a copy in Sent) and returns its
 // UID when the server reports it.
 func (c *Client) Append(ctx context.Context, folder string, msg *Message) (uint32, error) {
-	var buf strings.Builder
-	if err := msg.Encode(&buf, nil); err != nil {
+	// IMAP needs the size before the content: encode first, into memory up
+	// to DefaultSpoolThreshold and into a temporary file beyond.
+	sp := &spoolWriter{max: DefaultSpoolThreshold}
+	defer sp.close()
+	if err := msg.Encode(sp, nil); err != nil {
+		return 0, err
+	}
+	body, size, err := sp.reader()
+	if err != nil {
 		return 0, err
 	}
 	var uid uint32
-	err := c.withIMAP(ctx, func(ic *imapConn) error {
-		cmd := ic.c.Append(folder, int64(buf.Len()), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
-		if _, err := io.WriteString(cmd, buf.String()); err != nil {
+	err = c.withIMAP(ctx, func(ic *imapConn) error {
+		cmd := ic.c.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
+		if _, err := io.Copy(cmd, body); err != nil {
 			cmd.Close()
 			return err
 		}

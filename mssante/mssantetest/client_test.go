@@ -771,3 +771,33 @@ func TestDelayedDSN(t *testing.T) {
 		t.Fatalf("delayed DSN %+v", r)
 	}
 }
+
+// Append of a message larger than the spool threshold goes through a
+// temporary file, and the message reads back whole.
+func TestAppendLarge(t *testing.T) {
+	s := newServer(t, nil)
+	c := newClient(t, s.MustConfig(drA))
+	content := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB
+	msg := textMessage(drB)
+	msg.From = mssante.MustParseAddress(drA)
+	msg.ProductRef = "DEV935997"
+	msg.Attachments = []*mssante.Attachment{mssante.BytesAttachment("big.pdf", "", content)}
+	uid, err := c.Append(ctx(t), "Sent", msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Fetch(ctx(t), "Sent", uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Message.Close()
+	rc, err := r.Message.Attachments[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, content) || !r.Seen() {
+		t.Fatalf("appended message: %d bytes, seen %v", len(got), r.Seen())
+	}
+}
