@@ -878,15 +878,25 @@ type benchPair struct {
 	close     func()
 }
 
-// newSendPair starts an operator and returns the two sides of pair 1, each
-// sending c.sendN messages (read at each call) on one connection.
-func newSendPair(ctx context.Context, c *benchConfig) (*benchPair, error) {
-	msg, err := documentMail(pdfSizeForMail(c.mailKB*1000), c.sendDocs)
+// encodedDocumentMail builds the document mail of pairs 1 and 2 and encodes
+// it once.
+func encodedDocumentMail(c *benchConfig, withDocuments bool) (*mssante.Message, *bytes.Buffer, error) {
+	msg, err := documentMail(pdfSizeForMail(c.mailKB*1000), withDocuments)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var raw bytes.Buffer
 	if err := msg.Encode(&raw, nil); err != nil {
+		return nil, nil, err
+	}
+	return msg, &raw, nil
+}
+
+// newSendPair starts an operator and returns the two sides of pair 1, each
+// sending c.sendN messages (read at each call) on one connection.
+func newSendPair(ctx context.Context, c *benchConfig) (*benchPair, error) {
+	msg, raw, err := encodedDocumentMail(c, c.sendDocs)
+	if err != nil {
 		return nil, err
 	}
 	srv, mb, err := benchServer()
@@ -965,12 +975,8 @@ func benchSync(ctx context.Context, e *env, c *benchConfig) ([]benchRow, error) 
 // newSyncPair starts an operator, delivers c.sendN document mails to a
 // mailbox and returns the two sides of pair 2, each reading them all.
 func newSyncPair(ctx context.Context, c *benchConfig) (*benchPair, error) {
-	msg, err := documentMail(pdfSizeForMail(c.mailKB*1000), false)
+	_, raw, err := encodedDocumentMail(c, false)
 	if err != nil {
-		return nil, err
-	}
-	var raw bytes.Buffer
-	if err := msg.Encode(&raw, nil); err != nil {
 		return nil, err
 	}
 	srv, mb, err := benchServer()
