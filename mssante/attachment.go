@@ -31,7 +31,9 @@ type Attachment struct {
 	// encoder closes what it returns. Nil means an empty file.
 	Open func() (io.ReadCloser, error)
 	// Size is the decoded size in bytes when known (set by the parser and by
-	// BytesAttachment and FileAttachment), or -1.
+	// BytesAttachment and FileAttachment), or -1. For a parsed base64
+	// attachment it is computed from the encoded length; -1 when that is not
+	// whole base64 quanta.
 	Size int64
 }
 

@@ -58,11 +58,71 @@ func TestBase64Reader(t *testing.T) {
 	}
 }
 
-// In a multipart message, a broken base64 attachment is a typed error.
+// In a multipart message, a base64 attachment is decoded when it is read:
+// a broken one parses, and its reader fails with a typed error, from the
+// stream as from memory.
 func TestParseBadBase64Part(t *testing.T) {
 	raw := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n" +
 		"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBE*i0x\r\n--b--\r\n"
-	if _, err := Parse(strings.NewReader(raw), nil); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("err %v", err)
+	for name, parse := range map[string]func() (*Message, error){
+		"stream":    func() (*Message, error) { return Parse(strings.NewReader(raw), nil) },
+		"in memory": func() (*Message, error) { return parseBytes([]byte(raw), nil) },
+	} {
+		m, err := parse()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if m.Text != "hi" || len(m.Attachments) != 1 {
+			t.Fatalf("%s: text %q, %d attachments", name, m.Text, len(m.Attachments))
+		}
+		if _, err := readAttachment(m.Attachments[0]); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("%s: reading the attachment: %v", name, err)
+		}
 	}
+}
+
+// The size of a lazily decoded attachment, computed from its encoded
+// length, is the decoded size, whatever the padding, line breaks, stray
+// white space and chunking.
+func TestBase64AttachmentSize(t *testing.T) {
+	sizes := []int{3070, 3071, 3072, 24574, 24575}
+	for n := 0; n < 300; n += 7 {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
+		data := bytes.Repeat([]byte{0xfb, 'x', 0}, n)[:n]
+		enc := base64.StdEncoding.EncodeToString(data)
+		for _, body := range []string{enc, wrapLines(enc, 76, "\r\n"), wrapLines(enc, 4, "\n"), " " + wrapLines(enc, 10, " \t\r\n") + "\r\n\r\n"} {
+			raw := "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+				body + "\r\n--b--\r\n"
+			for _, in := range []struct {
+				name  string
+				parse func() (*Message, error)
+			}{
+				{"memory", func() (*Message, error) { return parseBytes([]byte(raw), nil) }},
+				{"stream", func() (*Message, error) { return Parse(strings.NewReader(raw), nil) }},
+				{"bytewise", func() (*Message, error) { return Parse(iotest.OneByteReader(strings.NewReader(raw)), nil) }},
+			} {
+				m, err := in.parse()
+				if err != nil {
+					t.Fatalf("%d bytes, %s: %v", n, in.name, err)
+				}
+				a := m.Attachments[0]
+				got, err := readAttachment(a)
+				if err != nil || !bytes.Equal(got, data) || a.Size != int64(n) {
+					t.Fatalf("%d bytes, %s, body %q: size %d, read %d bytes, %v", n, in.name, body, a.Size, len(got), err)
+				}
+			}
+		}
+	}
+}
+
+func wrapLines(s string, n int, eol string) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + eol)
+		s = s[n:]
+	}
+	b.WriteString(s)
+	return b.String()
 }

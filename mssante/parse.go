@@ -2,6 +2,7 @@ package mssante
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net/mail"
@@ -57,6 +58,12 @@ func (o *ParseOptions) withDefaults() ParseOptions {
 // UTF-8, line ends as "\n"), the attachments (IHE_XDM.ZIP included, matched
 // without case), and for reports the DSN (RFC 3464) or MDN (RFC 8098).
 //
+// The base64 attachments of a multipart message are kept encoded and
+// decoded when they are opened: parsing a document mail costs a copy of its
+// bytes, not a decoding, and a broken base64 body fails the reads of its
+// attachment ([ErrMalformed]) rather than the parse. An attachment larger
+// than the spool threshold is decoded into a temporary file at once.
+//
 // Every read is bounded by opts. Malformed structure gives a [*ParseError],
 // oversized input a [*LimitError], never a panic. A header field that
 // cannot be read (an address list with a syntax error, an unknown charset)
@@ -72,21 +79,54 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 		}
 		return nil, wrapReadErr("header", err)
 	}
-	m := &Message{Header: gomail.Header{Header: e.Header}}
-	p := &parser{opts: o, m: m}
+	return parseEntity(e, err, nil, lr, nil, o)
+}
+
+// parseBytes is Parse of a message held in memory. Its multipart bodies are
+// split in place and its base64 attachments keep their bytes in b, which
+// must not change afterwards: the copies and boundary searches of the
+// stream are most of what Parse costs on a document mail.
+func parseBytes(b []byte, opts *ParseOptions) (*Message, error) {
+	o := opts.withDefaults()
+	if int64(len(b)) > o.MaxMessageBytes {
+		return Parse(bytes.NewReader(b), opts) // for its error
+	}
+	// As message.ReadWithOptions reads the header, where the body starts
+	// known.
+	src := bytes.NewReader(b)
+	hl := &limitReader{r: src, n: o.MaxHeaderBytes, err: &LimitError{Limit: "header size", Max: o.MaxHeaderBytes}}
+	br := bufio.NewReader(hl)
+	h, err := textproto.ReadHeader(br)
 	if err != nil {
-		p.problem("body", err)
+		return nil, wrapReadErr("header", err)
+	}
+	body := b[len(b)-src.Len()-br.Buffered():]
+	e, err := message.New(message.Header{Header: h}, bytes.NewReader(body))
+	return parseEntity(e, err, body, nil, br, o)
+}
+
+// parseEntity reads the parts of a message whose header is read. eerr is
+// what message.New said (an unknown charset or encoding); raw is the body
+// when it is in memory; rest, when not nil, is drained at the end; hdr, when
+// not nil, is a buffer to read the part headers of raw with.
+func parseEntity(e *message.Entity, eerr error, raw []byte, rest io.Reader, hdr *bufio.Reader, o ParseOptions) (*Message, error) {
+	m := &Message{Header: gomail.Header{Header: e.Header}}
+	p := &parser{opts: o, m: m, hdr: hdr}
+	if eerr != nil {
+		p.problem("body", eerr)
 	}
 	p.readHeader()
-	if err := p.walk(e, 0, ""); err != nil {
+	if err := p.walk(e, 0, "", raw); err != nil {
 		m.Close()
 		return nil, err
 	}
 	// Drain what the MIME reader left (epilogue), so that an oversized
 	// message is reported even when its excess follows the last part.
-	if _, err := io.Copy(io.Discard, lr); err != nil {
-		m.Close()
-		return nil, wrapReadErr("body", err)
+	if rest != nil {
+		if _, err := io.Copy(io.Discard, rest); err != nil {
+			m.Close()
+			return nil, wrapReadErr("body", err)
+		}
 	}
 	if m.DSN != nil {
 		m.DSN.Text = m.Text
@@ -104,6 +144,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 type parser struct {
 	opts        ParseOptions
 	m           *Message
+	hdr         *bufio.Reader // for in-memory part headers; nil means allocate one
 	parts       int
 	origID      string // Message-ID of the original in a report
 	origSubject string
@@ -121,8 +162,8 @@ func (p *parser) readHeader() {
 	} else {
 		m.MessageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	}
-	if h.Has("Date") {
-		if d, err := h.Date(); err == nil {
+	if v := h.Get("Date"); v != "" {
+		if d, err := parseMailDate(v); err == nil {
 			m.Date = d
 		} else {
 			p.problem("Date", err)
@@ -202,8 +243,9 @@ func parseReceivedList(v string) ([]Address, error) {
 }
 
 // walk visits an entity. report is the report-type of the enclosing
-// multipart/report, or "".
-func (p *parser) walk(e *message.Entity, depth int, report string) error {
+// multipart/report, or "". raw is the body of e when it is in memory, or
+// nil.
+func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) error {
 	p.parts++
 	if p.parts > p.opts.MaxParts {
 		return &LimitError{Limit: "parts", Max: int64(p.opts.MaxParts)}
@@ -216,7 +258,7 @@ func (p *parser) walk(e *message.Entity, depth int, report string) error {
 		mt, params = "text/plain", map[string]string{}
 	}
 	if strings.HasPrefix(mt, "multipart/") {
-		return p.walkMultipart(e, depth, mt, params)
+		return p.walkMultipart(e, depth, mt, params, raw)
 	}
 	switch mt {
 	case "message/delivery-status", "message/global-delivery-status":
@@ -275,7 +317,7 @@ func (p *parser) walk(e *message.Entity, depth int, report string) error {
 	return nil
 }
 
-func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params map[string]string) error {
+func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params map[string]string, raw []byte) error {
 	if depth >= p.opts.MaxDepth {
 		return &LimitError{Limit: "depth", Max: int64(p.opts.MaxDepth)}
 	}
@@ -287,40 +329,87 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 		report = strings.ToLower(params["report-type"])
 	}
 	// The parts are read raw, so that base64 attachments, most of a
-	// document mail, are decoded by base64Reader rather than go-message's
-	// slower readers; every other part goes through go-message.
-	mr := textproto.NewMultipartReader(e.Body, params["boundary"])
+	// document mail, are kept encoded and decoded on demand by
+	// base64Reader rather than go-message's slower readers; every other
+	// part goes through go-message.
+	var next partSource
+	if raw != nil {
+		next = p.memParts(raw, params["boundary"])
+	} else {
+		next = streamParts(e.Body, params["boundary"])
+	}
 	for {
-		part, err := mr.NextPart()
+		h, body, braw, err := next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return wrapReadErr(mt, err)
 		}
-		h := message.Header{Header: part.Header}
 		if filename, amt, ok := base64Attachment(h); ok {
 			p.parts++
 			if p.parts > p.opts.MaxParts {
 				return &LimitError{Limit: "parts", Max: int64(p.opts.MaxParts)}
 			}
-			a, err := p.readAttachment(filename, amt, newBase64Reader(part))
+			var a *Attachment
+			if braw != nil {
+				a, err = p.base64AttachmentInPlace(filename, amt, braw)
+			} else {
+				a, err = p.readBase64Attachment(filename, amt, body)
+			}
 			if err != nil {
 				return wrapReadErr(amt, err)
 			}
 			p.m.Attachments = append(p.m.Attachments, a)
 			continue
 		}
-		child, err := message.New(h, part)
+		child, err := message.New(h, body)
 		if err != nil && !(message.IsUnknownCharset(err) || message.IsUnknownEncoding(err)) {
 			return wrapReadErr(mt, err)
 		}
 		if err != nil {
 			p.problem("part body", err)
 		}
-		if err := p.walk(child, depth+1, report); err != nil {
+		if err := p.walk(child, depth+1, report, braw); err != nil {
 			return err
 		}
+	}
+}
+
+// A partSource returns the parts of a multipart body in order: header,
+// body, and the body's bytes when they are in memory (else nil); io.EOF
+// after the last.
+type partSource func() (h message.Header, body io.Reader, raw []byte, err error)
+
+// streamParts reads the parts with go-message.
+func streamParts(r io.Reader, boundary string) partSource {
+	mr := textproto.NewMultipartReader(r, boundary)
+	return func() (message.Header, io.Reader, []byte, error) {
+		part, err := mr.NextPart()
+		if err != nil {
+			return message.Header{}, nil, nil, err
+		}
+		return message.Header{Header: part.Header}, part, nil, nil
+	}
+}
+
+// memParts splits an in-memory body. A part cut short (no boundary after
+// it) is handed over as a stream, which fails where go-message's would.
+func (p *parser) memParts(raw []byte, boundary string) partSource {
+	if p.hdr == nil {
+		p.hdr = bufio.NewReaderSize(nil, multipartLineMax)
+	}
+	mr := newMemMultipart(raw, boundary, p.hdr)
+	return func() (message.Header, io.Reader, []byte, error) {
+		part, err := mr.next()
+		if err != nil {
+			return message.Header{}, nil, nil, err
+		}
+		h := message.Header{Header: part.header}
+		if !part.terminated {
+			return h, part.reader(), nil, nil
+		}
+		return h, bytes.NewReader(part.body), part.body, nil
 	}
 }
 
@@ -443,12 +532,24 @@ func parseDate(v string) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
-	t, err := mail.ParseDate(v)
+	t, err := parseMailDate(v)
 	if err != nil {
 		return time.Time{}
 	}
 	return t
 }
+
+// parseMailDate is mail.ParseDate with the layout every current mailer
+// writes tried first: ParseDate tries 24 layouts before it, each failure
+// an allocated error.
+func parseMailDate(v string) (time.Time, error) {
+	if t, err := time.Parse(rfc5322Date, strings.TrimSpace(v)); err == nil {
+		return t, nil
+	}
+	return mail.ParseDate(v)
+}
+
+const rfc5322Date = "Mon, 2 Jan 2006 15:04:05 -0700"
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -172,21 +173,54 @@ type fetched struct {
 }
 
 // fetchBatch fetches and parses the messages of uids in one FETCH command,
-// in UID order. UIDs expunged meanwhile are left out.
+// in UID order. UIDs expunged meanwhile are left out. A message read into
+// memory is parsed on a second goroutine while the next one arrives.
 func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID) ([]fetched, error) {
-	var got []fetched
+	var (
+		mu  sync.Mutex
+		got []fetched
+	)
+	add := func(r *Received, m *Message, perr error) {
+		r.Message = m
+		mu.Lock()
+		got = append(got, fetched{r, perr})
+		mu.Unlock()
+	}
+	type job struct {
+		r   *Received
+		raw []byte
+	}
+	jobs := make(chan job, 4)
+	var parsing sync.WaitGroup
+	parsing.Add(1)
+	go func() {
+		defer parsing.Done()
+		for j := range jobs {
+			m, perr := parseBytes(j.raw, c.parseOptions())
+			add(j.r, m, perr)
+		}
+	}()
 	err := c.withIMAP(ctx, func(ic *imapConn) error {
 		if err := c.selectFolder(ic, folder); err != nil {
 			return err
 		}
 		return fetchMany(ic.c, uids, func(r *Received, body io.Reader) error {
 			r.Folder = folder
-			var perr error
-			r.Message, perr = Parse(body, c.parseOptions())
-			got = append(got, fetched{r, perr})
+			raw, err := c.readFetched(body)
+			switch {
+			case err != nil:
+				add(r, nil, err)
+			case raw != nil:
+				jobs <- job{r, raw}
+			default:
+				m, perr := Parse(body, c.parseOptions())
+				add(r, m, perr)
+			}
 			return nil
 		})
 	})
+	close(jobs)
+	parsing.Wait()
 	object := fmt.Sprintf("%s UIDs %d:%d", folder, uids[0], uids[len(uids)-1])
 	c.audit(ctx, "imap.fetch", object, c.imapServer(), err)
 	if err != nil {
@@ -199,6 +233,35 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i].r.UID < got[j].r.UID })
 	return got, nil
+}
+
+// parseFetched parses a message as the server streams it.
+func (c *Client) parseFetched(body io.Reader) (*Message, error) {
+	raw, err := c.readFetched(body)
+	if err != nil {
+		return nil, err
+	}
+	if raw != nil {
+		return parseBytes(raw, c.parseOptions())
+	}
+	return Parse(body, c.parseOptions())
+}
+
+// readFetched reads a message no larger than the spool threshold (1 MiB
+// by default) into memory, to be parsed in place by parseBytes, which saves
+// copying its attachments. It returns nil for a larger message, to be
+// parsed from the stream.
+func (c *Client) readFetched(body io.Reader) ([]byte, error) {
+	o := c.parseOptions().withDefaults()
+	lit, ok := body.(imap.LiteralReader)
+	if !ok || lit.Size() > o.SpoolThreshold || lit.Size() > o.MaxMessageBytes {
+		return nil, nil
+	}
+	raw := make([]byte, lit.Size())
+	if _, err := io.ReadFull(body, raw); err != nil {
+		return nil, wrapReadErr("body", err)
+	}
+	return raw, nil
 }
 
 // parseOptions are the bounds of messages read from the server.
@@ -229,7 +292,7 @@ func (c *Client) fetchParsed(ctx context.Context, folder string, uid imap.UID) (
 		return fetchMany(ic.c, []imap.UID{uid}, func(rr *Received, body io.Reader) error {
 			r = rr
 			r.Folder = folder
-			r.Message, perr = Parse(body, c.parseOptions())
+			r.Message, perr = c.parseFetched(body)
 			return nil
 		})
 	})

@@ -801,3 +801,46 @@ func TestAppendLarge(t *testing.T) {
 		t.Fatalf("appended message: %d bytes, seen %v", len(got), r.Seen())
 	}
 }
+
+// Sync reads a message up to the spool threshold into memory and parses it
+// there (attachments decoded when opened), and a larger one from the
+// stream; both read back whole, in UID order.
+func TestSyncSmallAndLargeMessages(t *testing.T) {
+	s := newServer(t, nil)
+	b := newClient(t, s.MustConfig(drB))
+	small := bytes.Repeat([]byte("%PDF-1.4 small "), 1000)
+	large := bytes.Repeat([]byte("%PDF-1.4 large "), 200_000) // 3 MB: streamed
+	for i, content := range [][]byte{small, large, small} {
+		msg := textMessage(drB)
+		msg.From = mssante.MustParseAddress(drA)
+		msg.Subject = fmt.Sprint("m", i)
+		msg.Attachments = []*mssante.Attachment{mssante.BytesAttachment("cr.pdf", "application/pdf", content)}
+		var raw bytes.Buffer
+		if err := msg.Encode(&raw, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Deliver(drB, "INBOX", raw.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := syncAll(t, b, &mssante.Cursor{})
+	if len(got) != 3 {
+		t.Fatalf("%d messages", len(got))
+	}
+	for i, want := range [][]byte{small, large, small} {
+		m := got[i].Message
+		if m.Subject != fmt.Sprint("m", i) || len(m.Attachments) != 1 || m.Attachments[0].Size != int64(len(want)) {
+			t.Fatalf("message %d: %q, %d attachments", i, m.Subject, len(m.Attachments))
+		}
+		rc, err := m.Attachments[0].Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(content, want) {
+			t.Fatalf("message %d: attachment of %d bytes, %v", i, len(content), err)
+		}
+		m.Close()
+	}
+}
