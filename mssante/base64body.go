@@ -2,6 +2,7 @@ package mssante
 
 import (
 	"bytes"
+	"errors"
 	"io"
 )
 
@@ -11,7 +12,8 @@ import (
 // (Sync, Kind, report matching) never pays for base64.
 type base64Body struct {
 	chunks [][]byte
-	n      int64 // base64 characters (not white space) in all chunks
+	n      int64      // base64 characters (not white space) in all chunks
+	owner  *rawBuffer // the message buffer the chunks are in, or nil
 }
 
 // Chunk sizes: small attachments waste little, large ones are read in
@@ -63,25 +65,47 @@ func (b *base64Body) reader() io.Reader {
 }
 
 // open decodes the body. A body that is not base64 fails on Read with a
-// *ParseError (ErrMalformed).
+// *ParseError (ErrMalformed). Once the message is closed, open fails.
 func (b *base64Body) open(mediaType string) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
-		return io.NopCloser(&malformedReader{r: newBase64Reader(b.reader()), part: mediaType}), nil
+		if b.owner != nil {
+			if err := b.owner.open(); err != nil {
+				return nil, err
+			}
+		}
+		return &attachmentReader{r: newBase64Reader(b.reader()), part: mediaType, owner: b.owner}, nil
 	}
 }
 
-// malformedReader types the decoding errors of a lazily decoded body.
-type malformedReader struct {
-	r    io.Reader
-	part string
+// attachmentReader reads a lazily decoded body: it types the decoding
+// errors, and lets the message buffer go once closed.
+type attachmentReader struct {
+	r     io.Reader // nil once closed
+	part  string
+	owner *rawBuffer
 }
 
-func (m *malformedReader) Read(p []byte) (int, error) {
-	n, err := m.r.Read(p)
+var errReadAfterClose = errors.New("mssante: attachment read after Close")
+
+func (a *attachmentReader) Read(p []byte) (int, error) {
+	if a.r == nil {
+		return 0, errReadAfterClose
+	}
+	n, err := a.r.Read(p)
 	if err != nil && err != io.EOF {
-		err = &ParseError{Part: m.part, Reason: "attachment is not base64", Err: err}
+		err = &ParseError{Part: a.part, Reason: "attachment is not base64", Err: err}
 	}
 	return n, err
+}
+
+func (a *attachmentReader) Close() error {
+	if a.r != nil {
+		a.r = nil
+		if a.owner != nil {
+			a.owner.done()
+		}
+	}
+	return nil
 }
 
 // readBase64Attachment reads a base64 attachment part. Up to the spool
@@ -127,7 +151,7 @@ func (p *parser) readBase64Attachment(filename, mediaType string, part io.Reader
 // base64AttachmentInPlace is readBase64Attachment for a body in memory:
 // the attachment keeps raw.
 func (p *parser) base64AttachmentInPlace(filename, mediaType string, raw []byte) (*Attachment, error) {
-	body := &base64Body{chunks: [][]byte{raw}, n: base64Chars(raw)}
+	body := &base64Body{chunks: [][]byte{raw}, n: base64Chars(raw), owner: p.raw}
 	if maxChars := p.maxBase64Chars(); maxChars >= 0 && body.n > maxChars {
 		return p.readAttachment(filename, mediaType, newBase64Reader(bytes.NewReader(raw)))
 	}

@@ -99,6 +99,8 @@ type Message struct {
 	original *mdnOriginal
 	// spooled are the temporary files of large parsed attachments.
 	spooled []*spooled
+	// raw is the pooled buffer a fetched message was parsed in, or nil.
+	raw *rawBuffer
 }
 
 // Kind says what a message is, for routing and display.

@@ -79,7 +79,7 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 		}
 		return nil, wrapReadErr("header", err)
 	}
-	return parseEntity(e, err, nil, lr, nil, o)
+	return parseEntity(e, err, nil, lr, &parser{opts: o})
 }
 
 // parseBytes is Parse of a message held in memory. Its multipart bodies are
@@ -87,6 +87,21 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 // must not change afterwards: the copies and boundary searches of the
 // stream are most of what Parse costs on a document mail.
 func parseBytes(b []byte, opts *ParseOptions) (*Message, error) {
+	return parseInPlace(b, nil, opts)
+}
+
+// parseRaw is parseBytes of a pooled buffer, which the message keeps until
+// it is closed; the buffer is released at once when the message does not
+// refer to it.
+func parseRaw(rb *rawBuffer, opts *ParseOptions) (*Message, error) {
+	m, err := parseInPlace(rb.b, rb, opts)
+	if m == nil || m.raw != rb {
+		rb.close()
+	}
+	return m, err
+}
+
+func parseInPlace(b []byte, owner *rawBuffer, opts *ParseOptions) (*Message, error) {
 	o := opts.withDefaults()
 	if int64(len(b)) > o.MaxMessageBytes {
 		return Parse(bytes.NewReader(b), opts) // for its error
@@ -102,16 +117,16 @@ func parseBytes(b []byte, opts *ParseOptions) (*Message, error) {
 	}
 	body := b[len(b)-src.Len()-br.Buffered():]
 	e, err := message.New(message.Header{Header: h}, bytes.NewReader(body))
-	return parseEntity(e, err, body, nil, br, o)
+	return parseEntity(e, err, body, nil, &parser{opts: o, hdr: br, raw: owner})
 }
 
-// parseEntity reads the parts of a message whose header is read. eerr is
-// what message.New said (an unknown charset or encoding); raw is the body
-// when it is in memory; rest, when not nil, is drained at the end; hdr, when
-// not nil, is a buffer to read the part headers of raw with.
-func parseEntity(e *message.Entity, eerr error, raw []byte, rest io.Reader, hdr *bufio.Reader, o ParseOptions) (*Message, error) {
-	m := &Message{Header: gomail.Header{Header: e.Header}}
-	p := &parser{opts: o, m: m, hdr: hdr}
+// parseEntity reads the parts of a message whose header is read, with p
+// (its options set, and for a message in memory its buffers). eerr is what
+// message.New said (an unknown charset or encoding); raw is the body when it
+// is in memory; rest, when not nil, is drained at the end.
+func parseEntity(e *message.Entity, eerr error, raw []byte, rest io.Reader, p *parser) (*Message, error) {
+	m := &Message{Header: gomail.Header{Header: e.Header}, raw: p.raw}
+	p.m = m
 	if eerr != nil {
 		p.problem("body", eerr)
 	}
@@ -145,6 +160,7 @@ type parser struct {
 	opts        ParseOptions
 	m           *Message
 	hdr         *bufio.Reader // for in-memory part headers; nil means allocate one
+	raw         *rawBuffer    // the pooled buffer of a message in memory, or nil
 	parts       int
 	origID      string // Message-ID of the original in a report
 	origSubject string

@@ -188,7 +188,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	}
 	type job struct {
 		r   *Received
-		raw []byte
+		raw *rawBuffer
 	}
 	jobs := make(chan job, 4)
 	var parsing sync.WaitGroup
@@ -196,7 +196,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	go func() {
 		defer parsing.Done()
 		for j := range jobs {
-			m, perr := parseBytes(j.raw, c.parseOptions())
+			m, perr := parseRaw(j.raw, c.parseOptions())
 			add(j.r, m, perr)
 		}
 	}()
@@ -242,23 +242,24 @@ func (c *Client) parseFetched(body io.Reader) (*Message, error) {
 		return nil, err
 	}
 	if raw != nil {
-		return parseBytes(raw, c.parseOptions())
+		return parseRaw(raw, c.parseOptions())
 	}
 	return Parse(body, c.parseOptions())
 }
 
 // readFetched reads a message no larger than the spool threshold (1 MiB
-// by default) into memory, to be parsed in place by parseBytes, which saves
-// copying its attachments. It returns nil for a larger message, to be
-// parsed from the stream.
-func (c *Client) readFetched(body io.Reader) ([]byte, error) {
+// by default) into a pooled buffer, to be parsed in place by parseRaw,
+// which saves copying its attachments. It returns nil for a larger message,
+// to be parsed from the stream.
+func (c *Client) readFetched(body io.Reader) (*rawBuffer, error) {
 	o := c.parseOptions().withDefaults()
 	lit, ok := body.(imap.LiteralReader)
 	if !ok || lit.Size() > o.SpoolThreshold || lit.Size() > o.MaxMessageBytes {
 		return nil, nil
 	}
-	raw := make([]byte, lit.Size())
-	if _, err := io.ReadFull(body, raw); err != nil {
+	raw := newRawBuffer(int(lit.Size()))
+	if _, err := io.ReadFull(body, raw.b); err != nil {
+		raw.close()
 		return nil, wrapReadErr("body", err)
 	}
 	return raw, nil

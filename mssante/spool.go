@@ -77,14 +77,19 @@ func (s *spooled) remove() {
 
 var errSpoolClosed = errors.New("mssante: attachment content released by Message.Close")
 
-// Close releases what Parse kept on disk for large attachments. The
-// message's attachments cannot be opened afterwards. It is safe to call on
-// any message, more than once.
+// Close releases what Parse kept on disk for large attachments, and the
+// memory Sync and Fetch read a message into (reused for the next ones). The
+// message's attachments cannot be opened afterwards; a reader already open
+// stays valid until it is closed. It is safe to call on any message, more
+// than once.
 func (m *Message) Close() error {
 	for _, s := range m.spooled {
 		s.remove()
 	}
 	m.spooled = nil
+	if m.raw != nil {
+		m.raw.close()
+	}
 	return nil
 }
 
