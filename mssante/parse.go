@@ -266,7 +266,7 @@ func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) e
 	if p.parts > p.opts.MaxParts {
 		return &LimitError{Limit: "parts", Max: int64(p.opts.MaxParts)}
 	}
-	mt, params, err := e.Header.ContentType()
+	mt, params, err := contentType(e.Header)
 	if err != nil {
 		if e.Header.Has("Content-Type") {
 			p.problem("Content-Type", err)
@@ -304,7 +304,7 @@ func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) e
 			return p.readOriginal(e.Body)
 		}
 	}
-	disp, dparams, _ := e.Header.ContentDisposition()
+	disp, dparams, _ := contentDisposition(e.Header)
 	filename := attachmentName(dparams, params)
 	isText := mt == "text/plain" || mt == "text/html"
 	if isText && disp != "attachment" && filename == "" {
@@ -436,11 +436,11 @@ func base64Attachment(h message.Header) (filename, mt string, ok bool) {
 	if !strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "base64") {
 		return "", "", false
 	}
-	mt, params, err := h.ContentType()
+	mt, params, err := contentType(h)
 	if err != nil || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") || strings.HasPrefix(mt, "text/") {
 		return "", "", false
 	}
-	_, dparams, _ := h.ContentDisposition()
+	_, dparams, _ := contentDisposition(h)
 	return attachmentName(dparams, params), mt, true
 }
 
