@@ -68,5 +68,9 @@
 //
 // [Parse] bounds every read: the message size, the header size, the number
 // of parts and their nesting, with documented defaults ([ParseOptions]).
-// Decoded attachments are kept in memory up to those bounds.
+// Attachments up to the spool threshold (1 MiB) stay in memory, base64 ones
+// still encoded until they are opened; larger ones go to temporary files.
+// [Client.Sync] and [Client.Fetch] read a message up to the spool threshold
+// into memory at once and parse it in place; [Message.Close] gives that
+// memory back for the next messages.
 package mssante

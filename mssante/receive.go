@@ -83,7 +83,8 @@ func (r *Received) Seen() bool {
 // from the first message. Messages are not marked \Seen.
 //
 // Large attachments are kept in temporary files (see ParseOptions): Close
-// each Message when done with it.
+// each Message when done with it, which also lets the next messages reuse
+// its memory.
 //
 // A message that cannot be parsed is yielded with a nil Message and its
 // error (a *ParseError or *LimitError), and the cursor moves past it: fetch
