@@ -139,7 +139,7 @@ func addrSpec(local, domain string) string {
 	if isDotAtom(local) {
 		return local + "@" + domain
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(local) + `"@` + domain
+	return `"` + quotedPairs.Replace(local) + `"@` + domain
 }
 
 // isDotAtom reports whether s is an RFC 5322 dot-atom.

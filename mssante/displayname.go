@@ -20,7 +20,7 @@ type DisplayName struct {
 // out with their separator. Line breaks are replaced by spaces.
 func (d DisplayName) String() string {
 	clean := func(s string) string {
-		return strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ", "\x00", "").Replace(s))
+		return strings.TrimSpace(oneLine.Replace(s))
 	}
 	if d.Given == "" && d.Family == "" {
 		return clean(d.Entity)

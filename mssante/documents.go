@@ -110,7 +110,7 @@ func XDMSubject(label, family, given string, birth time.Time) string {
 		parts = append(parts, birth.Format("02/01/2006"))
 	}
 	s := XDMSubjectPrefix + strings.Join(parts, " ")
-	return strings.NewReplacer("\r", " ", "\n", " ", "\x00", "").Replace(s)
+	return oneLine.Replace(s)
 }
 
 // SplitXDMSubject returns the subject without its XDM/1.0/DDM+ prefix and

@@ -112,3 +112,15 @@ func formatAddressList(list []Address) string {
 func formatMsgID(id string) string {
 	return "<" + strings.Trim(id, "<>") + ">"
 }
+
+// Replacers used when writing fields. They are built once: building one
+// costs more than most of the replacements it does.
+var (
+	// quotedPairs escapes the content of an RFC 5322 quoted string.
+	quotedPairs = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	// oneLine folds a value onto one line (subjects, display names).
+	oneLine = strings.NewReplacer("\r", " ", "\n", " ", "\x00", "")
+	// hl7Separators blanks the separators of the CI-SIS error field
+	// ("code^text^applicationErrorCondition").
+	hl7Separators = strings.NewReplacer("^", " ", "|", " ", "\r", " ", "\n", " ")
+)

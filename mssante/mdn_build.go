@@ -121,7 +121,7 @@ func NewMDN(received *Message, opts MDNOptions) (*Message, error) {
 		if text == "" {
 			text = opts.ErrorCode.String()
 		}
-		text, _ = asciiFallback(strings.NewReplacer("^", " ", "|", " ", "\r", " ", "\n", " ").Replace(text))
+		text, _ = asciiFallback(hl7Separators.Replace(text))
 		report.Error = strconv.Itoa(int(opts.ErrorCode)) + "^" + text + "^applicationErrorCondition"
 		report.ErrorCode = opts.ErrorCode
 		subject = IntegrationErrorSubject(opts.ErrorCode, received.Subject)
