@@ -35,30 +35,22 @@ func Diff(old, new *Index) *ExtractionDiff {
 	}
 	firsts(old, func(i int32) {
 		if new.table(keyAddress).head(&new.store, old.field(i, ColAddress)) < 0 {
-			d.Removed = append(d.Removed, old.chainRows(old.table(keyAddress), i)...)
+			d.Removed = append(d.Removed, old.ByAddress(old.field(i, ColAddress))...)
 		}
 	})
 	firsts(new, func(i int32) {
 		addr := new.field(i, ColAddress)
 		j := old.table(keyAddress).head(&old.store, addr)
 		if j < 0 {
-			d.Added = append(d.Added, new.chainRows(new.table(keyAddress), i)...)
+			d.Added = append(d.Added, new.ByAddress(addr)...)
 			return
 		}
-		o, n := old.chainRows(old.table(keyAddress), j), new.chainRows(new.table(keyAddress), i)
+		o, n := old.ByAddress(addr), new.ByAddress(addr)
 		if !sameRows(o, n) {
 			d.Changed = append(d.Changed, Change{Address: addr, Old: o, New: n})
 		}
 	})
 	return d
-}
-
-func (x *Index) chainRows(t *keyTable, i int32) []Row {
-	var out []Row
-	for ; i >= 0; i = t.next[i] {
-		out = append(out, x.row(i))
-	}
-	return out
 }
 
 // sameRows compares two sets of rows, ignoring line numbers and order.

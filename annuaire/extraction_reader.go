@@ -395,10 +395,46 @@ func (er *ExtractionReader) readRecord(rec *record) (string, error) {
 	}
 }
 
-// split cuts line at '|' into rec.spans without allocating.
+// split cuts line into rec and checks it: field count, UTF-8, address.
 func (er *ExtractionReader) split(line string, rec *record) error {
 	rec.lineNo = int32(er.line)
-	colOf := er.colOf
+	fields, ascii := splitLine(line, er.colOf, &rec.spans)
+	if !fieldCountOK(fields, er.nFields, line) {
+		return er.rowError(line, ErrFieldCount)
+	}
+	if !ascii && !utf8.ValidString(line) {
+		return er.rowError(line, ErrInvalidUTF8)
+	}
+	sp := rec.spans[ColAddress]
+	if err := checkAddress(line[sp.start:sp.end]); err != nil {
+		return er.rowError(line, err)
+	}
+	return nil
+}
+
+// fieldCountOK reports whether a line of the given number of fields matches
+// a header of nFields: a trailing '|' after the last column is allowed, and
+// so is a missing one when the header had it.
+func fieldCountOK(fields, nFields int, line string) bool {
+	return fields == nFields || (fields == nFields+1 && line[len(line)-1] == '|')
+}
+
+// checkAddress returns ErrNoAddress or ErrBadAddress for an unusable
+// "Adresse BAL" field, as written in the line.
+func checkAddress(addr string) error {
+	if strings.TrimSpace(addr) == "" {
+		return ErrNoAddress
+	}
+	if strings.IndexByte(addr, '@') <= 0 {
+		return ErrBadAddress
+	}
+	return nil
+}
+
+// splitLine cuts line at '|' into the span of each known column (colOf maps
+// a field of the file to its Column, or -1) without allocating. It returns
+// the number of fields and whether the line is all ASCII.
+func splitLine(line string, colOf []int8, spans *[NumColumns]span) (fields int, ascii bool) {
 	field, start := 0, 0
 	// Eight bytes at a time: a word without '|' and without non-ASCII
 	// bytes (the common case) costs a few instructions.
@@ -412,7 +448,7 @@ func (er *ExtractionReader) split(line string, rec *record) error {
 			q := p + bits.TrailingZeros64(m)>>3
 			if field < len(colOf) {
 				if k := colOf[field]; k >= 0 {
-					rec.spans[k] = span{uint16(start), uint16(q)}
+					spans[k] = span{uint16(start), uint16(q)}
 				}
 			}
 			field++
@@ -424,7 +460,7 @@ func (er *ExtractionReader) split(line string, rec *record) error {
 		if b[p] == '|' {
 			if field < len(colOf) {
 				if k := colOf[field]; k >= 0 {
-					rec.spans[k] = span{uint16(start), uint16(p)}
+					spans[k] = span{uint16(start), uint16(p)}
 				}
 			}
 			field++
@@ -433,26 +469,10 @@ func (er *ExtractionReader) split(line string, rec *record) error {
 	}
 	if field < len(colOf) {
 		if k := colOf[field]; k >= 0 {
-			rec.spans[k] = span{uint16(start), uint16(len(line))}
+			spans[k] = span{uint16(start), uint16(len(line))}
 		}
 	}
-	// A trailing '|' after the last column is allowed, and so is a missing
-	// one when the header had it.
-	if n := field + 1; n != er.nFields && !(n == er.nFields+1 && start == len(line)) {
-		return er.rowError(line, ErrFieldCount)
-	}
-	if high&highBits != 0 && !utf8.ValidString(line) {
-		return er.rowError(line, ErrInvalidUTF8)
-	}
-	sp := rec.spans[ColAddress]
-	addr := line[sp.start:sp.end]
-	if strings.TrimSpace(addr) == "" {
-		return er.rowError(line, ErrNoAddress)
-	}
-	if strings.IndexByte(addr, '@') <= 0 {
-		return er.rowError(line, ErrBadAddress)
-	}
-	return nil
+	return field + 1, high&highBits == 0
 }
 
 const (

@@ -122,13 +122,9 @@ func (r *Row) fieldPtr(c Column) *string {
 	return nil
 }
 
-// record is the compact form of a Row kept by the Index: where its line
-// sits in the chunks of the file read, and the byte span of each known
-// column in that line. It holds no pointer, so the garbage collector never
-// scans the (large) slice of records.
+// record is a line split into the byte span of each known column, as read
+// by [ExtractionReader.Read].
 type record struct {
-	chunk  uint32 // index in store.chunks
-	off    uint32 // offset of the line in its chunk
 	lineNo int32
 	spans  [NumColumns]span
 }
@@ -136,45 +132,6 @@ type record struct {
 // span is a [start, end) byte range in a line. Lines are capped at
 // maxLineLimit bytes, so uint16 is enough. An absent column is {0, 0}.
 type span struct{ start, end uint16 }
-
-// store holds the records of an Index and the text they point into: the
-// chunks of the file, each one string of about a megabyte.
-//
-// Records are kept in fixed-size blocks rather than one slice, so that
-// growing the store never copies the records already read.
-type store struct {
-	blocks [][]record
-	n      int // number of records
-	chunks []string
-}
-
-const blockBits = 14 // 16,384 records (about 2 MB) per block
-
-func (s *store) rec(i int32) *record {
-	return &s.blocks[i>>blockBits][i&(1<<blockBits-1)]
-}
-
-// next returns a zeroed slot for one more record, reserved until the next
-// call: commit it with s.n++, or leave it to be reused.
-func (s *store) next() *record {
-	if s.n>>blockBits == len(s.blocks) {
-		s.blocks = append(s.blocks, make([]record, 1<<blockBits))
-	}
-	r := &s.blocks[s.n>>blockBits][s.n&(1<<blockBits-1)]
-	*r = record{}
-	return r
-}
-
-func (s *store) field(i int32, c Column) string {
-	r := s.rec(i)
-	sp := r.spans[c]
-	return s.chunks[r.chunk][r.off+uint32(sp.start) : r.off+uint32(sp.end)]
-}
-
-func (s *store) row(i int32) Row {
-	r := s.rec(i)
-	return makeRow(s.chunks[r.chunk][r.off:], &r.spans, r.lineNo)
-}
 
 // makeRow materialises a Row whose fields are substrings of line.
 func makeRow(line string, spans *[NumColumns]span, lineNo int32) Row {

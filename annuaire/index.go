@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
-	"io"
+	"hash/maphash"
 	"iter"
 	"slices"
 	"strings"
@@ -17,13 +16,16 @@ import (
 // identifier and by name prefix. An Index is immutable once built and safe
 // for concurrent use.
 //
-// Memory is about the size of the text file plus ~136 bytes per row for
-// the column spans and ~75 more once the exact-key tables are built (about
-// 190 MB for the 78 MB synthetic 535,000-row file of the benchmarks), plus
-// ~50 bytes per name once the name index is built.
+// Memory is about the size of the text file plus 8 bytes per row, and
+// about 60 more per row once the four exact-key tables are built (118 MB
+// for the 78 MiB synthetic 535,000-row file of the benchmarks, 94 MB with
+// IndexOptions.Lazy before any lookup). Until a table is built, 4 bytes
+// per row hold its key hashes. The name index adds ~50 bytes per name
+// once built.
 // Rows are materialised on lookup from the file text without copying it.
 type Index struct {
 	store
+	seed maphash.Seed // of the key hashes
 
 	// Exact-key tables, each built once, at load time or on first use
 	// (IndexOptions.Lazy).
@@ -60,14 +62,18 @@ var keyColumns = [numKeys]struct {
 }
 
 type lazyTable struct {
-	once sync.Once
-	t    *keyTable
+	once   sync.Once
+	t      *keyTable
+	hashes [][]uint32 // key hash of each row, per block, until t is built
 }
 
 // table returns the lookup table of a key kind, building it on first use.
 func (x *Index) table(k int) *keyTable {
 	lt := &x.tables[k]
-	lt.once.Do(func() { lt.t = newKeyTable(keyColumns[k].col, keyColumns[k].fold, &x.store) })
+	lt.once.Do(func() {
+		lt.t = newKeyTable(keyColumns[k].col, keyColumns[k].fold, x.seed, x.n, x.starts, lt.hashes)
+		lt.hashes = nil
+	})
 	return lt.t
 }
 
@@ -81,17 +87,19 @@ type nameKey struct {
 // IndexOptions tunes [BuildIndex]. A nil *IndexOptions means defaults.
 type IndexOptions struct {
 	// OnRowError, if set, is called for every bad line, which is skipped.
-	// When nil, the first MaxRowErrors are kept (see [Index.RowErrors]).
+	// Calls come in file order, from the goroutine that called
+	// BuildIndex. When nil, the first MaxRowErrors are kept (see
+	// [Index.RowErrors]).
 	OnRowError func(*RowError)
 	// MaxRowErrors bounds the bad lines kept by the Index. Zero means 100.
 	MaxRowErrors int
-	// SizeHint, if positive, is the expected number of rows; it presizes
-	// the tables (the 2026 file has about 535,000 rows).
+	// SizeHint, if positive, is the expected number of rows (the 2026
+	// file has about 535,000); it presizes internal slices. The lookup
+	// tables are always sized from the rows actually read.
 	SizeHint int
 	// Lazy defers building each lookup table (by address, by person, by
-	// structure) to its first use, which then takes some tens of
-	// milliseconds for a full extraction. Loading is then mostly reading
-	// and splitting lines. When false, BuildIndex builds them all,
+	// structure) to its first use, which then takes some milliseconds for
+	// a full extraction. When false, BuildIndex builds them all,
 	// concurrently, before returning. The name index is always built on
 	// first use.
 	Lazy bool
@@ -100,6 +108,10 @@ type IndexOptions struct {
 // BuildIndex reads every row of er and indexes it. Bad lines are skipped and
 // reported (see IndexOptions); I/O errors, ErrTooLarge and ctx cancellation
 // stop the build. BuildIndex does not close er.
+//
+// Lines are split and checked on up to GOMAXPROCS goroutines (at most
+// maxLoadWorkers) while the file is read, a block of about a megabyte at a
+// time; the result does not depend on their number.
 func BuildIndex(ctx context.Context, er *ExtractionReader, opts *IndexOptions) (*Index, error) {
 	var o IndexOptions
 	if opts != nil {
@@ -108,60 +120,10 @@ func BuildIndex(ctx context.Context, er *ExtractionReader, opts *IndexOptions) (
 	if o.MaxRowErrors <= 0 {
 		o.MaxRowErrors = 100
 	}
-	x := &Index{counts: make(map[MailboxType]int, 4)}
-	if o.SizeHint > 0 {
-		x.blocks = make([][]record, 0, o.SizeHint>>blockBits+1)
-	}
-	nPER, nORG := 0, 0
-	seq := -1
-	for n := 0; ; n++ {
-		if n&0xfff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		rec := x.next()
-		line, err := er.readRecord(rec)
-		if err == nil {
-			if er.seq != seq {
-				x.chunks = append(x.chunks, er.chunk)
-				seq = er.seq
-			}
-			rec.chunk, rec.off = uint32(len(x.chunks)-1), uint32(er.lineOff)
-			sp := rec.spans[ColMailboxType]
-			switch t := line[sp.start:sp.end]; t {
-			case "PER":
-				nPER++
-			case "ORG":
-				nORG++
-			default:
-				x.counts[MailboxType(t)]++
-			}
-			if x.n == 1<<31-1 {
-				return nil, ErrTooLarge
-			}
-			x.n++
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		var re *RowError
-		if !errors.As(err, &re) {
-			return nil, err
-		}
-		x.badRows++
-		if o.OnRowError != nil {
-			o.OnRowError(re)
-		} else if len(x.rowErrors) < o.MaxRowErrors {
-			x.rowErrors = append(x.rowErrors, re)
-		}
-	}
-	if nPER > 0 {
-		x.counts[MailboxPER] += nPER
-	}
-	if nORG > 0 {
-		x.counts[MailboxORG] += nORG
+	x := &Index{seed: maphash.MakeSeed(), counts: make(map[MailboxType]int, 4)}
+	x.layout = newLineLayout(er)
+	if err := x.load(ctx, er, &o); err != nil {
+		return nil, err
 	}
 	if !o.Lazy {
 		x.build()
@@ -214,17 +176,15 @@ func (x *Index) buildNames() {
 		copy(pfx[:], arena[start:])
 		names = append(names, nameKey{pfx: binary.BigEndian.Uint64(pfx[:]), off: uint32(start), n: uint32(len(arena) - start), row: int32(row)})
 	}
-	for i := range x.n {
-		r := func(c Column) string { return x.field(int32(i), c) }
-		last, first := r(ColLastName), r(ColFirstName)
-		if last != "" || first != "" {
-			add(i, last, first)
+	for i, r := range x.all {
+		if r.LastName != "" || r.FirstName != "" {
+			add(int(i), r.LastName, r.FirstName)
 		}
-		if s := r(ColStructureName); s != "" {
-			add(i, s)
+		if r.StructureName != "" {
+			add(int(i), r.StructureName)
 		}
-		if s := r(ColStructureTradeName); s != "" && s != r(ColStructureName) {
-			add(i, s)
+		if s := r.StructureTradeName; s != "" && s != r.StructureName {
+			add(int(i), s)
 		}
 	}
 	slices.SortFunc(names, func(a, b nameKey) int {
@@ -268,8 +228,8 @@ func (x *Index) RowErrors() []*RowError { return x.rowErrors }
 // Rows returns every row in file order.
 func (x *Index) Rows() iter.Seq[Row] {
 	return func(yield func(Row) bool) {
-		for i := range x.n {
-			if !yield(x.row(int32(i))) {
+		for _, r := range x.all {
+			if !yield(r) {
 				return
 			}
 		}
@@ -318,9 +278,10 @@ func (x *Index) ByStructure(id string) []Row {
 
 func (x *Index) collect(t *keyTable, key string) []Row {
 	var out []Row
-	for i := t.head(&x.store, key); i >= 0; i = t.next[i] {
+	t.rows(&x.store, key, func(i int32) bool {
 		out = append(out, x.row(i))
-	}
+		return true
+	})
 	return out
 }
 

@@ -1,6 +1,7 @@
 package annuaire
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"strings"
@@ -8,21 +9,27 @@ import (
 
 // keyTable is an open-addressing hash table from a column value to the
 // rows holding it, built for the Index. It stores no strings: a slot holds a
-// row number and a hash fingerprint, and keys are compared against the
-// row's own field. That keeps the table at 8 bytes per slot (plus 4 bytes per
-// row for the chain of rows sharing a key) instead of a map's copy of every
-// key header, and makes building it a single pass without allocation.
+// row number and the key's 32-bit hash, and rows sharing a slot form a
+// chain in file order. That keeps the table at 8 bytes per slot (plus 4
+// bytes per row for the chains) instead of a map's copy of every key
+// header.
+//
+// The table is built from the hashes computed while the file was read,
+// without looking at the text again: rows whose keys hash alike share a
+// chain, even in the rare case (a few pairs in a million keys) where the
+// keys differ. Lookups therefore compare each row's key with the one asked
+// for, which they would read anyway to return the row.
 type keyTable struct {
 	col   Column
 	fold  bool // compare ASCII case-insensitively (addresses)
 	seed  maphash.Seed
 	slots []slot
-	mask  uint64
-	next  []int32 // next row with the same key, in file order; -1 ends
+	shift uint    // a hash's home slot is its top bits
+	next  []int32 // next row of the chain +1, in file order; 0 ends
 }
 
 type slot struct {
-	row  int32 // row+1; 0 is empty
+	row  int32 // first row of the chain +1; 0 is empty
 	hash uint32
 }
 
@@ -30,102 +37,146 @@ type slot struct {
 // rare and lower-cased with an allocation.
 const maxFoldKey = 256
 
-func newKeyTable(col Column, fold bool, st *store) *keyTable {
-	size := 1 << bits.Len(uint(st.n+st.n/3)|15) // load factor <= 3/4
+// keyHash returns the hash under which key k (trimmed, folded if need be)
+// is indexed; never 0, which marks an empty key.
+func keyHash(seed maphash.Seed, k string) uint32 {
+	if h := uint32(maphash.String(seed, k) >> 32); h != 0 {
+		return h
+	}
+	return 1
+}
+
+// newKeyTable builds the table of one key kind from the key hashes of each
+// block's rows (0 for an empty key); block i holds rows from starts[i].
+func newKeyTable(col Column, fold bool, seed maphash.Seed, n int, starts []int32, hashes [][]uint32) *keyTable {
+	// Insert in slot order, partition by partition (a partition is a
+	// range of slots, so the top bits of the hash), so that the probes of
+	// one partition stay in cache instead of hitting random lines of the
+	// whole table. The rows of a key all land in one partition; placing
+	// each partition's rows backwards lets insert prepend to chains and
+	// still keep file order.
+	const partBits = 6
+	var counts [1<<partBits + 1]int
+	for _, hs := range hashes {
+		for _, h := range hs {
+			if h != 0 {
+				counts[h>>(32-partBits)+1]++
+			}
+		}
+	}
+	for p := 1; p < len(counts); p++ {
+		counts[p] += counts[p-1]
+	}
+	keyed := counts[len(counts)-1]
+	size := 1 << bits.Len(uint(keyed+keyed/3)|15) // load factor <= 3/4
 	t := &keyTable{
 		col:   col,
 		fold:  fold,
-		seed:  maphash.MakeSeed(),
+		seed:  seed,
 		slots: make([]slot, size),
-		mask:  uint64(size - 1),
-		next:  make([]int32, st.n),
+		shift: uint(32 - bits.TrailingZeros(uint(size))),
+		next:  make([]int32, n),
 	}
-	// Pass 1: hash every key, walking backwards so that prepending to a
-	// chain keeps file order.
-	var buf [maxFoldKey]byte
-	items := make([]hashedRow, 0, st.n)
-	for i := st.n - 1; i >= 0; i-- {
-		t.next[i] = -1
-		k := trimKey(st.field(int32(i), col))
-		if k == "" {
-			continue
+	items := make([]uint64, keyed) // hash<<32 | row
+	for bi := len(hashes) - 1; bi >= 0; bi-- {
+		hs := hashes[bi]
+		for j := len(hs) - 1; j >= 0; j-- {
+			if h := hs[j]; h != 0 {
+				p := h >> (32 - partBits)
+				items[counts[p]] = uint64(h)<<32 | uint64(starts[bi]+int32(j))
+				counts[p]++
+			}
 		}
-		items = append(items, hashedRow{maphash.String(t.seed, t.normalize(k, buf[:])), int32(i)})
-	}
-	// Pass 2: insert in slot order, partition by partition, so that the
-	// probes of one partition stay in cache (a few hundred kilobytes of
-	// slots) instead of hitting random lines of the whole table. A stable
-	// counting sort keeps the backwards order within a partition, where
-	// all rows of a key land.
-	const partBits = 6
-	if shift := bits.Len(uint(size)) - 1 - partBits; shift > 0 {
-		var counts [1<<partBits + 1]int
-		for _, it := range items {
-			counts[(it.h&t.mask)>>shift+1]++
-		}
-		for p := 1; p < len(counts); p++ {
-			counts[p] += counts[p-1]
-		}
-		sorted := make([]hashedRow, len(items))
-		for _, it := range items {
-			p := (it.h & t.mask) >> shift
-			sorted[counts[p]] = it
-			counts[p]++
-		}
-		items = sorted
 	}
 	for _, it := range items {
-		t.insert(st, it.h, it.row)
+		t.insert(uint32(it>>32), int32(it))
 	}
 	return t
 }
 
-type hashedRow struct {
-	h   uint64
-	row int32
-}
-
 // insert adds row (whose key hashes to h) to the table: a new slot, or the
-// head of the chain of its key.
-func (t *keyTable) insert(st *store, h uint64, row int32) {
-	var buf [maxFoldKey]byte
-	k := ""
-	for s := h & t.mask; ; s = (s + 1) & t.mask {
+// head of the chain of its hash.
+func (t *keyTable) insert(h uint32, row int32) {
+	mask := uint32(len(t.slots) - 1)
+	for s := h >> t.shift; ; s = (s + 1) & mask {
 		sl := &t.slots[s]
 		if sl.row == 0 {
-			*sl = slot{row: row + 1, hash: uint32(h >> 32)}
+			*sl = slot{row: row + 1, hash: h}
 			return
 		}
-		if sl.hash == uint32(h>>32) {
-			if k == "" { // fetched only on a fingerprint match
-				k = t.normalize(trimKey(st.field(row, t.col)), buf[:])
-			}
-			if t.equal(st, sl.row-1, k) {
-				t.next[row] = sl.row - 1
-				sl.row = row + 1
-				return
-			}
+		if sl.hash == h {
+			t.next[row] = sl.row
+			sl.row = row + 1
+			return
 		}
 	}
 }
 
-// normalize returns k lower-cased when the table folds case, using buf
-// when k is short ASCII. The result may alias buf.
-func (t *keyTable) normalize(k string, buf []byte) string {
-	if !t.fold {
-		return k
+// rows calls fn for each row whose key is k, in file order, until fn
+// returns false.
+func (t *keyTable) rows(st *store, k string, fn func(int32) bool) {
+	k = trimKey(k)
+	if k == "" || t == nil {
+		return
 	}
-	upper := false
-	for i := 0; i < len(k); i++ {
-		c := k[i]
+	var buf [maxFoldKey]byte
+	if t.fold {
+		k = foldKey(k, buf[:])
+	}
+	h := keyHash(t.seed, k)
+	mask := uint32(len(t.slots) - 1)
+	for s := h >> t.shift; ; s = (s + 1) & mask {
+		sl := t.slots[s]
+		if sl.row == 0 {
+			return
+		}
+		if sl.hash == h {
+			for r := sl.row; r != 0; r = t.next[r-1] {
+				if t.equal(st, r-1, k) && !fn(r-1) {
+					return
+				}
+			}
+			return
+		}
+	}
+}
+
+// head returns the first row whose key is k, or -1.
+func (t *keyTable) head(st *store, k string) int32 {
+	first := int32(-1)
+	t.rows(st, k, func(r int32) bool {
+		first = r
+		return false
+	})
+	return first
+}
+
+// foldKey returns k lower-cased, using buf when k is short ASCII. The
+// result may alias buf. Most addresses are already lower-case: that is
+// checked eight bytes at a time.
+func foldKey(k string, buf []byte) string {
+	b := unsafeBytes(k)
+	var upper uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w&highBits != 0 {
+			return strings.ToLower(k)
+		}
+		// 0x80 in each byte from 'A' up, minus those from 'Z'+1 up; no
+		// carry crosses bytes since all are below 0x80.
+		upper |= (w + 0x3f3f3f3f3f3f3f3f) &^ (w + 0x2525252525252525)
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
 		if c >= 0x80 {
 			return strings.ToLower(k)
 		}
 		if 'A' <= c && c <= 'Z' {
-			upper = true
+			upper |= highBits
 		}
 	}
-	if !upper {
+	if upper&highBits == 0 {
 		return k
 	}
 	if len(k) > len(buf) {
@@ -141,7 +192,7 @@ func (t *keyTable) normalize(k string, buf []byte) string {
 	return unsafeString(buf[:len(k)])
 }
 
-// equal compares row r's key with k (already normalized).
+// equal compares row r's key with k (already folded).
 func (t *keyTable) equal(st *store, r int32, k string) bool {
 	v := trimKey(st.field(r, t.col))
 	if !t.fold {
@@ -163,26 +214,6 @@ func (t *keyTable) equal(st *store, r int32, k string) bool {
 		}
 	}
 	return true
-}
-
-// head returns the first row whose key is k, or -1.
-func (t *keyTable) head(st *store, k string) int32 {
-	k = trimKey(k)
-	if k == "" || t == nil {
-		return -1
-	}
-	var buf [maxFoldKey]byte
-	k = t.normalize(k, buf[:])
-	h := maphash.String(t.seed, k)
-	for s := h & t.mask; ; s = (s + 1) & t.mask {
-		sl := t.slots[s]
-		if sl.row == 0 {
-			return -1
-		}
-		if sl.hash == uint32(h>>32) && t.equal(st, sl.row-1, k) {
-			return sl.row - 1
-		}
-	}
 }
 
 // trimKey is strings.TrimSpace, quicker for the usual key that starts and
