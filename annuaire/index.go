@@ -239,11 +239,13 @@ func (x *Index) Rows() iter.Seq[Row] {
 // Lookup returns the first row for the address (compared case-insensitively)
 // without allocating.
 func (x *Index) Lookup(addr string) (Row, bool) {
-	i := x.table(keyAddress).head(&x.store, addr)
-	if i < 0 {
-		return Row{}, false
-	}
-	return x.row(i), true
+	var row Row
+	found := false
+	x.table(keyAddress).rows(&x.store, addr, func(_ int32, b *textBlock, p rowPos) bool {
+		row, found = x.layout.makeRow(b, p), true
+		return false
+	})
+	return row, found
 }
 
 // ByAddress returns every row for the address, compared case-insensitively.
@@ -278,8 +280,8 @@ func (x *Index) ByStructure(id string) []Row {
 
 func (x *Index) collect(t *keyTable, key string) []Row {
 	var out []Row
-	t.rows(&x.store, key, func(i int32) bool {
-		out = append(out, x.row(i))
+	t.rows(&x.store, key, func(_ int32, b *textBlock, p rowPos) bool {
+		out = append(out, x.layout.makeRow(b, p))
 		return true
 	})
 	return out

@@ -112,9 +112,10 @@ func (t *keyTable) insert(h uint32, row int32) {
 	}
 }
 
-// rows calls fn for each row whose key is k, in file order, until fn
+// rows calls fn for each row whose key is k, in file order, with where its
+// line is (located once, for the key check and for the row), until fn
 // returns false.
-func (t *keyTable) rows(st *store, k string, fn func(int32) bool) {
+func (t *keyTable) rows(st *store, k string, fn func(r int32, b *textBlock, p rowPos) bool) {
 	k = trimKey(k)
 	if k == "" || t == nil {
 		return
@@ -132,7 +133,8 @@ func (t *keyTable) rows(st *store, k string, fn func(int32) bool) {
 		}
 		if sl.hash == h {
 			for r := sl.row; r != 0; r = t.next[r-1] {
-				if t.equal(st, r-1, k) && !fn(r-1) {
+				b, p := st.locate(r - 1)
+				if t.equal(st, b, p, k) && !fn(r-1, b, p) {
 					return
 				}
 			}
@@ -144,7 +146,7 @@ func (t *keyTable) rows(st *store, k string, fn func(int32) bool) {
 // head returns the first row whose key is k, or -1.
 func (t *keyTable) head(st *store, k string) int32 {
 	first := int32(-1)
-	t.rows(st, k, func(r int32) bool {
+	t.rows(st, k, func(r int32, _ *textBlock, _ rowPos) bool {
 		first = r
 		return false
 	})
@@ -192,9 +194,9 @@ func foldKey(k string, buf []byte) string {
 	return unsafeString(buf[:len(k)])
 }
 
-// equal compares row r's key with k (already folded).
-func (t *keyTable) equal(st *store, r int32, k string) bool {
-	v := trimKey(st.field(r, t.col))
+// equal compares the key of the row at p with k (already folded).
+func (t *keyTable) equal(st *store, b *textBlock, p rowPos, k string) bool {
+	v := trimKey(fieldAt(b.line(p), st.layout.fieldOf[t.col]))
 	if !t.fold {
 		return v == k
 	}
