@@ -25,15 +25,18 @@ func contentDisposition(h message.Header) (string, map[string]string, error) {
 	return h.ContentDisposition()
 }
 
-// parseSimpleMediaType gives what mime.ParseMediaType gives for a value of
-// printable ASCII without RFC 2231 parameters ('*'), escapes ('\'),
-// encoded words ("=?") or errors; for any other value it returns false,
-// and the caller uses the general parser. FuzzSimpleMediaType checks the
-// two agree.
+// parseSimpleMediaType gives what go-message's ContentType gives
+// (mime.ParseMediaType, then RFC 2047 decoding of the values) for a value
+// of printable ASCII without escapes ('\'), encoded words ("=?"), RFC 2231
+// continuations (name*0) or errors; RFC 2231 extended values in UTF-8
+// (filename*=UTF-8''r%C3%A9sum%C3%A9.pdf, which the encoder writes for
+// non-ASCII names) are decoded. For any other value it returns false, and
+// the caller uses the general parser. FuzzSimpleMediaType checks the two
+// agree.
 func parseSimpleMediaType(v string) (string, map[string]string, bool) {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if (c < 0x20 && c != '\t') || c > 0x7e || c == '*' || c == '\\' || c == '=' && i+1 < len(v) && v[i+1] == '?' {
+		if (c < 0x20 && c != '\t') || c > 0x7e || c == '\\' || c == '=' && i+1 < len(v) && v[i+1] == '?' {
 			return "", nil, false
 		}
 	}
@@ -52,25 +55,88 @@ func parseSimpleMediaType(v string) (string, map[string]string, bool) {
 		}
 	}
 	params := make(map[string]string)
+	var extended map[string]string // name* -> its raw value
 	v = v[len(base):]
 	for {
 		v = strings.TrimLeft(v, " \t")
 		if v == "" {
-			return mt, params, true
+			break
 		}
 		key, value, rest, ok := consumeSimpleParam(v)
 		if !ok {
 			if strings.TrimSpace(v) == ";" { // a trailing semicolon
-				return mt, params, true
+				break
 			}
 			return "", nil, false
 		}
-		if old, dup := params[key]; dup && old != value {
+		pmap := params
+		if star := strings.IndexByte(key, '*'); star >= 0 {
+			if star != len(key)-1 {
+				return "", nil, false // a continuation
+			}
+			if extended == nil {
+				extended = make(map[string]string)
+			}
+			pmap = extended
+		}
+		if old, dup := pmap[key]; dup && old != value {
 			return "", nil, false
 		}
-		params[key] = value
+		pmap[key] = value
 		v = rest
 	}
+	// An extended value replaces the plain one, wherever it stands.
+	for key, value := range extended {
+		decoded, ok := decodeExtendedValue(value)
+		if !ok || strings.Contains(decoded, "=?") {
+			return "", nil, false
+		}
+		params[key[:len(key)-1]] = decoded
+	}
+	return mt, params, true
+}
+
+// decodeExtendedValue decodes an RFC 2231 value in UTF-8 or US-ASCII,
+// charset'language'percent-encoded, or returns false.
+func decodeExtendedValue(v string) (string, bool) {
+	charset, v, ok := strings.Cut(v, "'")
+	if !ok {
+		return "", false
+	}
+	if _, v, ok = strings.Cut(v, "'"); !ok {
+		return "", false
+	}
+	if !strings.EqualFold(charset, "utf-8") && !strings.EqualFold(charset, "us-ascii") {
+		return "", false
+	}
+	if !strings.Contains(v, "%") {
+		return v, true
+	}
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] != '%' {
+			out = append(out, v[i])
+			continue
+		}
+		if i+2 >= len(v) || unhexDigit(v[i+1]) < 0 || unhexDigit(v[i+2]) < 0 {
+			return "", false
+		}
+		out = append(out, byte(unhexDigit(v[i+1])<<4|unhexDigit(v[i+2])))
+		i += 2
+	}
+	return string(out), true
+}
+
+func unhexDigit(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }
 
 // consumeSimpleParam reads `; name = value` (a token or a quoted string).

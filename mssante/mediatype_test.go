@@ -15,6 +15,9 @@ var mediaTypeSeeds = []string{
 	"text/plain; charset=a; charset=a", "text/; x=y", "text/plain;;", "text/plain; charset", `text/plain; a="b`,
 	"text/plain; a=\"\"", "multipart/report; report-type=delivery-status; boundary=x", "text/plain (comment)",
 	"text/plain; a=b c", "\ttext/plain\t;\ta\t=\tb", "text/plain; a=\"x\\\"y\"", "/plain", "text/plain/x",
+	"attachment; filename=\"a.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf", "attachment; filename*=utf-8'fr'a%20b; filename=x",
+	"attachment; filename*=ISO-8859-1''r%E9sum%E9.pdf", "attachment; filename*=UTF-8''bad%2", "attachment; filename*0=a; filename*1=b",
+	"attachment; filename*=UTF-8''%3D%3Fx%3F%3D", "attachment; filename*=\"UTF-8''q%20q\"", "attachment; filename*=UTF-8''a; filename*=UTF-8''b",
 }
 
 // The fast path gives exactly what go-message gives, or steps aside.
