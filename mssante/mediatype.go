@@ -29,8 +29,8 @@ func contentDisposition(h message.Header) (string, map[string]string, error) {
 // (mime.ParseMediaType, then RFC 2047 decoding of the values) for a value
 // of printable ASCII without escapes ('\'), encoded words ("=?"), RFC 2231
 // continuations (name*0) or errors; RFC 2231 extended values in UTF-8
-// (filename*=UTF-8”r%C3%A9sum%C3%A9.pdf, which the encoder writes for
-// non-ASCII names) are decoded. For any other value it returns false, and
+// (filename* set to the charset, an empty language and the percent-encoded
+// name, which the encoder writes for non-ASCII names) are decoded. For any other value it returns false, and
 // the caller uses the general parser. FuzzSimpleMediaType checks the two
 // agree.
 func parseSimpleMediaType(v string) (string, map[string]string, bool) {
