@@ -170,9 +170,18 @@ func consumeSimpleParam(v string) (key, value, rest string, ok bool) {
 // consumeMIMEToken splits off a leading RFC 2045 token.
 func consumeMIMEToken(v string) (token, rest string) {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+		if !mimeTokenChar[v[i]] {
 			return v[:i], v[i:]
 		}
 	}
 	return v, ""
 }
+
+// mimeTokenChar tells the bytes of an RFC 2045 token: printable ASCII but
+// the tspecials.
+var mimeTokenChar = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`()<>@,;:\"/[]?=`, c)
+	}
+	return t
+}()
