@@ -1,7 +1,6 @@
 package annuaire
 
 import (
-	"errors"
 	"io"
 	"strings"
 )
@@ -30,13 +29,7 @@ func (er *ExtractionReader) nextBlock() (string, error) {
 			}
 			return "", er.err
 		}
-		if err := er.fill(); err != nil {
-			var re *RowError
-			if errors.As(err, &re) {
-				return "", err
-			}
-			er.err, er.eof = err, true
-			er.chunk, er.pos = "", 0
+		if err := er.refill(); err != nil {
 			return "", err
 		}
 	}

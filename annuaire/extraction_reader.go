@@ -285,16 +285,26 @@ func (er *ExtractionReader) nextLine() (string, error) {
 			}
 			return "", er.err
 		}
-		if err := er.fill(); err != nil {
-			var re *RowError
-			if errors.As(err, &re) {
-				return "", err
-			}
-			er.err, er.eof = err, true
-			er.chunk, er.pos = "", 0
+		if err := er.refill(); err != nil {
 			return "", err
 		}
 	}
+}
+
+// refill is fill for the line readers: a line too long for the buffer is
+// returned as it is, any other error ends the input.
+func (er *ExtractionReader) refill() error {
+	err := er.fill()
+	if err == nil {
+		return nil
+	}
+	var re *RowError
+	if errors.As(err, &re) {
+		return err
+	}
+	er.err, er.eof = err, true
+	er.chunk, er.pos = "", 0
+	return err
 }
 
 // fill moves the unread tail of the chunk to the front of a new buffer,
