@@ -23,21 +23,15 @@ type memMultipart struct {
 	dashBoundary     []byte
 	dashBoundaryDash []byte
 	partsRead        int
-
-	hdrSrc bytes.Reader  // part headers are read by go-message from here
-	hdr    *bufio.Reader // through this buffer, shared by every part
 }
 
 // multipartLineMax is the size of go-message's buffer: a line between parts
 // longer than that is an error there, and here.
 const multipartLineMax = 4096
 
-// newMemMultipart returns a splitter of body. hdr is reset to read each
-// part header; its contents between calls do not matter.
-func newMemMultipart(body []byte, boundary string, hdr *bufio.Reader) *memMultipart {
+func newMemMultipart(body []byte, boundary string) *memMultipart {
 	b := []byte("\r\n--" + boundary + "--")
 	return &memMultipart{
-		hdr:              hdr,
 		buf:              body,
 		nl:               b[:2],
 		nlDashBoundary:   b[:len(b)-2],
@@ -122,16 +116,15 @@ func (r *memMultipart) readLine() ([]byte, error) {
 	}
 }
 
-// part reads a part's header, with go-message, and finds where its body
-// ends.
+// part reads a part's header, as go-message reads it from the rest of the
+// body, and finds where the part's body ends. The header's raw fields point
+// into the body: part headers do not outlive the parse.
 func (r *memMultipart) part() (*memPart, error) {
-	r.hdrSrc.Reset(r.buf)
-	r.hdr.Reset(&r.hdrSrc)
-	h, err := textproto.ReadHeader(r.hdr)
+	h, n, err := readHeaderInPlace(r.buf, false, nil)
 	if err != nil {
 		return nil, err
 	}
-	r.buf = r.buf[len(r.buf)-r.hdrSrc.Len()-r.hdr.Buffered():]
+	r.buf = r.buf[n:]
 	n, ok := r.bodyEnd()
 	p := &memPart{header: h, body: r.buf[:n], terminated: ok}
 	r.buf = r.buf[n:]

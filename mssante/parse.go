@@ -106,18 +106,18 @@ func parseInPlace(b []byte, owner *rawBuffer, opts *ParseOptions) (*Message, err
 	if int64(len(b)) > o.MaxMessageBytes {
 		return Parse(bytes.NewReader(b), opts) // for its error
 	}
-	// As message.ReadWithOptions reads the header, where the body starts
-	// known.
-	src := bytes.NewReader(b)
-	hl := &limitReader{r: src, n: o.MaxHeaderBytes, err: &LimitError{Limit: "header size", Max: o.MaxHeaderBytes}}
-	br := bufio.NewReader(hl)
-	h, err := textproto.ReadHeader(br)
+	// As message.ReadWithOptions reads the header, within MaxHeaderBytes.
+	hb, limitErr := b, error(nil)
+	if int64(len(b)) >= o.MaxHeaderBytes {
+		hb, limitErr = b[:o.MaxHeaderBytes], &LimitError{Limit: "header size", Max: o.MaxHeaderBytes}
+	}
+	h, n, err := readHeaderInPlace(hb, true, limitErr)
 	if err != nil {
 		return nil, wrapReadErr("header", err)
 	}
-	body := b[len(b)-src.Len()-br.Buffered():]
+	body := b[n:]
 	e, err := message.New(message.Header{Header: h}, bytes.NewReader(body))
-	return parseEntity(e, err, body, nil, &parser{opts: o, hdr: br, raw: owner})
+	return parseEntity(e, err, body, nil, &parser{opts: o, raw: owner})
 }
 
 // parseEntity reads the parts of a message whose header is read, with p
@@ -159,8 +159,7 @@ func parseEntity(e *message.Entity, eerr error, raw []byte, rest io.Reader, p *p
 type parser struct {
 	opts        ParseOptions
 	m           *Message
-	hdr         *bufio.Reader // for in-memory part headers; nil means allocate one
-	raw         *rawBuffer    // the pooled buffer of a message in memory, or nil
+	raw         *rawBuffer // the pooled buffer of a message in memory, or nil
 	parts       int
 	origID      string // Message-ID of the original in a report
 	origSubject string
@@ -412,10 +411,7 @@ func streamParts(r io.Reader, boundary string) partSource {
 // memParts splits an in-memory body. A part cut short (no boundary after
 // it) is handed over as a stream, which fails where go-message's would.
 func (p *parser) memParts(raw []byte, boundary string) partSource {
-	if p.hdr == nil {
-		p.hdr = bufio.NewReaderSize(nil, multipartLineMax)
-	}
-	mr := newMemMultipart(raw, boundary, p.hdr)
+	mr := newMemMultipart(raw, boundary)
 	return func() (message.Header, io.Reader, []byte, error) {
 		part, err := mr.next()
 		if err != nil {
