@@ -3,6 +3,7 @@ package mssante
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 
@@ -77,10 +78,20 @@ func (c *Client) withIMAP(ctx context.Context, f func(ic *imapConn) error) error
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err != nil && c.imap.broken() {
+	if err != nil && (c.imap.broken() || isConnectionLoss(err)) {
+		// The client may report the failed command before it marks itself
+		// closed: close it, so that the next call reconnects.
+		c.imap.c.Close()
 		err = &ConnectError{Server: c.imap.server, Err: err}
 	}
 	return err
+}
+
+// isConnectionLoss tells the errors of a connection that ended under a
+// command (not an IMAP NO or BAD, not an error of the caller's writer).
+func isConnectionLoss(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
 }
 
 // dialIMAP connects, secures and authenticates an IMAP connection.
