@@ -283,8 +283,10 @@ func (p *listParser) child() ([]byte, bool) {
 	return local, true
 }
 
-// domains parses the content of <ListeDomaines>.
-func (p *listParser) domains() error {
+// content reads the content of the list element local, opened by a start
+// tag, up to its end tag: only white space between the child elements,
+// whose start tags are handed to child.
+func (p *listParser) content(local string, child func(tok tokKind) error) error {
 	s := p.s
 	for {
 		tok, err := s.next()
@@ -293,113 +295,97 @@ func (p *listParser) domains() error {
 		}
 		switch tok {
 		case tokEOF:
-			return errSyntax("unexpected end of file inside <ListeDomaines>")
+			return errSyntax("unexpected end of file inside <%s>", local)
 		case tokText:
 			if !allSpace(s.text) {
-				return errSyntax("text %q inside <ListeDomaines>", printable(bytes.TrimSpace(s.text)))
+				return errSyntax("text %q inside <%s>", printable(bytes.TrimSpace(s.text)), local)
 			}
 		case tokEnd:
-			if !p.endIs("ListeDomaines") {
-				return errSyntax("end tag </%s> does not match <ListeDomaines>", printable(s.tag))
+			if !p.endIs(local) {
+				return errSyntax("end tag </%s> does not match <%s>", printable(s.tag), local)
 			}
 			return nil
 		case tokStart, tokEmpty:
-			if name, ok := p.child(); ok && string(name) == "Domaine" {
-				if tok == tokEmpty {
-					return errSyntax("empty <Domaine>")
-				}
-				if err := p.domaine(); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := p.skip(tok); err != nil {
+			if err := child(tok); err != nil {
 				return err
 			}
 		}
 	}
 }
 
+// domains parses the content of <ListeDomaines>.
+func (p *listParser) domains() error {
+	return p.content("ListeDomaines", func(tok tokKind) error {
+		if name, ok := p.child(); ok && string(name) == "Domaine" {
+			if tok == tokEmpty {
+				return errSyntax("empty <Domaine>")
+			}
+			return p.domaine()
+		}
+		return p.skip(tok)
+	})
+}
+
 // domaine parses the content of one <Domaine>.
 func (p *listParser) domaine() error {
-	s := p.s
 	var e Entry
 	var seenName bool
-	for {
-		tok, err := s.next()
-		if err != nil {
-			return err
+	err := p.content("Domaine", func(tok tokKind) error {
+		name, ok := p.child()
+		if !ok {
+			return p.skip(tok)
 		}
-		switch tok {
-		case tokEOF:
-			return errSyntax("unexpected end of file inside <Domaine>")
-		case tokText:
-			if !allSpace(s.text) {
-				return errSyntax("text %q inside <Domaine>", printable(bytes.TrimSpace(s.text)))
+		var dst *string
+		intern := true
+		switch string(name) {
+		case "Nom":
+			if seenName {
+				return errSyntax("<Domaine> with more than one <Nom>")
 			}
-		case tokEnd:
-			if !p.endIs("Domaine") {
-				return errSyntax("end tag </%s> does not match <Domaine>", printable(s.tag))
-			}
-			if !seenName {
-				return errSyntax("<Domaine> without <Nom>")
-			}
-			return p.add(e)
-		case tokStart, tokEmpty:
-			name, ok := p.child()
-			if !ok {
-				if err := p.skip(tok); err != nil {
-					return err
-				}
-				continue
-			}
-			var dst *string
-			intern := true
-			switch string(name) {
-			case "Nom":
-				if seenName {
-					return errSyntax("<Domaine> with more than one <Nom>")
-				}
-				seenName = true
-				dst, intern = &e.Domain, false
-			case "Description":
-				dst, intern = &e.Description, false
-			case "DNCertificatOperateur":
-				dst = &e.OperatorDN
-			case "ResponsableContact":
-				dst = &e.ResponsibleContact
-			case "SupportContact":
-				dst = &e.SupportContact
-			case "DateMAJ":
-				v, err := p.leaf(tok)
-				if err != nil {
-					return err
-				}
-				if len(v) > 0 {
-					t, err := time.Parse(time.RFC3339, string(v))
-					if err != nil {
-						return errSyntax("<DateMAJ> %q is not an RFC 3339 date", printable(v))
-					}
-					e.Updated = t
-				}
-				continue
-			default:
-				if err := p.skip(tok); err != nil {
-					return err
-				}
-				continue
-			}
+			seenName = true
+			dst, intern = &e.Domain, false
+		case "Description":
+			dst, intern = &e.Description, false
+		case "DNCertificatOperateur":
+			dst = &e.OperatorDN
+		case "ResponsableContact":
+			dst = &e.ResponsibleContact
+		case "SupportContact":
+			dst = &e.SupportContact
+		case "DateMAJ":
 			v, err := p.leaf(tok)
 			if err != nil {
 				return err
 			}
-			if intern {
-				*dst = p.internString(v)
-			} else {
-				*dst = string(v)
+			if len(v) > 0 {
+				t, err := time.Parse(time.RFC3339, string(v))
+				if err != nil {
+					return errSyntax("<DateMAJ> %q is not an RFC 3339 date", printable(v))
+				}
+				e.Updated = t
 			}
+			return nil
+		default:
+			return p.skip(tok)
 		}
+		v, err := p.leaf(tok)
+		if err != nil {
+			return err
+		}
+		if intern {
+			*dst = p.internString(v)
+		} else {
+			*dst = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	if !seenName {
+		return errSyntax("<Domaine> without <Nom>")
+	}
+	return p.add(e)
 }
 
 // add validates an entry and files it under its domain.

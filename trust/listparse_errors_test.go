@@ -1,0 +1,36 @@
+package trust
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// The errors of malformed <ListeDomaines> and <Domaine> content name the
+// element and what was wrong with it.
+func TestListContentErrors(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"<Domaine><Nom>a.fr</Nom></Domaine>", ""},
+		{"stray<Domaine><Nom>a.fr</Nom></Domaine>", `text "stray" inside <ListeDomaines>`},
+		{"<Domaine><Nom>a.fr</Nom></Domaine></Oops>", "end tag </Oops> does not match <ListeDomaines>"},
+		{"<Domaine><Nom>a.fr</Nom>", "end tag </ListeDomaines> does not match <Domaine>"},
+		{"<Domaine><Nom>a.fr</Nom></Domaine>", ""},
+		{"<Domaine/>", "empty <Domaine>"},
+		{"<Domaine>x<Nom>a.fr</Nom></Domaine>", `text "x" inside <Domaine>`},
+		{"<Domaine><Nom>a.fr</Nom></Nom></Domaine>", "end tag </Nom> does not match <Domaine>"},
+		{"<Domaine><Description>d</Description></Domaine>", "<Domaine> without <Nom>"},
+		{"<Domaine><Nom>a.fr</Nom><Nom>b.fr</Nom></Domaine>", "<Domaine> with more than one <Nom>"},
+		{"<Domaine><Nom>a.fr</Nom><DateMAJ>hier</DateMAJ></Domaine>", `<DateMAJ> "hier" is not an RFC 3339 date`},
+		{"<Domaine><Nom>a.fr</Nom><Autre><x/></Autre></Domaine><Autre/>", ""},
+	} {
+		head := strings.TrimSuffix(listHead, "\n")
+		raw := head + tc.body + "</ListeDomaines></ListeBlancheMSSante>"
+		_, err := ParseList(bytes.NewReader([]byte(raw)), nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.body, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.body, err, tc.want)
+		}
+	}
+}
