@@ -226,6 +226,16 @@ func (p *parser) token() (xml.Token, error) {
 	return t, err
 }
 
+// tokenInside is token inside the document, where the end of the input is
+// a truncated document.
+func (p *parser) tokenInside() (xml.Token, error) {
+	t, err := p.token()
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return t, err
+}
+
 func (p *parser) parse() (*Document, error) {
 	// Find ClinicalDocument, at any depth below a wrapper.
 	depth := 0
@@ -261,10 +271,7 @@ func (p *parser) document(base int) (*Document, error) {
 	stack := []*node{root}
 	d := &Document{}
 	for {
-		t, err := p.token()
-		if err == io.EOF {
-			return nil, io.ErrUnexpectedEOF
-		}
+		t, err := p.tokenInside()
 		if err != nil {
 			return nil, err
 		}
@@ -309,11 +316,8 @@ func (p *parser) body(d *Document, depth int) error {
 		defer func() { p.src.rec = nil }()
 	}
 	for {
-		t, err := p.token()
+		t, err := p.tokenInside()
 		if err != nil {
-			if err == io.EOF {
-				return io.ErrUnexpectedEOF
-			}
 			return err
 		}
 		switch t := t.(type) {
@@ -340,11 +344,8 @@ func (p *parser) body(d *Document, depth int) error {
 
 func (p *parser) nonXMLBody(d *Document) error {
 	for {
-		t, err := p.token()
+		t, err := p.tokenInside()
 		if err != nil {
-			if err == io.EOF {
-				return io.ErrUnexpectedEOF
-			}
 			return err
 		}
 		switch t := t.(type) {
@@ -452,11 +453,8 @@ func (p *parser) structuredBody(d *Document, start xml.StartElement, rec *bytes.
 	rec.Write(out.Bytes())
 	level := 1
 	for level > 0 {
-		t, err := p.token()
+		t, err := p.tokenInside()
 		if err != nil {
-			if err == io.EOF {
-				return io.ErrUnexpectedEOF
-			}
 			return err
 		}
 		switch t.(type) {
