@@ -832,18 +832,23 @@ func extractPDF(m *mssante.Message) (int64, error) {
 
 // benchServer starts an in-process operator with one sender mailbox and a
 // relayed domain: mail to it is read whole and dropped, so that memory does
-// not grow with the messages sent.
-func benchServer() (*mssantetest.Server, *mssantetest.Mailbox, error) {
+// not grow with the messages sent. It returns a client of the mailbox.
+func benchServer() (*mssantetest.Server, *mssantetest.Mailbox, *mssante.Client, error) {
 	srv, err := mssantetest.NewServer(&mssantetest.Options{TrustedDomains: []string{benchTo.Domain()}})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mb, err := srv.AddMailbox(benchFrom.Addr, mssantetest.Personal)
 	if err != nil {
 		srv.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return srv, mb, nil
+	client, err := mssante.NewClient(srv.MustConfig(mb.Address))
+	if err != nil {
+		srv.Close()
+		return nil, nil, nil, err
+	}
+	return srv, mb, client, nil
 }
 
 func benchTLS(srv *mssantetest.Server) *tls.Config {
@@ -899,13 +904,8 @@ func newSendPair(ctx context.Context, c *benchConfig) (*benchPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, mb, err := benchServer()
+	srv, mb, client, err := benchServer()
 	if err != nil {
-		return nil, err
-	}
-	client, err := mssante.NewClient(srv.MustConfig(mb.Address))
-	if err != nil {
-		srv.Close()
 		return nil, err
 	}
 
@@ -979,20 +979,16 @@ func newSyncPair(ctx context.Context, c *benchConfig) (*benchPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, mb, err := benchServer()
+	srv, mb, client, err := benchServer()
 	if err != nil {
 		return nil, err
 	}
 	for i := 0; i < c.sendN; i++ {
 		if _, err := srv.Deliver(mb.Address, "INBOX", raw.Bytes()); err != nil {
+			client.Close()
 			srv.Close()
 			return nil, err
 		}
-	}
-	client, err := mssante.NewClient(srv.MustConfig(mb.Address))
-	if err != nil {
-		srv.Close()
-		return nil, err
 	}
 	n := c.sendN
 
