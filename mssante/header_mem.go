@@ -3,7 +3,6 @@ package mssante
 import (
 	"bytes"
 	"fmt"
-	"net/textproto"
 
 	gotextproto "github.com/emersion/go-message/textproto"
 )
@@ -98,8 +97,8 @@ func readHeaderInPlace(b []byte, keep bool, limitErr error) (gotextproto.Header,
 				return header(), pos, fmt.Errorf("message: malformed MIME header key: %v", string(key))
 			}
 		}
-		if textproto.CanonicalMIMEHeaderKey(string(key)) == "" {
-			continue
+		if len(key) == 0 {
+			continue // ReadHeader skips a field whose (canonical) key is empty
 		}
 		kvs = append(kvs, kv)
 	}
