@@ -91,7 +91,7 @@ func readHeaderInPlace(b []byte, keep bool, limitErr error) (gotextproto.Header,
 		if colon < 0 {
 			return header(), pos, fmt.Errorf("message: malformed MIME header line: %v", string(kv))
 		}
-		key := trimSpaceTab(kv[:colon])
+		key := bytes.Trim(kv[:colon], " \t")
 		for _, c := range key {
 			if c < 33 || c > 126 {
 				return header(), pos, fmt.Errorf("message: malformed MIME header key: %v", string(key))
@@ -102,16 +102,4 @@ func readHeaderInPlace(b []byte, keep bool, limitErr error) (gotextproto.Header,
 		}
 		kvs = append(kvs, kv)
 	}
-}
-
-// trimSpaceTab is go-message's trim: leading and trailing spaces and tabs.
-func trimSpaceTab(s []byte) []byte {
-	i, n := 0, len(s)
-	for i < n && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	for n > i && (s[n-1] == ' ' || s[n-1] == '\t') {
-		n--
-	}
-	return s[i:n]
 }

@@ -190,7 +190,7 @@ func (r *memMultipart) isFinalBoundary(line []byte) bool {
 	if !bytes.HasPrefix(line, r.dashBoundaryDash) {
 		return false
 	}
-	rest := skipLWSP(line[len(r.dashBoundaryDash):])
+	rest := bytes.TrimLeft(line[len(r.dashBoundaryDash):], " \t")
 	return len(rest) == 0 || bytes.Equal(rest, r.nl)
 }
 
@@ -198,7 +198,7 @@ func (r *memMultipart) isBoundaryDelimiterLine(line []byte) bool {
 	if !bytes.HasPrefix(line, r.dashBoundary) {
 		return false
 	}
-	rest := skipLWSP(line[len(r.dashBoundary):])
+	rest := bytes.TrimLeft(line[len(r.dashBoundary):], " \t")
 	// Bare LF line ends on the first delimiter line switch the reader to
 	// them, as go-message does for mail seen in practice.
 	if r.partsRead == 0 && len(rest) == 1 && rest[0] == '\n' {
@@ -206,11 +206,4 @@ func (r *memMultipart) isBoundaryDelimiterLine(line []byte) bool {
 		r.nlDashBoundary = r.nlDashBoundary[1:]
 	}
 	return bytes.Equal(rest, r.nl)
-}
-
-func skipLWSP(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	return b
 }
