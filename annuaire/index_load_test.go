@@ -170,7 +170,7 @@ func checkLookups(t *testing.T, x *annuaire.Index, rows []annuaire.Row) {
 		r := rows[i]
 		addr := strings.ToUpper(r.Address)
 		want := find(func(o annuaire.Row) bool {
-			return strings.ToLower(strings.TrimSpace(o.Address)) == strings.ToLower(strings.TrimSpace(addr))
+			return strings.EqualFold(strings.TrimSpace(o.Address), strings.TrimSpace(addr))
 		})
 		if got := x.ByAddress(addr); !slices.Equal(got, want) {
 			t.Fatalf("ByAddress(%q): %d rows, want %d", addr, len(got), len(want))

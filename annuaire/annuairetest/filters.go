@@ -130,7 +130,7 @@ func filterFor(typ, name, mod, value string) (func(annuaire.Resource) bool, erro
 		return anyOf(func(f fields, v string) bool { return f.id == v }), nil
 	case "active":
 		if value != "true" && value != "false" {
-			return nil, fmt.Errorf("Invalid boolean for active: %q", value)
+			return nil, fmt.Errorf("invalid boolean for active: %q", value)
 		}
 		return func(r annuaire.Resource) bool {
 			f := fieldsOf(r)

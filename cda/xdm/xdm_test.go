@@ -343,8 +343,7 @@ func TestReadHostile(t *testing.T) {
 func TestReadHashMismatch(t *testing.T) {
 	doc := testCDA(t, testPatient(), cda.TypeCRConsultation, nil)
 	zipped := build(t, nil, doc)
-	p, err := Read(bytes.NewReader(zipped), int64(len(zipped)), nil)
-	if err != nil {
+	if _, err := Read(bytes.NewReader(zipped), int64(len(zipped)), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Rebuild the archive with a modified document and the same metadata.
@@ -360,7 +359,7 @@ func TestReadHashMismatch(t *testing.T) {
 		files = append(files, f.Name, string(b))
 	}
 	tampered := zipOf(t, true, files...)
-	p, err = Read(bytes.NewReader(tampered), int64(len(tampered)), nil)
+	p, err := Read(bytes.NewReader(tampered), int64(len(tampered)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 // for instance).
 func runAnnuaire(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: mss annuaire search|lookup|parse|index ...")
+		return errors.New("usage: mss annuaire search|lookup|parse|index")
 	}
 	switch args[0] {
 	case "search":

@@ -23,7 +23,7 @@ import (
 //	mss cda validate FILE.xml
 func runCDA(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: mss cda new|inspect|validate ...")
+		return errors.New("usage: mss cda new|inspect|validate")
 	}
 	switch args[0] {
 	case "new":

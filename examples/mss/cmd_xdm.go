@@ -17,7 +17,7 @@ import (
 //	mss xdm inspect FILE.zip [--json]
 func runXDM(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: mss xdm build|inspect ...")
+		return errors.New("usage: mss xdm build|inspect")
 	}
 	switch args[0] {
 	case "build":

@@ -68,17 +68,16 @@ type Server struct {
 	// Hostname is the name in the server certificate and in the DSNs.
 	Hostname string
 
-	opts     Options
-	domains  map[string]bool
-	trusted  map[string]bool
-	delayed  map[string]bool
-	smtp     *smtp.Server
-	imap     *imapserver.Server
-	tlsConf  *tls.Config
-	smtpLn   net.Listener
-	imapLn   net.Listener
-	wg       sync.WaitGroup
-	closeErr error
+	opts    Options
+	domains map[string]bool
+	trusted map[string]bool
+	delayed map[string]bool
+	smtp    *smtp.Server
+	imap    *imapserver.Server
+	tlsConf *tls.Config
+	smtpLn  net.Listener
+	imapLn  net.Listener
+	wg      sync.WaitGroup
 
 	stats stats
 

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"strings"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -201,5 +200,3 @@ var _ smtp.AuthSession = (*smtpSession)(nil)
 
 // errClosedByFault is what a dropped connection reports to the server.
 var errClosedByFault = errors.New("mssantetest: connection dropped by a fault")
-
-func lower(s string) string { return strings.ToLower(s) }
