@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+
+	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/internal/testdocs"
+	"github.com/mssante-go/sdk/mssante"
+)
+
+// benchPDF returns n bytes shaped like a PDF whose streams are compressed:
+// a header, random bytes, a trailer. Real PDFs deflate their content, so
+// random bytes stand for them well.
+func benchPDF(n int, seed uint64) []byte {
+	const head, tail = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "\n%%EOF\n"
+	b := make([]byte, max(n, len(head)+len(tail)))
+	rng := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})
+	rng.Read(b)
+	copy(b, head)
+	copy(b[len(b)-len(tail):], tail)
+	return b
+}
+
+// benchN1 describes the N1 document of the benchmark patient, its body
+// read from content, with fixed identifiers so that rounds match.
+func benchN1(content io.Reader) (*cda.Document, error) {
+	d, err := testdocs.Document(testdocs.Options{Type: cda.TypeLettreLiaisonSortie}, content)
+	if err != nil {
+		return nil, err
+	}
+	d.ID = cda.II{Root: "1.2.250.1.999.1", Extension: "bench-1"}
+	d.SetID = cda.II{Root: "1.2.250.1.999.2", Extension: "bench-1"}
+	return d, nil
+}
+
+// streamN1 returns the CDA of the benchmark patient as a stream, encoded
+// on the fly from the PDF opened by openPDF: a CDASource.Open that keeps
+// the input where a vendor has it, on disk, and never the CDA in memory.
+func streamN1(openPDF func() (io.ReadCloser, error)) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		pdf, err := openPDF()
+		if err != nil {
+			return nil, err
+		}
+		d, err := benchN1(pdf)
+		if err != nil {
+			pdf.Close()
+			return nil, err
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			err := d.Encode(pw)
+			pdf.Close()
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}
+}
+
+var (
+	benchFrom = mssante.MustParseAddress("Dr_Alice_MARTIN <alice.martin@medecin.mssante.fr>")
+	benchTo   = mssante.MustParseAddress("dest@relay.mssante.fr")
+)
+
+// documentMail returns a document mail carrying the N1 of a PDF of pdfSize
+// bytes: with Documents (the XDM built at each encoding from the cached CDA
+// bytes) when docs is set, else with the IHE_XDM.ZIP and the PDF copy built
+// once as attachments.
+func documentMail(pdfSize int, docs bool) (*mssante.Message, error) {
+	pdf := benchPDF(pdfSize, 2)
+	d, err := benchN1(bytes.NewReader(pdf))
+	if err != nil {
+		return nil, err
+	}
+	var xml bytes.Buffer
+	if err := d.Encode(&xml); err != nil {
+		return nil, err
+	}
+	set, err := mssante.NewDocumentSet([]mssante.CDASource{{
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(xml.Bytes())), nil },
+		PDF:  func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(pdf)), nil },
+	}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	msg := &mssante.Message{
+		From: benchFrom, To: []mssante.Address{benchTo},
+		Subject:    "Lettre de liaison",
+		Text:       "Cher confrère,\nvoici la lettre de liaison de votre patiente.\nBien confraternellement,\nDr Alice Martin\n",
+		ProductRef: "MSS-BENCH",
+		Documents:  set,
+	}
+	if docs {
+		return msg, nil
+	}
+	// Prebuilt: what Documents would attach, made once.
+	var zip bytes.Buffer
+	if err := set.WriteXDM(&zip, []string{benchTo.Addr}); err != nil {
+		return nil, err
+	}
+	info := set.Documents()[0]
+	msg.Documents = nil
+	msg.Subject = mssante.XDMSubject(info.Label, info.Patient.Family, info.Patient.Given, info.Patient.BirthDate)
+	msg.CDACodes = []string{info.Code}
+	msg.INS = mssante.INSNotQualified
+	if info.Patient.QualifiedINS {
+		msg.INS = mssante.INSQualified
+	}
+	msg.Attachments = []*mssante.Attachment{
+		mssante.BytesAttachment(mssante.XDMFilename, "application/zip", zip.Bytes()),
+		mssante.BytesAttachment(mssante.PDFName(info.ActDate, info.Label, info.Patient.Family, info.Patient.Given, ""), "application/pdf", pdf),
+	}
+	return msg, nil
+}
+
+// pdfSizeForMail is the PDF size that makes a document mail of about
+// mailBytes: the mail carries the PDF twice (in the archive, deflated
+// base64, and as a copy), each base64-encoded again by MIME.
+// About 8 KB go to the CDA header, the XDM metadata and the MIME headers.
+func pdfSizeForMail(mailBytes int) int { return max(1000, (mailBytes-8000)*10/28) }
+
+// encodedDocumentMail builds the document mail of pairs 1 and 2 and encodes
+// it once.
+func encodedDocumentMail(c *Config, withDocuments bool) (*mssante.Message, *bytes.Buffer, error) {
+	msg, err := documentMail(pdfSizeForMail(c.MailKB*1000), withDocuments)
+	if err != nil {
+		return nil, nil, err
+	}
+	var raw bytes.Buffer
+	if err := msg.Encode(&raw, nil); err != nil {
+		return nil, nil, err
+	}
+	return msg, &raw, nil
+}
