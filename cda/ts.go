@@ -83,7 +83,8 @@ func (ts TS) UTC() string {
 }
 
 // badZone reports a timestamp whose date and time are right but whose
-// timezone offset is not +hhmm or -hhmm, e.g. "20240106113623+100".
+// timezone offset, a sign and digits, is not +hhmm or -hhmm, e.g.
+// "20240106113623+100".
 func (ts TS) badZone() (base, zone string, ok bool) {
 	s := string(ts)
 	i := strings.IndexAny(s, "+-")
@@ -91,6 +92,9 @@ func (ts TS) badZone() (base, zone string, ok bool) {
 		return "", "", false
 	}
 	base, zone = s[:i], s[i:]
+	if len(zone) < 2 || len(zone) > 6 || strings.Trim(zone[1:], "0123456789") != "" {
+		return "", "", false
+	}
 	if _, err := TS(base).Time(nil); err != nil {
 		return "", "", false
 	}
