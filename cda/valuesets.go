@@ -3,9 +3,10 @@ package cda
 //go:generate go run ./internal/jdvgen -src ../../shared/testdata-external/ans-TestContenuCDA-3-0/jeuxDeValeurs -o valuesets_gen.go
 //
 // The XDS tables (JDV_J10, JDV_J03, ASS_A11, ASS_A12) come from the ANS
-// terminology repository, at the commits listed in internal/jdvgen/fhir.go;
-// put each file, as "git show COMMIT:PATH" writes it, in one folder and run
-// (MSSANTE_ANS_TERMINOLOGY is that folder):
+// terminology repository, at the commits listed in internal/jdvgen/fhir.go:
+// put each file, as "git show COMMIT:PATH" writes it, in one folder and
+// set MSSANTE_ANS_TERMINOLOGY to that folder (without it, go generate
+// leaves xdscodes_gen.go as it is).
 //
 //go:generate sh -c "test -z \"$MSSANTE_ANS_TERMINOLOGY\" || go run ./internal/jdvgen -fhir \"$MSSANTE_ANS_TERMINOLOGY\" -o xdscodes_gen.go"
 
