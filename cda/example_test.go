@@ -70,13 +70,17 @@ func ExampleParse() {
 
 func ExampleValidate() {
 	d := &cda.Document{Language: "fr"}
-	for _, p := range cda.Validate(d)[:3] {
+	probs := cda.Validate(d)
+	for _, p := range probs[:3] {
 		fmt.Println(p)
 	}
+	// A send refuses a document with errors; warnings are for the log.
+	fmt.Println(len(probs.Errors()) > 0, probs.Err() != nil)
 	// Output:
-	// templateId: templateId 2.16.840.1.113883.2.8.2.1 (HL7 France) must appear once, found 0 (SMDS_CDAClinicalDocument)
-	// templateId: templateId 1.2.250.1.213.1.1.1.1 (CI-SIS) must appear once, found 0 (SMDS_CDAClinicalDocument)
-	// templateId: a templateId of the document model (or 1.3.6.1.4.1.19376.1.2.20 for N1) is required (SMDS_CDAClinicalDocument)
+	// error: templateId: templateId 2.16.840.1.113883.2.8.2.1 (HL7 France) must appear once, found 0 (CI-SIS SMDS_CDAClinicalDocument)
+	// error: templateId: templateId 1.2.250.1.213.1.1.1.1 (CI-SIS) must appear once, found 0 (CI-SIS SMDS_CDAClinicalDocument)
+	// error: templateId: a templateId of the document model (or 1.3.6.1.4.1.19376.1.2.20 for N1) is required (CI-SIS SMDS_CDAClinicalDocument)
+	// true true
 }
 
 func ExampleClassCodeForType() {

@@ -140,6 +140,18 @@ func (k BodyKind) String() string {
 	return "none"
 }
 
+// Wrapper is the element around the ClinicalDocument, when it is not the
+// root of the file.
+type Wrapper int
+
+// Wrappers.
+const (
+	WrapperNone       Wrapper = iota // ClinicalDocument is the root
+	WrapperSignature                 // enveloping ds:Signature
+	WrapperStylesheet                // self-presenting CDA: xsl:stylesheet (or xsl:transform)
+	WrapperOther                     // another element
+)
+
 // Document is a CI-SIS CDA R2 document: the French header and its body. The
 // same type is built by [NewN1], read by [Parse] and written by [Document.Encode].
 type Document struct {
@@ -165,6 +177,10 @@ type Document struct {
 	ReplacedDocument II
 
 	Body Body
+
+	// Wrapper is set by [Parse]: the root element of the file when it is
+	// not ClinicalDocument. [Document.Encode] ignores it.
+	Wrapper Wrapper
 }
 
 // Body is the document body.
@@ -208,3 +224,13 @@ func (d *Document) TypeDisplayName() string {
 
 // IsN1 reports whether the document has a non-XML body (CDA level 1).
 func (d *Document) IsN1() bool { return d.Body.Kind == BodyNonXML }
+
+// MimeType returns the XDS mimeType of the file d was read from:
+// "application/xslt+xml" for a self-presenting CDA (root xsl:stylesheet),
+// "text/xml" otherwise (CI-SIS, volet Transmission de documents CDA).
+func (d *Document) MimeType() string {
+	if d.Wrapper == WrapperStylesheet {
+		return "application/xslt+xml"
+	}
+	return "text/xml"
+}

@@ -239,6 +239,7 @@ func (p *parser) tokenInside() (xml.Token, error) {
 func (p *parser) parse() (*Document, error) {
 	// Find ClinicalDocument, at any depth below a wrapper.
 	depth := 0
+	wrapper := WrapperNone
 	for {
 		t, err := p.token()
 		if err == io.EOF {
@@ -251,7 +252,14 @@ func (p *parser) parse() (*Document, error) {
 		case xml.StartElement:
 			p.scopes = append(p.scopes, nsDecls(t.Attr))
 			if t.Name.Local == "ClinicalDocument" {
-				return p.document(depth)
+				d, err := p.document(depth)
+				if d != nil {
+					d.Wrapper = wrapper
+				}
+				return d, err
+			}
+			if depth == 0 {
+				wrapper = wrapperOf(t.Name)
 			}
 			depth++
 			if depth > p.opts.MaxDepth {
@@ -264,6 +272,18 @@ func (p *parser) parse() (*Document, error) {
 			}
 		}
 	}
+}
+
+// wrapperOf names the root element of a file whose root is not
+// ClinicalDocument.
+func wrapperOf(n xml.Name) Wrapper {
+	switch {
+	case n.Space == "http://www.w3.org/1999/XSL/Transform" && (n.Local == "stylesheet" || n.Local == "transform"):
+		return WrapperStylesheet
+	case n.Space == "http://www.w3.org/2000/09/xmldsig#" && n.Local == "Signature":
+		return WrapperSignature
+	}
+	return WrapperOther
 }
 
 func (p *parser) document(base int) (*Document, error) {

@@ -81,3 +81,25 @@ func (ts TS) UTC() string {
 	}
 	return t.UTC().Format("20060102150405")[:len(base)]
 }
+
+// badZone reports a timestamp whose date and time are right but whose
+// timezone offset, a sign and digits, is not +hhmm or -hhmm, e.g.
+// "20240106113623+100".
+func (ts TS) badZone() (base, zone string, ok bool) {
+	s := string(ts)
+	i := strings.IndexAny(s, "+-")
+	if i < 0 {
+		return "", "", false
+	}
+	base, zone = s[:i], s[i:]
+	if len(zone) < 2 || len(zone) > 6 || strings.Trim(zone[1:], "0123456789") != "" {
+		return "", "", false
+	}
+	if _, err := TS(base).Time(nil); err != nil {
+		return "", "", false
+	}
+	if _, err := ts.Time(nil); err == nil {
+		return "", "", false
+	}
+	return base, zone, true
+}

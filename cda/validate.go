@@ -6,38 +6,137 @@ import (
 	"strings"
 )
 
-// Problem is one breach of the CI-SIS header rules found by [Validate].
+// Severity says whether a [Problem] makes the document invalid.
+type Severity int
+
+// Severities. The zero value is an error.
+const (
+	// SeverityError: the document breaks a rule that its recipients,
+	// the ANS validators or the SDK enforce; do not send it.
+	SeverityError Severity = iota
+	// SeverityWarning: the document breaks the letter of a rule that the
+	// ANS schematron accepts (a timezone offset "+100"), or a rule of
+	// good practice; it can be sent, a strict sender fixes it.
+	SeverityWarning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
+}
+
+// Authority says whose rule a [Problem] breaks.
+type Authority int
+
+// Authorities.
+const (
+	// AuthorityCISIS: the CI-SIS header rules, as the ANS
+	// "structuration minimale" schematron checks them.
+	AuthorityCISIS Authority = iota
+	// AuthorityHL7: an HL7 V3 datatype rule (TS, II), which the ANS
+	// schematron checks only in part.
+	AuthorityHL7
+	// AuthorityRef2: the Référentiel socle MSSanté #2 (ECO.x rules for
+	// documents sent by MSSanté).
+	AuthorityRef2
+	// AuthoritySDK: a check the SDK adds (INS key, N1 media types).
+	AuthoritySDK
+)
+
+// String returns "CI-SIS", "HL7", "Ref#2" or "SDK".
+func (a Authority) String() string {
+	switch a {
+	case AuthorityHL7:
+		return "HL7"
+	case AuthorityRef2:
+		return "Ref#2"
+	case AuthoritySDK:
+		return "SDK"
+	}
+	return "CI-SIS"
+}
+
+// Problem is one breach of a rule found by [Validate].
 type Problem struct {
 	// Path locates the element, e.g. "recordTarget/patientRole/id".
 	Path string
 	// Rule names the rule: the ART-DECOR element of the ANS schematron
 	// (SMDS_CDAClinicalDocument, CI-SISRecordTarget, CI-SISAuthor...),
-	// or "SDK" for a check the SDK adds (INS key).
+	// the HL7 datatype (DTr1_TS, DTr1_II), the Référentiel #2
+	// requirement (ECO.2.1.2), or "SDK".
 	Rule    string
 	Message string
+	// Authority says whose rule it is.
+	Authority Authority
+	// Severity says whether it makes the document invalid.
+	Severity Severity
 }
 
-func (p Problem) String() string { return fmt.Sprintf("%s: %s (%s)", p.Path, p.Message, p.Rule) }
+// String returns "severity: path: message (authority rule)", e.g.
+// "warning: legalAuthenticator/time: ... (HL7 DTr1_TS)".
+func (p Problem) String() string {
+	who := p.Authority.String()
+	if p.Rule != "" && p.Rule != who {
+		who += " " + p.Rule
+	}
+	return fmt.Sprintf("%s: %s: %s (%s)", p.Severity, p.Path, p.Message, who)
+}
 
-// ValidationError carries the problems found in a document.
+// ValidationError carries the problems found in a document, errors and
+// warnings; it is returned only when there is at least one error.
 type ValidationError struct{ Problems []Problem }
 
 func (e *ValidationError) Error() string {
-	if len(e.Problems) == 1 {
-		return "cda: invalid document: " + e.Problems[0].String()
+	errs, what := Problems(e.Problems).Errors(), "errors"
+	if len(errs) == 0 { // StrictErr with warnings only
+		errs, what = e.Problems, "warnings"
 	}
-	return fmt.Sprintf("cda: invalid document: %d problems, first: %s", len(e.Problems), e.Problems[0])
+	if len(errs) == 0 {
+		return "cda: invalid document"
+	}
+	if len(errs) == 1 {
+		return "cda: invalid document: " + errs[0].String()
+	}
+	return fmt.Sprintf("cda: invalid document: %d %s, first: %s", len(errs), what, errs[0])
 }
 
 // Problems is the result of [Validate].
 type Problems []Problem
 
-// Err returns nil when there are no problems, else a *ValidationError.
+// Err returns a *ValidationError when there is at least one error, nil
+// when there are only warnings or nothing.
 func (p Problems) Err() error {
+	if len(p.Errors()) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
+
+// StrictErr is Err with warnings counted as errors.
+func (p Problems) StrictErr() error {
 	if len(p) == 0 {
 		return nil
 	}
 	return &ValidationError{Problems: p}
+}
+
+// Errors returns the problems of severity error.
+func (p Problems) Errors() Problems { return p.filter(SeverityError) }
+
+// Warnings returns the problems of severity warning.
+func (p Problems) Warnings() Problems { return p.filter(SeverityWarning) }
+
+func (p Problems) filter(s Severity) Problems {
+	var out Problems
+	for _, x := range p {
+		if x.Severity == s {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 var (
@@ -51,9 +150,25 @@ var (
 // minimale" schematron (template 1.2.250.1.213.1.1.1.1, 2017-12-13, shipped
 // in the 2025 test kit): cardinalities, required attributes, the value sets
 // the SDK carries (J07, J08, J01, J02, J04, J143, J142), the N1 templateIds
-// and the INS traits rule. It also checks the key of an INS matricule. It
-// does not check the datatype rules on addresses and elements the SDK
-// does not model, nor the body. It returns nil when it finds nothing.
+// and the INS traits rule. It does not check the datatype rules on
+// addresses and elements the SDK does not model, nor the body. It returns
+// nil when it finds nothing.
+//
+// Each [Problem] says whose rule it is ([Authority]) and how grave it is
+// ([Severity]):
+//
+//   - errors: the CI-SIS rules above; the HL7 datatype rules on
+//     identifiers (an @root that is no OID or UUID) and timestamps (a
+//     value that is no date); the SDK's own checks: the key of an INS
+//     matricule (the schematron does not check it; a wrong key is a wrong
+//     patient), the N1 media type;
+//   - warnings: a timestamp whose only fault is its timezone offset
+//     ("20240106113623+100", which the ANS schematron and the ANS examples
+//     accept, but HL7 TS does not); a patient without INS, which
+//     MSSanté recipients need to file the document (Référentiel socle #2,
+//     ECO.2.1.2).
+//
+// [Problems.Err] fails on errors only; [Problems.StrictErr] on warnings too.
 func Validate(d *Document) Problems {
 	v := &validator{}
 	v.header(d)
@@ -70,8 +185,27 @@ func Validate(d *Document) Problems {
 
 type validator struct{ out Problems }
 
+// add records an error; whose rule it is follows from the rule's name.
 func (v *validator) add(path, rule, format string, args ...any) {
-	v.out = append(v.out, Problem{Path: path, Rule: rule, Message: fmt.Sprintf(format, args...)})
+	v.out = append(v.out, Problem{Path: path, Rule: rule, Message: fmt.Sprintf(format, args...), Authority: authorityOf(rule)})
+}
+
+// warn records a warning.
+func (v *validator) warn(path, rule, format string, args ...any) {
+	v.add(path, rule, format, args...)
+	v.out[len(v.out)-1].Severity = SeverityWarning
+}
+
+func authorityOf(rule string) Authority {
+	switch rule {
+	case ruleSDK:
+		return AuthoritySDK
+	case ruleTS, ruleII:
+		return AuthorityHL7
+	case ruleRef2Patient:
+		return AuthorityRef2
+	}
+	return AuthorityCISIS
 }
 
 const (
@@ -85,6 +219,12 @@ const (
 	ruleCompOf  = "CI-SISComponentOf"
 	ruleTelecom = "CI-SISTelecom"
 	ruleSDK     = "SDK"
+	// HL7 V3 datatypes R1, as ART-DECOR names their schematron rules.
+	ruleTS = "DTr1_TS"
+	ruleII = "DTr1_II"
+	// Référentiel socle MSSanté #2: the recipient identifies the patient
+	// by the INS of the XDM metadata.
+	ruleRef2Patient = "ECO.2.1.2"
 )
 
 func (v *validator) id(path, rule string, id II, needExt bool) {
@@ -94,7 +234,7 @@ func (v *validator) id(path, rule string, id II, needExt bool) {
 	case id.NullFlavor != "":
 		v.add(path, rule, "identifier may not be null (nullFlavor %s)", id.NullFlavor)
 	case !oidPattern.MatchString(id.Root) && !uuidPattern.MatchString(id.Root):
-		v.add(path, rule, "@root %q is not an OID or a UUID", id.Root)
+		v.add(path, ruleII, "@root %q is not an OID or a UUID", clip(id.Root))
 	case needExt && id.Extension == "":
 		v.add(path, rule, "@extension is required")
 	}
@@ -128,7 +268,12 @@ func (v *validator) ts(path, rule string, t TS) {
 		return
 	}
 	if _, err := t.Time(nil); err != nil {
-		v.add(path, rule, "%q is not an HL7 timestamp", string(t))
+		if base, zone, ok := t.badZone(); ok {
+			// "20240106113623+100": the ANS schematron accepts it.
+			v.warn(path, ruleTS, "timezone offset %q of %s is not +hhmm or -hhmm", clip(zone), base)
+			return
+		}
+		v.add(path, ruleTS, "%q is not an HL7 timestamp", clip(string(t)))
 	}
 }
 
@@ -206,6 +351,9 @@ func (v *validator) patient(p *Patient) {
 	}
 	v.telecoms(path, p.Telecom)
 	pp := path + "/patient"
+	if p.INS == nil && len(p.IDs) > 0 {
+		v.warn(path+"/id", ruleRef2Patient, "no INS: MSSanté recipients identify the patient by the INS of the XDM metadata")
+	}
 	if p.INS != nil {
 		if err := p.INS.Check(); err != nil {
 			v.add(path+"/id", ruleSDK, "%v", err)

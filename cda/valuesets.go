@@ -1,6 +1,14 @@
 package cda
 
 //go:generate go run ./internal/jdvgen -src ../../shared/testdata-external/ans-TestContenuCDA-3-0/jeuxDeValeurs -o valuesets_gen.go
+//
+// The XDS tables (JDV_J10, JDV_J03, ASS_A11, ASS_A12) come from the ANS
+// terminology repository, at the commits listed in internal/jdvgen/fhir.go:
+// put each file, as "git show COMMIT:PATH" writes it, in one folder and
+// set MSSANTE_ANS_TERMINOLOGY to that folder (without it, go generate
+// leaves xdscodes_gen.go as it is).
+//
+//go:generate sh -c "test -z \"$MSSANTE_ANS_TERMINOLOGY\" || go run ./internal/jdvgen -fhir \"$MSSANTE_ANS_TERMINOLOGY\" -o xdscodes_gen.go"
 
 // valueSet is a generated CI-SIS value set (JDV).
 type valueSet struct {
@@ -28,6 +36,8 @@ const (
 	ValueSetFacilityType    = "1.2.250.1.213.1.1.5.466" // JDV_J02
 	ValueSetPracticeSetting = "1.2.250.1.213.1.1.5.467" // JDV_J04
 	ValueSetTypeCode        = "1.2.250.1.213.1.1.5.471" // JDV_J07
+	ValueSetContentType     = "1.2.250.1.213.1.1.5.464" // JDV_J03
+	ValueSetFormatCode      = "1.2.250.1.213.1.1.5.465" // JDV_J10
 )
 
 // LookupTypeCode returns the JDV_J07 concept (document type, XDS typeCode)

@@ -23,6 +23,11 @@ type CDASource struct {
 	PDF func() (io.ReadCloser, error)
 	// Dossier is an optional file number for the PDF name (ECO.2.1.6).
 	Dossier string
+	// FormatCode (JDV_J10) replaces the XDS formatCode the ANS tables
+	// give for the document's model; zero keeps theirs. It is required
+	// for a model in no table, unless
+	// DocumentSetOptions.UnreferencedModels is set.
+	FormatCode cda.Code
 }
 
 // CDAFile returns the source of a CDA file on disk.
@@ -37,6 +42,18 @@ type DocumentSetOptions struct {
 	SourceID string
 	// Vendor names the software in README.TXT. Empty means the SDK's name.
 	Vendor string
+	// ContentType is the submission set contentTypeCode (JDV_J03, e.g.
+	// cda.ContentCabinetIndividuel). Zero means cda.ContentTypeFor the
+	// first document: from its encounter type, else 97 "Type d'activité
+	// indifférencié".
+	ContentType cda.Code
+	// UnreferencedModels writes the formatCode
+	// urn:asipSante:modelesHorsProfils:2011 ("document non référencé IHE
+	// ou CI-SIS") for a document whose model is in no ANS table. False
+	// means NewDocumentSet refuses such a document (a *DocumentError
+	// wrapping a *cda.UnknownModelError) unless its CDASource sets
+	// FormatCode.
+	UnreferencedModels bool
 }
 
 // NewDocumentSet reads the headers of CDA documents and returns the
@@ -44,7 +61,9 @@ type DocumentSetOptions struct {
 // act and patient from its header, its PDF copy, and an IHE_XDM.ZIP built
 // by package cda/xdm when the message is encoded, with the mail's To and Cc
 // as intendedRecipient. The documents must concern one patient
-// (ErrSeveralPatients).
+// (ErrSeveralPatients), and each must have an XDS formatCode: from the ANS
+// tables, from its CDASource, or "document non référencé" when the options
+// allow it (see [cda.FormatCode]).
 func NewDocumentSet(sources []CDASource, opts *DocumentSetOptions) (DocumentSet, error) {
 	if len(sources) == 0 {
 		return nil, ErrNoDocuments
@@ -63,6 +82,9 @@ func NewDocumentSet(sources []CDASource, opts *DocumentSetOptions) (DocumentSet,
 			return nil, &DocumentError{Index: i, Err: err}
 		}
 		docs[i] = d
+		if _, err := cda.FormatCode(d); err != nil && src.FormatCode.IsZero() && !set.opts.UnreferencedModels {
+			return nil, &DocumentError{Index: i, Code: d.Code.Code, Err: err}
+		}
 		info := DocumentInfo{
 			Code:    d.Code.Code,
 			Label:   d.TypeDisplayName(),
@@ -107,13 +129,14 @@ func (s *cdaDocumentSet) Documents() []DocumentInfo { return s.infos }
 // WriteXDM streams the IHE_XDM.ZIP: each CDA is read once more and copied
 // into the archive while it is hashed.
 func (s *cdaDocumentSet) WriteXDM(w io.Writer, recipients []string) error {
-	zw := xdm.NewWriter(w, &xdm.Options{Recipients: recipients, SourceID: s.opts.SourceID, Vendor: s.opts.Vendor})
+	zw := xdm.NewWriter(w, &xdm.Options{Recipients: recipients, SourceID: s.opts.SourceID, Vendor: s.opts.Vendor,
+		ContentType: s.opts.ContentType, UnreferencedModels: s.opts.UnreferencedModels})
 	for i, src := range s.sources {
 		rc, err := src.Open()
 		if err != nil {
 			return &DocumentError{Index: i, Code: s.infos[i].Code, Err: err}
 		}
-		_, err = zw.Add(rc, nil)
+		_, err = zw.Add(rc, &xdm.DocumentOptions{FormatCode: src.FormatCode})
 		rc.Close()
 		if err != nil {
 			return &DocumentError{Index: i, Code: s.infos[i].Code, Err: err}

@@ -108,3 +108,66 @@ func TestDocumentSetErrors(t *testing.T) {
 		t.Error("not a CDA accepted")
 	}
 }
+
+// n3Unknown is an N3 document of a model in no ANS table (templateId
+// 1.2.3.4.5.6.7.8), with its PDF copy.
+func n3Unknown(t *testing.T) mssante.CDASource {
+	t.Helper()
+	doc := n1(t, "279035121518989", "FIGATELLIX", []byte("%PDF-1.4 x"))
+	doc = bytes.Replace(doc, []byte(`root="`+cda.TemplateXDSSD+`"`), []byte(`root="1.2.3.4.5.6.7.8"`), 1)
+	i := bytes.Index(doc, []byte("<component>"))
+	doc = append(doc[:i:i], "<component><structuredBody/></component></ClinicalDocument>"...)
+	src := bytesSource(doc)
+	src.PDF = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader([]byte("%PDF-1.4 copy"))), nil }
+	return src
+}
+
+// TestDocumentSetXDSCodes: a model in no ANS table is refused when the set
+// is made, before any mail is built; the caller's formatCode or
+// "document non référencé" and the contentTypeCode reach METADATA.XML.
+func TestDocumentSetXDSCodes(t *testing.T) {
+	_, err := mssante.NewDocumentSet([]mssante.CDASource{n3Unknown(t)}, nil)
+	var de *mssante.DocumentError
+	var me *cda.UnknownModelError
+	if !errors.As(err, &de) || de.Index != 0 || !errors.As(err, &me) || !errors.Is(err, cda.ErrUnknownModel) {
+		t.Fatalf("unknown model: %v", err)
+	}
+
+	ips := cda.Code{Code: "urn:ihe:pcc:ips:2020", CodeSystem: cda.OIDIHEFormatCode, DisplayName: "Synthèse médicale"}
+	withFormat := n3Unknown(t)
+	withFormat.FormatCode = ips
+	tests := []struct {
+		name    string
+		src     mssante.CDASource
+		opts    *mssante.DocumentSetOptions
+		format  cda.Code
+		content cda.Code
+	}{
+		{"caller's formatCode", withFormat, nil, ips, cda.ContentIndifferencie},
+		{"unreferenced", n3Unknown(t), &mssante.DocumentSetOptions{UnreferencedModels: true, ContentType: cda.ContentCabinetIndividuel},
+			cda.FormatUnreferenced, cda.ContentCabinetIndividuel},
+		{"N1", bytesSource(n1(t, "279035121518989", "FIGATELLIX", []byte("%PDF-1.4 y"))), nil,
+			cda.Code{Code: "urn:ihe:iti:xds-sd:pdf:2008", CodeSystem: cda.OIDIHEFormatCode, DisplayName: "Document à corps non structuré en Pdf/A-1"},
+			cda.ContentIndifferencie},
+	}
+	for _, tt := range tests {
+		set, err := mssante.NewDocumentSet([]mssante.CDASource{tt.src}, tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var zip bytes.Buffer
+		if err := set.WriteXDM(&zip, []string{"dr.b@ch-test.mssante.fr"}); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		p, err := xdm.Read(bytes.NewReader(zip.Bytes()), int64(zip.Len()), nil)
+		if err != nil || len(p.Documents) != 1 || len(p.SubmissionSets) != 1 {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := p.Documents[0].FormatCode; got != tt.format {
+			t.Errorf("%s: formatCode %+v, want %+v", tt.name, got, tt.format)
+		}
+		if got := p.SubmissionSets[0].ContentType; got != tt.content {
+			t.Errorf("%s: contentTypeCode %+v, want %+v", tt.name, got, tt.content)
+		}
+	}
+}

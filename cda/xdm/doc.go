@@ -23,8 +23,26 @@
 // uncompressed size, the compression ratio, the METADATA.XML size and its
 // XML depth ([LimitError]). Documents are never extracted to disk.
 //
-// Where the SDK differs from or goes beyond the texts: the submission set
-// contentTypeCode defaults to the first document's type code (the JDV_J03
-// list was not available); the RPLC association targets the uniqueId of the
-// replaced document, as the XDM package does not know its entryUUID.
+// The coded metadata come from the ANS tables generated in package cda
+// (sources and versions in cda/xdscodes_gen.go):
+//
+//   - formatCode (JDV_J10): ASS_A11 by the model templateId of an N3
+//     document, ASS_A12 by the media type of an N1 body. A document whose
+//     model is in neither is an error of [Writer.Add]
+//     ([*cda.UnknownModelError], naming the templateIds), not a silent
+//     omission: set [DocumentOptions.FormatCode], or ask for
+//     "urn:asipSante:modelesHorsProfils:2011" (document non référencé IHE
+//     ou CI-SIS) with [DocumentOptions.UnreferencedModel] or
+//     [Options.UnreferencedModels].
+//   - contentTypeCode of the submission set (JDV_J03: TRE_R209 type
+//     d'activité, TRE_R02 secteur d'activité, TRE_A00): [Options.ContentType],
+//     by default [cda.ContentTypeFor] the first document (from its
+//     encounter type; 97 "Type d'activité indifférencié" without one).
+//   - mimeType: application/xslt+xml for a self-presenting CDA (root
+//     xsl:stylesheet), text/xml otherwise, as the CI-SIS says.
+//
+// Where the SDK differs from or goes beyond the texts: the RPLC association
+// targets the uniqueId of the replaced document, as the XDM package does
+// not know its entryUUID; the default contentTypeCode is the SDK's reading
+// of the CI-SIS HL7 v2 mapping (patient class to TRE_R209).
 package xdm

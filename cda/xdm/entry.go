@@ -30,13 +30,15 @@ func sourcePatientCX(p *cda.Patient) string {
 // EntryFromCDA derives the XDS-b metadata of a document from its CDA
 // header (CI-SIS mapping "lien entre l'en-tête CDA et les métadonnées
 // XDS"): typeCode from code, classCode from [cda.ClassCodeForType],
-// formatCode from [cda.FormatCodeFor], times converted to UTC, patientId
-// the INS as CX, authors as XCN/XON/CWE. Hash, Size, URI and EntryID are
-// left to the package writer.
+// formatCode from [cda.FormatCode] (zero when the ANS tables do not know
+// the model: [Writer.Add] then refuses the document unless told what to
+// write), mimeType from [cda.Document.MimeType], times converted to UTC,
+// patientId the INS as CX, authors as XCN/XON/CWE. Hash, Size, URI and
+// EntryID are left to the package writer.
 func EntryFromCDA(d *cda.Document) DocumentEntry {
 	e := DocumentEntry{
 		UniqueID:           d.ID.String(),
-		MimeType:           "text/xml",
+		MimeType:           d.MimeType(),
 		Size:               -1,
 		Title:              d.Title,
 		CreationTime:       d.EffectiveTime.UTC(),

@@ -45,7 +45,7 @@ type DocumentEntry struct {
 	EntryID      string // symbolic id inside METADATA.XML, e.g. "Document01"
 	UniqueID     string // CDA id: root, or root^extension
 	URI          string // file name inside the submission set folder, e.g. "DOC0001.XML"
-	MimeType     string // text/xml
+	MimeType     string // text/xml; application/xslt+xml for a self-presenting CDA
 	Hash         string // SHA-1 of the file, lower-case hex
 	Size         int64  // bytes of the file; -1 when absent
 	Title        string
@@ -90,7 +90,7 @@ type SubmissionSet struct {
 	PatientID      string // CX
 	SubmissionTime string // UTC
 	Title          string
-	ContentType    cda.Code
+	ContentType    cda.Code // JDV_J03
 	Authors        []Author
 	// IntendedRecipients are XON|XCN|XTN values; a mail address is
 	// written "|^^Internet^addr".

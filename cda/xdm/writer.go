@@ -38,9 +38,18 @@ type Options struct {
 	SourceID string
 	// SubmissionTime: zero means time.Now().
 	SubmissionTime time.Time
-	// ContentType is the submission set contentTypeCode (JDV_J03); zero
-	// means the type code of the first document.
+	// ContentType is the submission set contentTypeCode, a code of
+	// JDV_J03 (TRE_R209 type d'activité, TRE_R02 secteur d'activité,
+	// TRE_A00; see cda.LookupContentType). Zero means
+	// cda.ContentTypeFor(first document): from its encounter type, else
+	// 97 "Type d'activité indifférencié".
 	ContentType cda.Code
+	// UnreferencedModels writes the formatCode
+	// urn:asipSante:modelesHorsProfils:2011 ("Document non référencé IHE
+	// ou CI-SIS", cda.FormatUnreferenced) for a document whose model is in
+	// no ANS table. False means such a document is refused by Add with a
+	// *cda.UnknownModelError, unless its DocumentOptions set FormatCode.
+	UnreferencedModels bool
 	// Title of the submission set; optional.
 	Title string
 	// Author of the submission set; nil means the first author of the
@@ -58,8 +67,15 @@ type Options struct {
 // [EntryFromCDA]. A nil *DocumentOptions, or a zero field, keeps the
 // derived value.
 type DocumentOptions struct {
-	ClassCode          cda.Code
-	FormatCode         cda.Code
+	ClassCode cda.Code
+	// FormatCode (JDV_J10) replaces the one the ANS tables give; it is
+	// required for a document whose model is in no table, unless
+	// UnreferencedModel (or Options.UnreferencedModels) is set.
+	FormatCode cda.Code
+	// UnreferencedModel writes cda.FormatUnreferenced when the ANS
+	// tables do not know the document's model (see
+	// Options.UnreferencedModels). A FormatCode set above wins.
+	UnreferencedModel  bool
 	HealthcareFacility cda.Code
 	PracticeSetting    cda.Code
 	Confidentiality    []cda.Code
@@ -153,6 +169,16 @@ func (w *Writer) Add(r io.Reader, o *DocumentOptions) (*DocumentEntry, error) {
 	}
 	applyOptions(&e, o)
 	n := len(w.entries) + 1
+	if e.FormatCode.IsZero() {
+		// The ANS tables do not know the model (EntryFromCDA left it
+		// zero) and the caller set none: refuse, unless told to write
+		// "document non référencé".
+		if !w.opts.UnreferencedModels && (o == nil || !o.UnreferencedModel) {
+			_, err := cda.FormatCode(doc)
+			return nil, fmt.Errorf("xdm: document %d: no formatCode: %w", n, err)
+		}
+		e.FormatCode = cda.FormatUnreferenced
+	}
 	e.EntryID = fmt.Sprintf("Document%02d", n)
 	e.URI = fmt.Sprintf("DOC%04d.XML", n)
 
@@ -244,7 +270,7 @@ func (w *Writer) SubmissionSet() (SubmissionSet, error) {
 	}
 	ss.SubmissionTime = t.UTC().Format("20060102150405")
 	if ss.ContentType.IsZero() {
-		ss.ContentType = w.entries[0].TypeCode
+		ss.ContentType = cda.ContentTypeFor(w.docs[0])
 	}
 	if o.Author != nil {
 		ss.Authors = []Author{*o.Author}

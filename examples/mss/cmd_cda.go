@@ -20,7 +20,7 @@ import (
 //	    --gender F|M|U --birth YYYYMMDD --birthplace COG --author-rpps RPPS --author-family NOM
 //	    --author-given PRENOM --org-finess FINESS --org-name NOM --type LOINC [--title TITRE] [-o doc.xml]
 //	mss cda inspect FILE.xml [--json]
-//	mss cda validate FILE.xml
+//	mss cda validate FILE.xml [--strict] [--json]
 func runCDA(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return errors.New("usage: mss cda new|inspect|validate")
@@ -146,8 +146,8 @@ func runCDANew(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if probs := cda.Validate(doc); len(probs) > 0 {
-		return fmt.Errorf("the document would be invalid: %v", probs.Err())
+	if err := cda.Validate(doc).Err(); err != nil {
+		return fmt.Errorf("the document would be invalid: %v", err)
 	}
 	if *out == "" {
 		return doc.Encode(e.stdout)
@@ -311,14 +311,29 @@ func runCDAInspect(e *env, args []string) error {
 	return nil
 }
 
+// cdaProblemJSON is one problem in "mss cda validate --json"; its field
+// names are part of the CLI's contract.
+type cdaProblemJSON struct {
+	Severity  string `json:"severity"`  // error or warning
+	Authority string `json:"authority"` // CI-SIS, HL7, Ref#2 or SDK
+	Rule      string `json:"rule"`
+	Path      string `json:"path"`
+	Message   string `json:"message"`
+}
+
+// runCDAValidate prints every problem Validate finds, with whose rule it is
+// and its severity. It fails (exit 1) on errors; warnings are printed and
+// fail only with --strict.
 func runCDAValidate(e *env, args []string) error {
 	fs := newFlagSet(e, "cda validate")
+	strict := fs.Bool("strict", false, "fail on warnings too")
+	asJSON := fs.Bool("json", false, "print the problems as one JSON array")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: mss cda validate FILE.xml")
+		return errors.New("usage: mss cda validate FILE.xml [--strict] [--json]")
 	}
 	d, closeFile, err := parseCDAFile(pos[0], &cda.ParseOptions{HeaderOnly: true})
 	if err != nil {
@@ -326,12 +341,31 @@ func runCDAValidate(e *env, args []string) error {
 	}
 	defer closeFile()
 	probs := cda.Validate(d)
-	for _, p := range probs {
-		fmt.Fprintln(e.stdout, p)
+	if *asJSON {
+		out := []cdaProblemJSON{}
+		for _, p := range probs {
+			out = append(out, cdaProblemJSON{Severity: p.Severity.String(), Authority: p.Authority.String(), Rule: p.Rule, Path: p.Path, Message: p.Message})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range probs {
+			fmt.Fprintln(e.stdout, p)
+		}
 	}
-	if len(probs) > 0 {
-		return fmt.Errorf("%d problem(s)", len(probs))
+	nerr, nwarn := len(probs.Errors()), len(probs.Warnings())
+	switch {
+	case nerr > 0:
+		return fmt.Errorf("%d error(s), %d warning(s)", nerr, nwarn)
+	case nwarn > 0 && *strict:
+		return fmt.Errorf("%d warning(s) (--strict)", nwarn)
 	}
-	fmt.Fprintln(e.stdout, "ok: no problem found with the CI-SIS header rules")
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "ok: no error with the CI-SIS header rules (%d warning(s))\n", nwarn)
+	}
 	return nil
 }

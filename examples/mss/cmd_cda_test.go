@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/internal/testdocs"
+)
+
+// writeCDA writes the sample N1 document, changed by mod, to a file.
+func writeCDA(t *testing.T, mod func(*cda.Document)) string {
+	t.Helper()
+	d, err := testdocs.Document(testdocs.Options{}, strings.NewReader("%PDF-1.4 x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod(d)
+	var b bytes.Buffer
+	if err := d.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "doc.xml")
+	if err := os.WriteFile(name, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// TestCDAValidateSeverity: "mss cda validate" exits 1 on errors, prints
+// warnings and exits 0 on them, unless --strict.
+func TestCDAValidateSeverity(t *testing.T) {
+	clean := writeCDA(t, func(*cda.Document) {})
+	zone := writeCDA(t, func(d *cda.Document) { d.LegalAuthenticator.Time = "20240106113623+100" })
+	key := writeCDA(t, func(d *cda.Document) { d.Patient.INS.Matricule = "279035121518988" })
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings
+	}{
+		{"clean", []string{clean}, 0, []string{"ok: no error", "(0 warning(s))"}},
+		{"timezone offset", []string{zone}, 0, []string{"warning: legalAuthenticator/time:", "(HL7 DTr1_TS)", "(1 warning(s))"}},
+		{"timezone offset, strict", []string{zone, "--strict"}, 1, []string{"warning: legalAuthenticator/time:"}},
+		{"INS key", []string{key}, 1, []string{"error: recordTarget/patientRole/id:", "(SDK)"}},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, append([]string{"cda", "validate"}, tt.args...)...)
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d\n%s%s", tt.name, code, tt.code, stdout, stderr)
+		}
+		for _, s := range tt.stdout {
+			if !strings.Contains(stdout, s) {
+				t.Errorf("%s: stdout lacks %q:\n%s", tt.name, s, stdout)
+			}
+		}
+	}
+
+	code, stdout, _ := runCLI(t, "cda", "validate", zone, "--json")
+	var probs []struct{ Severity, Authority, Rule, Path, Message string }
+	if code != 0 || json.Unmarshal([]byte(stdout), &probs) != nil || len(probs) != 1 ||
+		probs[0].Severity != "warning" || probs[0].Authority != "HL7" || probs[0].Rule != "DTr1_TS" || probs[0].Path != "legalAuthenticator/time" {
+		t.Fatalf("--json: %d %s", code, stdout)
+	}
+}
+
+// TestCDAValidateExamples runs "mss cda validate" on the ANS examples that
+// the ANS schematron accepts but Validate does not find clean: BIO-TROD (a
+// legal authenticator time "+100": warning) and CSE-CS8 (an INS whose key
+// does not match: error).
+func TestCDAValidateExamples(t *testing.T) {
+	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "testdata-external", "ans-TestContenuCDA-3-0", "ExemplesCDA")
+	}
+	trod, cs8 := filepath.Join(dir, "BIO-TROD_2024.01_Angine.xml"), filepath.Join(dir, "CSE-CS8_2025.01.xml")
+	for _, f := range []string{trod, cs8} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("ANS example not available (%v)", err)
+		}
+	}
+	if code, stdout, _ := runCLI(t, "cda", "validate", trod); code != 0 || !strings.Contains(stdout, "warning: legalAuthenticator/time") {
+		t.Errorf("BIO-TROD: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := runCLI(t, "cda", "validate", trod, "--strict"); code != 1 {
+		t.Errorf("BIO-TROD --strict: exit %d", code)
+	}
+	if code, stdout, stderr := runCLI(t, "cda", "validate", cs8); code != 1 || !strings.Contains(stdout, "error: recordTarget/patientRole/id") ||
+		!strings.Contains(stderr, "1 error(s)") {
+		t.Errorf("CSE-CS8: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
