@@ -115,7 +115,7 @@ func TestBuildRead(t *testing.T) {
 	if len(ss.IntendedRecipients) != 1 || ss.IntendedRecipients[0] != "|^^Internet^dr.martin@medecin.mssante.fr" {
 		t.Errorf("recipients %v", ss.IntendedRecipients)
 	}
-	if ss.ContentType.Code != "11488-4" || len(ss.Authors) != 1 {
+	if ss.ContentType != cda.ContentIndifferencie || len(ss.Authors) != 1 {
 		t.Errorf("content type %+v authors %v", ss.ContentType, ss.Authors)
 	}
 	d := p.Documents[0]
