@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/httpredirect"
 )
 
 // Defaults of the Annuaire Santé FHIR API client.
@@ -38,8 +40,13 @@ type Options struct {
 	// APIKey is sent in the ESANTE-API-KEY header of every request
 	// (including next-page links). "" sends no header.
 	APIKey string
-	// HTTPClient sends the requests. nil means http.DefaultClient. The API
-	// gateway uses a publicly trusted certificate.
+	// HTTPClient sends the requests. nil means a client of the Client's
+	// own (http.DefaultTransport; http.DefaultClient is never used, so that
+	// nothing another package sets on it applies). The API gateway uses a
+	// publicly trusted certificate. Whatever the client, a redirect to
+	// another host (the ESANTE-API-KEY header would follow it) or from
+	// https to http is refused with an error matching ErrRedirect, and not
+	// retried.
 	HTTPClient *http.Client
 	// RateLimit is the most requests per second the Client sends, across
 	// all goroutines using it. 0 means DefaultRateLimit (17); negative
@@ -71,6 +78,10 @@ type Options struct {
 	// negative means no limit other than ctx.
 	RequestTimeout time.Duration
 }
+
+// apiRedirects is the redirect policy of the FHIR API: the API key goes in
+// a header, which net/http would forward to any host.
+var apiRedirects = httpredirect.Policy{SameHost: true, Err: ErrRedirect}
 
 // Client is a client of the Annuaire Santé FHIR API (R4, JSON). It is safe
 // for concurrent use; its rate limiter is shared by every goroutine.
@@ -124,9 +135,7 @@ func newClient(o Options, clk clock) (*Client, error) {
 			return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 		},
 	}
-	if c.hc == nil {
-		c.hc = http.DefaultClient
-	}
+	c.hc = apiRedirects.Client(c.hc)
 	switch {
 	case o.RateLimit == 0:
 		c.limiter = newTokenBucket(clk, DefaultRateLimit, o.Burst)
@@ -251,7 +260,8 @@ func (c *Client) once(ctx context.Context, u string) (res Resource, retry bool, 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, true, 0, fmt.Errorf("annuaire: GET %s: %w", u, err)
+		// A refused redirect would be refused again.
+		return nil, !errors.Is(err, ErrRedirect), 0, fmt.Errorf("annuaire: GET %s: %w", u, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))

@@ -395,3 +395,20 @@ func TestRequestTimeout(t *testing.T) {
 		t.Errorf("err = %v after %v", err, time.Since(start))
 	}
 }
+
+// TestNilQuery: a nil query searches like a zero one instead of panicking.
+func TestNilQuery(t *testing.T) {
+	c, err := annuaire.NewClient(&annuaire.Options{BaseURL: "https://fhir.example/fhir/v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qs := range [][2]annuaire.Query{
+		{(*annuaire.PractitionerQuery)(nil), &annuaire.PractitionerQuery{}},
+		{(*annuaire.PractitionerRoleQuery)(nil), &annuaire.PractitionerRoleQuery{}},
+		{(*annuaire.OrganizationQuery)(nil), &annuaire.OrganizationQuery{}},
+	} {
+		if u, want := c.SearchURL(qs[0]), c.SearchURL(qs[1]); u != want {
+			t.Errorf("SearchURL(nil %s) = %q, want %q", qs[0].ResourceType(), u, want)
+		}
+	}
+}

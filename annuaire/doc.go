@@ -65,4 +65,14 @@
 // The ANS extraction server presents an IGC-Santé certificate, which public
 // trust stores do not hold: give [DownloadExtraction] an *http.Client
 // trusting the IGC-Santé roots.
+//
+// Redirects. net/http would forward the ESANTE-API-KEY header to whatever
+// host a redirect names. The [Client] therefore refuses a redirect to
+// another host, as it refuses a next-page link to another host
+// ([ErrForeignNextLink]), and a redirect from https to http: the request
+// fails with an error matching [ErrRedirect] and is not retried. Redirects on
+// the same host (the gateway sends /fhir to /fhir/v2) are followed.
+// [DownloadExtraction] carries no credential and follows a redirect to
+// another host (the data.gouv.fr mirror uses one), but never from https to
+// http. Neither uses http.DefaultClient.
 package annuaire

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/httpredirect"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -31,9 +32,13 @@ type DownloadOptions struct {
 	URL string
 	// HTTPClient fetches the file. For ExtractionURL its TLS configuration
 	// must trust the IGC-Santé roots: set Anchors instead to get such a
-	// client. nil (and no Anchors) means http.DefaultClient, which trusts
-	// only the system roots and therefore fails against the ANS host with
-	// an unknown-authority error; it suits mirrors with public certificates.
+	// client. nil (and no Anchors) means a client with the system roots
+	// (http.DefaultTransport), which fails against the ANS host with an
+	// unknown-authority error; it suits mirrors with public certificates.
+	// Whatever the client, a redirect from https to http is refused
+	// (ErrRedirect); one to another host is followed (the data.gouv.fr
+	// mirror redirects to its file server), as the download carries no
+	// credential.
 	HTTPClient *http.Client
 	// Anchors, when HTTPClient is nil, gives a client that trusts these
 	// IGC-Santé anchors only (package trust). nil means none.
@@ -43,6 +48,9 @@ type DownloadOptions struct {
 	// UserAgent is sent as User-Agent; "" means "mssante-go-sdk/annuaire".
 	UserAgent string
 }
+
+// downloadRedirects is the redirect policy of DownloadExtraction.
+var downloadRedirects = httpredirect.Policy{Err: ErrRedirect}
 
 // DownloadResult describes a download.
 type DownloadResult struct {
@@ -85,9 +93,7 @@ func DownloadExtraction(ctx context.Context, cachePath string, opts *DownloadOpt
 	if o.HTTPClient == nil && o.Anchors != nil {
 		o.HTTPClient = o.Anchors.HTTPClient(0)
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
-	}
+	o.HTTPClient = downloadRedirects.Client(o.HTTPClient)
 	if o.MaxSize <= 0 {
 		o.MaxSize = DefaultMaxDownloadSize
 	}

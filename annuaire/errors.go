@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/httpredirect"
 )
 
 // Sentinel errors matched by [*APIError] with errors.Is.
@@ -22,7 +24,16 @@ var (
 	ErrResponseTooLarge = errors.New("annuaire: response larger than the configured limit")
 	ErrForeignNextLink  = errors.New("annuaire: next link points to another server")
 	ErrPagingLoop       = errors.New("annuaire: next link repeats a page already read")
+	// ErrRedirect: a redirect was refused: from https to http (every
+	// request), or to another host (the FHIR API, whose requests carry
+	// the ESANTE-API-KEY header). See RedirectError. Not retried.
+	ErrRedirect = errors.New("annuaire: redirect refused")
 )
+
+// RedirectError is a refused redirect: From and To (URLs without user
+// information or query), and whether it was a Downgrade from https to http
+// or a CrossHost change. errors.Is(err, ErrRedirect) holds.
+type RedirectError = httpredirect.Error
 
 // APIError is a non-2xx answer of the API (or an OperationOutcome with
 // error severity in a 2xx answer). The gateway sends 502/504 with an empty

@@ -123,8 +123,11 @@ type PractitionerQuery struct {
 // ResourceType returns "Practitioner".
 func (q *PractitionerQuery) ResourceType() string { return "Practitioner" }
 
-// Params returns the search parameters.
+// Params returns the search parameters; a nil q is a zero one.
 func (q *PractitionerQuery) Params() url.Values {
+	if q == nil {
+		q = &PractitionerQuery{}
+	}
 	v := url.Values{}
 	setIf(v, "name", q.Name)
 	setIf(v, "family", q.Family)
@@ -149,8 +152,11 @@ type PractitionerRoleQuery struct {
 // ResourceType returns "PractitionerRole".
 func (q *PractitionerRoleQuery) ResourceType() string { return "PractitionerRole" }
 
-// Params returns the search parameters.
+// Params returns the search parameters; a nil q is a zero one.
 func (q *PractitionerRoleQuery) Params() url.Values {
+	if q == nil {
+		q = &PractitionerRoleQuery{}
+	}
 	v := url.Values{}
 	identifiers(v, q.Identifier...)
 	setIf(v, "practitioner", q.Practitioner)
@@ -179,8 +185,11 @@ type OrganizationQuery struct {
 // ResourceType returns "Organization".
 func (q *OrganizationQuery) ResourceType() string { return "Organization" }
 
-// Params returns the search parameters.
+// Params returns the search parameters; a nil q is a zero one.
 func (q *OrganizationQuery) Params() url.Values {
+	if q == nil {
+		q = &OrganizationQuery{}
+	}
 	v := url.Values{}
 	setIf(v, "name", q.Name)
 	identifiers(v, append([]string{token(SystemFINESS, q.FINESS), token(SystemSIRENE, q.SIRET), token(SystemIdNatStruct, q.IdNatStruct)}, q.Identifier...)...)

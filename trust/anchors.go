@@ -47,6 +47,13 @@ type AnchorOptions struct {
 
 	// MaxBytes bounds the download of FetchAnchors. Zero: DefaultMaxBundleBytes.
 	MaxBytes int64
+
+	// RedirectHosts are the hosts, besides the one of the URL asked for,
+	// that a redirect of the FetchAnchors download may lead to: "name" (any
+	// port) or "name:port". A redirect from https to http is refused in
+	// every case (ErrRedirect). Zero: a redirect must stay on the host
+	// asked.
+	RedirectHosts []string
 }
 
 // UnknownRootError reports a self-signed certificate of a bundle whose
@@ -132,13 +139,14 @@ func (a *Anchors) RootPool() *x509.CertPool {
 // HTTPClient returns an HTTP client whose TLS trusts these anchors only, for
 // the ANS servers that present IGC-Santé certificates (the liste blanche,
 // the Annuaire Santé extraction). timeout bounds each request; zero means
-// 60 seconds.
+// 60 seconds. It refuses a redirect from https to http (ErrRedirect).
 func (a *Anchors) HTTPClient(timeout time.Duration) *http.Client {
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
 	return &http.Client{
-		Timeout: timeout,
+		Timeout:       timeout,
+		CheckRedirect: noDowngrade.CheckRedirect,
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			TLSClientConfig:     &tls.Config{RootCAs: a.RootPool(), MinVersion: tls.VersionTLS12},
@@ -183,18 +191,26 @@ func ParseAnchors(data []byte, opts *AnchorOptions) (*Anchors, error) {
 }
 
 // FetchAnchors downloads a CA bundle (DefaultBundleURL when url is "") with
-// client (http.DefaultClient when nil) and parses it with ParseAnchors.
+// client (when nil, a client with a 60 s timeout and the system roots) and
+// parses it with ParseAnchors. A redirect must stay on the host of url
+// unless AnchorOptions.RedirectHosts allows another, and never goes from
+// https to http: either fails with ErrRedirect.
 func FetchAnchors(ctx context.Context, client *http.Client, url string, opts *AnchorOptions) (*Anchors, error) {
 	if url == "" {
 		url = DefaultBundleURL
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: 60 * time.Second}
 	}
 	max := int64(DefaultMaxBundleBytes)
-	if opts != nil && opts.MaxBytes > 0 {
-		max = opts.MaxBytes
+	var hosts []string
+	if opts != nil {
+		if opts.MaxBytes > 0 {
+			max = opts.MaxBytes
+		}
+		hosts = opts.RedirectHosts
 	}
+	client = sameHostRedirects(hosts).Client(client)
 	data, err := httpGet(ctx, client, url, max)
 	if err != nil {
 		return nil, fmt.Errorf("trust: fetching CA bundle: %w", err)

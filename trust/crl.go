@@ -24,6 +24,9 @@ const DefaultMaxCRLBytes = 64 << 20
 // publishes full CRLs over HTTP.
 type CRLCache struct {
 	// HTTPClient downloads CRLs. Zero: a client with a 30 s timeout.
+	// Whatever the client, a redirect from https to http is refused
+	// (ErrRedirect); IGC-Santé serves its CRLs over http, which the
+	// signature check makes safe, but a CRL asked over https stays so.
 	HTTPClient *http.Client
 
 	// Now returns the current time. Zero: time.Now.
@@ -122,10 +125,7 @@ func (c *CRLCache) Revoked(ctx context.Context, url string, cert, issuer *x509.C
 // fetch downloads the CRL (conditionally when one is cached) and stores it
 // if valid and not older than the cached one.
 func (c *CRLCache) fetch(ctx context.Context, url string, e *crlEntry, issuer *x509.Certificate, now time.Time) error {
-	client := c.HTTPClient
-	if client == nil {
-		client = defaultRevocationClient
-	}
+	client := revocationClient(c.HTTPClient)
 	max := c.MaxBytes
 	if max <= 0 {
 		max = DefaultMaxCRLBytes
@@ -139,7 +139,7 @@ func (c *CRLCache) fetch(ctx context.Context, url string, e *crlEntry, issuer *x
 	}
 	resp, err := doRequest(client, req)
 	if err != nil {
-		return fmt.Errorf("CRL %s: %v", redactURL(url), err)
+		return fmt.Errorf("CRL %s: %w", redactURL(url), err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {

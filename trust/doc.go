@@ -7,11 +7,25 @@
 //
 // ParseList reads the ANS XML (namespace https://listeblanche.mssante.fr/schema),
 // streaming, into an immutable *List grouped by domain (the file has one
-// <Domaine> per domain and operator certificate). The published file ends
-// without the closing tag of its root element: that, and only that, is
-// tolerated; anything else malformed is a *ParseError. The parser is purpose
+// <Domaine> per domain and operator certificate). The parser is purpose
 // built (encoding/xml is too slow for the 50 ms budget on the 6 500-entry
 // file); it refuses DTDs.
+//
+// What is strict and what is lenient, and why. The list decides where health
+// data may go, so the document as a whole is strict: XML that is not
+// well-formed, a wrong root element or namespace, a missing or bad
+// <DateDeGeneration>, an element where a plain value belongs, or a list with
+// no usable <Domaine> is a *ParseError (ErrMalformedList). The one exception
+// is the missing closing tag of the root element, which the published file
+// has always lacked. Entries, on the other hand, are lenient: the published
+// list once held, among 6 500 good entries, a <Nom> with an e-mail address,
+// and rejecting the whole file for it left senders with no list at all, so
+// refusing every recipient. A well-formed <Domaine> whose values are unusable
+// (a <Nom> that is empty, absent, repeated or not a host name; a <DateMAJ>
+// that is not an RFC 3339 date) is skipped and recorded with its line, element,
+// value and reason (List.Skipped, List.SkippedCount). A skipped entry never
+// widens the trust space: nothing is guessed from a bad value, so its domain is
+// outside unless another entry lists it.
 //
 // List.Contains matches a domain exactly, ignoring ASCII case, and never by
 // suffix: "x.medecin.mssante.fr" and "evil-mssante.fr" are outside even though
@@ -26,9 +40,16 @@
 //
 // Source keeps a list current from DefaultListURL (HTTPS with the IGC-Santé
 // roots), another URL or a file: conditional requests (ETag,
-// If-Modified-Since), an optional SHA-256 check (pinned, or from a checksum
-// file as ansforge/MSS-liste-blanche publishes), refusal of a list generated
-// before the current one, and the last good list kept when a refresh fails.
+// If-Modified-Since), and the last good list kept when a refresh fails. A
+// new list is refused, and the current one kept, when it does not match a
+// pinned SHA-256 or the checksum file the ANS publishes beside it
+// (ChecksumLocation; the published form, the digest written twice in a row,
+// is accepted), when it was generated before the current one (a replayed old
+// list could bring back a removed domain), or when it would remove more than
+// MaxShrink of the domains (default half: a truncated download must not
+// empty the trust space). Skipped entries and refused refreshes go to
+// Source.Logger. The list and checksum downloads follow no redirect from
+// https to http, nor to another host unless RedirectHosts names it.
 // Refreshing is driven by the caller (Refresh, Due) or by Run. Status gives
 // the generation date and age of the list so that a vendor can alert on a
 // stale one. *List and *Source both implement Checker, the interface the send
@@ -49,7 +70,9 @@
 // unless the caller adds them or sets AnchorOptions.SkipUnknownRoots to keep
 // ELEMENTAIRE only. Anchors the caller vouches for (the TEST hierarchy, a
 // private test PKI) are loaded with NewAnchors or
-// AnchorOptions.TrustBundleRoots.
+// AnchorOptions.TrustBundleRoots. FetchAnchors follows no redirect from
+// https to http, nor to another host unless AnchorOptions.RedirectHosts
+// names it.
 //
 // # Certificate checks
 //
@@ -60,7 +83,14 @@
 // certificate of the chain but the root: OCSP first (golang.org/x/crypto/ocsp,
 // answers cached to their nextUpdate, at most an hour), then the HTTP CRL
 // distribution points through a CRLCache that keeps the last valid CRL when a
-// download fails (ECO.1.1.7). RevocationPolicy chooses hard-fail (the zero
+// download fails (ECO.1.1.7). An OCSP answer is used only while fresh: not
+// past its nextUpdate, thisUpdate not more than 5 minutes ahead, and without
+// nextUpdate not older than DefaultOCSPMaxAge (7 days), since a signed
+// answer with no nextUpdate could otherwise be replayed forever. When OCSP
+// says good, the CRL is asked too and a revocation it lists wins; a CRL that
+// cannot be had leaves the OCSP answer standing. CRL and OCSP downloads
+// follow redirects to any host (the answers are signed) but never from https
+// to http. RevocationPolicy chooses hard-fail (the zero
 // value), soft-fail or off; a revoked certificate is refused in every mode
 // but off. Errors are *CertificateError wrapping ErrUntrusted, ErrExpired,
 // ErrWrongUsage, ErrHostname, ErrRevoked or ErrRevocationUnknown.
@@ -80,7 +110,10 @@
 // # Deliberate differences and limits
 //
 //   - The liste blanche is not signed by the ANS; its integrity rests on TLS
-//     with the IGC-Santé roots, and optionally on a SHA-256.
+//     with the IGC-Santé roots, and optionally on a SHA-256 (pinned, or the
+//     ANS checksum file, which comes from the same publisher).
+//   - The maximum age of an OCSP answer without nextUpdate is
+//     DefaultOCSPMaxAge; it cannot be set per Verifier yet.
 //   - Certificate policy OIDs are not checked, nor the peer's DN against
 //     <DNCertificatOperateur> (a check operators make between themselves).
 //   - Delta CRLs and LDAP distribution points are not supported; OCSP

@@ -25,6 +25,15 @@ var (
 	// ErrListRollback: a refresh returned a list generated before the current one.
 	ErrListRollback = errors.New("trust: liste blanche older than the current one")
 
+	// ErrListShrunk: a refresh returned a list that would remove more of the
+	// trust space than Source.MaxShrink allows (see ShrinkError).
+	ErrListShrunk = errors.New("trust: liste blanche shrank too much")
+
+	// ErrRedirect: an HTTP redirect was refused: from https to http (every
+	// download of the package), or to another host (the liste blanche, its
+	// checksum and the CA bundle, unless allowed). See RedirectError.
+	ErrRedirect = errors.New("trust: redirect refused")
+
 	// ErrUnknownRoot: a CA bundle holds a self-signed certificate whose
 	// fingerprint is neither a known IGC-Santé root nor one the caller added.
 	ErrUnknownRoot = errors.New("trust: unknown root certificate")

@@ -19,6 +19,17 @@ func sharedDir(t testing.TB, sub string) string {
 	return dir
 }
 
+// readShared reads a file of ../shared/testdata-external/annuaire/sub, or
+// skips the test when the folder is absent.
+func readShared(t testing.TB, sub, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(sharedDir(t, sub), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // listEntry is one <Domaine> for genList.
 type listEntry struct {
 	name, dn string

@@ -5,7 +5,34 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/httpredirect"
 )
+
+// RedirectError is a refused redirect: From and To (URLs without user
+// information or query), and whether it was a Downgrade from https to http
+// or a CrossHost change. errors.Is(err, ErrRedirect) holds.
+type RedirectError = httpredirect.Error
+
+// noDowngrade is the redirect policy of CRL and OCSP downloads: any host
+// (CDNs), never from https to http.
+var noDowngrade = httpredirect.Policy{Err: ErrRedirect}
+
+// sameHostRedirects is the redirect policy of the liste blanche, its
+// checksum and the CA bundle: the host asked, or one of hosts, and never
+// from https to http.
+func sameHostRedirects(hosts []string) httpredirect.Policy {
+	return httpredirect.Policy{SameHost: true, AllowHosts: hosts, Err: ErrRedirect}
+}
+
+// revocationClient returns c (a default client when nil) with the
+// no-downgrade redirect policy.
+func revocationClient(c *http.Client) *http.Client {
+	if c == nil {
+		c = defaultRevocationClient
+	}
+	return noDowngrade.Client(c)
+}
 
 // redactURL returns u without user information, query or fragment, for error
 // messages: a URL may carry a token.

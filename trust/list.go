@@ -51,9 +51,11 @@ func (d Domain) OperatorDNs() []string {
 // matches by suffix: "x.medecin.mssante.fr" is not in the trust space because
 // "medecin.mssante.fr" is, and "mssante.fr" itself is not listed.
 type List struct {
-	generated time.Time
-	entries   int
-	domains   map[string][]Entry // key: lower-case domain name
+	generated    time.Time
+	entries      int
+	domains      map[string][]Entry // key: lower-case domain name
+	skipped      []SkippedEntry     // the first MaxSkippedRecorded entries left out
+	skippedCount int
 }
 
 // Generated returns the <DateDeGeneration> of the list.
@@ -74,7 +76,8 @@ func (l *List) Age(now time.Time) time.Duration {
 	return now.Sub(l.generated)
 }
 
-// Len returns the number of <Domaine> entries.
+// Len returns the number of <Domaine> entries kept (skipped ones are not
+// counted; see SkippedCount).
 func (l *List) Len() int {
 	if l == nil {
 		return 0

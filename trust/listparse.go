@@ -48,12 +48,22 @@ func (e *ParseError) Is(target error) bool { return target == ErrMalformedList }
 // ParseList reads a liste blanche, streaming: memory grows with the number of
 // entries, not with the size of the input.
 //
-// The ANS file ends after </ListeDomaines>, without the closing tag of its
-// root element: ParseList accepts a document that ends there, and only there.
-// Any other malformation (truncation elsewhere, mismatched tags, a missing
-// <DateDeGeneration> or <Nom>, a bad date, a document type declaration, a
-// wrong root element or namespace) is a *ParseError. Unknown elements are
-// skipped, so that a field added by the ANS does not break parsing.
+// The document as a whole is checked strictly. The ANS file ends after
+// </ListeDomaines>, without the closing tag of its root element: ParseList
+// accepts a document that ends there, and only there. Any other
+// malformation (XML that is not well-formed, truncation elsewhere, a
+// document type declaration, a wrong root element or namespace, a missing or
+// bad <DateDeGeneration>, an element or text where the format has a plain
+// value) is a *ParseError, and so is a list with no usable <Domaine>.
+// Unknown elements are skipped, so that a field added by the ANS does not
+// break parsing.
+//
+// Entries are checked leniently: a well-formed <Domaine> whose values are
+// unusable (a <Nom> that is empty, absent, repeated or not a domain name,
+// such as an e-mail address; a <DateMAJ> that is not an RFC 3339 date) is
+// left out and recorded (List.Skipped), so that one bad entry among
+// thousands does not empty the trust space. A skipped entry never widens it:
+// no domain is guessed from a bad value.
 //
 // A domain may appear in several entries (one per operator certificate):
 // the List groups them by lower-cased domain name.
@@ -119,6 +129,7 @@ type listParser struct {
 	prefix     []byte // namespace prefix of the root element, usually empty
 	rootName   string
 	maxEntries int
+	seen       int // <Domaine> elements read, skipped ones included
 	list       *List
 	intern     map[string]string // shared values: operator DNs and contacts repeat a lot
 	val        []byte
@@ -230,6 +241,12 @@ func (p *listParser) parse() error {
 	if !seenList {
 		return errSyntax("no <ListeDomaines>")
 	}
+	if len(p.list.domains) == 0 {
+		if len(p.list.skipped) > 0 {
+			return errSyntax("no usable <Domaine>: %d skipped, the first: %s", p.list.skippedCount, p.list.skipped[0])
+		}
+		return errSyntax("no <Domaine> in <ListeDomaines>")
+	}
 	return nil
 }
 
@@ -317,8 +334,12 @@ func (p *listParser) content(local string, child func(tok tokKind) error) error 
 func (p *listParser) domains() error {
 	return p.content("ListeDomaines", func(tok tokKind) error {
 		if name, ok := p.child(); ok && string(name) == "Domaine" {
+			if err := p.countEntry(); err != nil {
+				return err
+			}
 			if tok == tokEmpty {
-				return errSyntax("empty <Domaine>")
+				p.skipEntry("Domaine", nil, "empty <Domaine>, no <Nom>")
+				return nil
 			}
 			return p.domaine()
 		}
@@ -326,10 +347,27 @@ func (p *listParser) domains() error {
 	})
 }
 
-// domaine parses the content of one <Domaine>.
+// countEntry bounds the number of <Domaine> elements, skipped ones included.
+func (p *listParser) countEntry() error {
+	if p.seen >= p.maxEntries {
+		return errSyntax("more than %d entries", p.maxEntries)
+	}
+	p.seen++
+	return nil
+}
+
+// domaine parses the content of one <Domaine>. The content must be
+// well-formed and shaped as the ANS writes it (anything else is a
+// *ParseError); an entry whose values are unusable is skipped and recorded.
 func (p *listParser) domaine() error {
 	var e Entry
 	var seenName bool
+	var bad *SkippedEntry // the first unusable value
+	flag := func(element string, v []byte, reason string) {
+		if bad == nil {
+			bad = &SkippedEntry{Line: p.s.line, Element: element, Value: quoteValue(v), Reason: reason}
+		}
+	}
 	err := p.content("Domaine", func(tok tokKind) error {
 		name, ok := p.child()
 		if !ok {
@@ -340,7 +378,12 @@ func (p *listParser) domaine() error {
 		switch string(name) {
 		case "Nom":
 			if seenName {
-				return errSyntax("<Domaine> with more than one <Nom>")
+				v, err := p.leaf(tok)
+				if err != nil {
+					return err
+				}
+				flag("Nom", v, "more than one <Nom> in the <Domaine>")
+				return nil
 			}
 			seenName = true
 			dst, intern = &e.Domain, false
@@ -360,7 +403,8 @@ func (p *listParser) domaine() error {
 			if len(v) > 0 {
 				t, err := time.Parse(time.RFC3339, string(v))
 				if err != nil {
-					return errSyntax("<DateMAJ> %q is not an RFC 3339 date", printable(v))
+					flag("DateMAJ", v, "not an RFC 3339 date")
+					return nil
 				}
 				e.Updated = t
 			}
@@ -371,6 +415,11 @@ func (p *listParser) domaine() error {
 		v, err := p.leaf(tok)
 		if err != nil {
 			return err
+		}
+		if dst == &e.Domain {
+			if reason := domainNameProblem(v); reason != "" {
+				flag("Nom", v, reason)
+			}
 		}
 		if intern {
 			*dst = p.internString(v)
@@ -383,28 +432,21 @@ func (p *listParser) domaine() error {
 		return err
 	}
 	if !seenName {
-		return errSyntax("<Domaine> without <Nom>")
+		flag("Domaine", nil, "no <Nom>")
 	}
-	return p.add(e)
-}
-
-// add validates an entry and files it under its domain.
-func (p *listParser) add(e Entry) error {
-	if e.Domain == "" {
-		return errSyntax("empty <Nom>")
-	}
-	for i := 0; i < len(e.Domain); i++ {
-		if c := e.Domain[i]; c <= ' ' || c == '@' || c == '/' || c == '\\' || c == 0x7f {
-			return errSyntax("<Nom> %q is not a domain name", e.Domain)
-		}
-	}
-	if p.list.entries >= p.maxEntries {
-		return errSyntax("more than %d entries", p.maxEntries)
+	if bad != nil {
+		p.list.addSkipped(*bad)
+		return nil
 	}
 	p.list.entries++
 	key := lowerASCII(e.Domain)
 	p.list.domains[key] = append(p.list.domains[key], e)
 	return nil
+}
+
+// skipEntry records an entry left out.
+func (p *listParser) skipEntry(element string, v []byte, reason string) {
+	p.list.addSkipped(SkippedEntry{Line: p.s.line, Element: element, Value: quoteValue(v), Reason: reason})
 }
 
 // leaf reads the text content of a simple element whose start tag was just

@@ -16,6 +16,13 @@ import (
 // DefaultMaxOCSPBytes bounds an OCSP answer.
 const DefaultMaxOCSPBytes = 64 << 10
 
+// DefaultOCSPMaxAge is how old (from its thisUpdate) an OCSP answer without
+// nextUpdate may be. RFC 6960 §4.2.2.1 lets a responder omit nextUpdate
+// ("newer information is always available"); a signed answer is then valid
+// forever, and anyone on the (plain HTTP) path could replay a "good" answer
+// made before a revocation. A week matches the validity of IGC-Santé CRLs.
+const DefaultOCSPMaxAge = 7 * 24 * time.Hour
+
 type ocspKey struct {
 	issuer Fingerprint
 	serial string
@@ -27,7 +34,8 @@ type ocspEntry struct {
 	until   time.Time
 }
 
-// ocspCache keeps OCSP answers until their nextUpdate, at most an hour.
+// ocspCache keeps OCSP answers until their nextUpdate (or their thisUpdate
+// plus the maximum age), at most an hour.
 type ocspCache struct {
 	mu sync.Mutex
 	m  map[ocspKey]ocspEntry
@@ -56,11 +64,7 @@ func (v *Verifier) ocspStatus(ctx context.Context, url string, cert, issuer *x50
 	}
 	req.Header.Set("Content-Type", "application/ocsp-request")
 	req.Header.Set("Accept", "application/ocsp-response")
-	client := v.HTTPClient
-	if client == nil {
-		client = defaultRevocationClient
-	}
-	resp, err := doRequest(client, req)
+	resp, err := doRequest(revocationClient(v.HTTPClient), req)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -90,11 +94,14 @@ func (v *Verifier) ocspStatus(ctx context.Context, url string, cert, issuer *x50
 			return fail("responder certificate %q expired or not yet valid", rc.Subject)
 		}
 	}
-	if r.ThisUpdate.After(now.Add(clockSkew)) {
-		return fail("answer not yet valid (thisUpdate %s)", r.ThisUpdate.UTC().Format(time.RFC3339))
-	}
-	if !r.NextUpdate.IsZero() && now.After(r.NextUpdate.Add(clockSkew)) {
-		return fail("stale answer (nextUpdate %s)", r.NextUpdate.UTC().Format(time.RFC3339))
+	maxAge := v.ocspMaxAge()
+	switch {
+	case r.ThisUpdate.After(now.Add(clockSkew)):
+		return fail("answer not yet valid (thisUpdate %s is in the future)", r.ThisUpdate.UTC().Format(time.RFC3339))
+	case r.NextUpdate.IsZero() && now.Sub(r.ThisUpdate) > maxAge:
+		return fail("stale answer (thisUpdate %s, no nextUpdate, older than %s)", r.ThisUpdate.UTC().Format(time.RFC3339), maxAge)
+	case !r.NextUpdate.IsZero() && !now.Before(r.NextUpdate):
+		return fail("stale answer (past its nextUpdate %s)", r.NextUpdate.UTC().Format(time.RFC3339))
 	}
 	var revoked bool
 	switch r.Status {
@@ -105,8 +112,12 @@ func (v *Verifier) ocspStatus(ctx context.Context, url string, cert, issuer *x50
 		return fail("status unknown")
 	}
 	until := now.Add(time.Hour)
-	if !r.NextUpdate.IsZero() && r.NextUpdate.Before(until) {
-		until = r.NextUpdate
+	end := r.NextUpdate
+	if end.IsZero() {
+		end = r.ThisUpdate.Add(maxAge)
+	}
+	if end.Before(until) {
+		until = end
 	}
 	v.ocsp.mu.Lock()
 	if len(v.ocsp.m) >= 10_000 {
@@ -125,3 +136,9 @@ func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
 	}
 	return false
 }
+
+// ocspMaxAge is the maximum age of an answer without nextUpdate.
+//
+// It is DefaultOCSPMaxAge until the Verifier has a field to set it (the
+// Verifier is declared in verify.go).
+func (v *Verifier) ocspMaxAge() time.Duration { return DefaultOCSPMaxAge }

@@ -27,9 +27,13 @@ type revServer struct {
 	ocspIssuer *x509.Certificate
 	ocspCert   *x509.Certificate // delegated responder, nil: the issuer signs
 	ocspKey    crypto.Signer
-	now        time.Time
-	crlHits    int
-	ocspHits   int
+	// ocspThis and ocspNext, when set, are the answer's thisUpdate and
+	// nextUpdate (ocspNoNext: none) instead of an hour either side of now.
+	ocspThis, ocspNext time.Time
+	ocspNoNext         bool
+	now                time.Time
+	crlHits            int
+	ocspHits           int
 }
 
 func (s *revServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +55,15 @@ func (s *revServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Status: s.ocspMode, SerialNumber: req.SerialNumber,
 			ThisUpdate: s.now.Add(-time.Hour), NextUpdate: s.now.Add(time.Hour),
 			RevokedAt: s.now.Add(-2 * time.Hour), Certificate: s.ocspCert,
+		}
+		if !s.ocspThis.IsZero() {
+			tmpl.ThisUpdate = s.ocspThis
+		}
+		if !s.ocspNext.IsZero() {
+			tmpl.NextUpdate = s.ocspNext
+		}
+		if s.ocspNoNext {
+			tmpl.NextUpdate = time.Time{}
 		}
 		signerCert := s.ocspIssuer
 		if s.ocspCert != nil {
@@ -214,8 +227,10 @@ func TestRevocation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if e.rs.ocspHits != 1 || e.rs.crlHits != 1 {
-			t.Errorf("%d OCSP and %d CRL requests for 3 verifications, want 1 and 1", e.rs.ocspHits, e.rs.crlHits)
+		// The CRLs: the intermediate's, and the leaf's, asked to confirm
+		// the OCSP "good".
+		if e.rs.ocspHits != 1 || e.rs.crlHits != 2 {
+			t.Errorf("%d OCSP and %d CRL requests for 3 verifications, want 1 and 2", e.rs.ocspHits, e.rs.crlHits)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,7 +25,12 @@ const DefaultListURL = "https://espacedeconfiance.mssante.fr/listeblanchemssante
 const (
 	DefaultRefreshInterval = 24 * time.Hour
 	DefaultRetryInterval   = 10 * time.Minute
+	// DefaultMaxShrink: a refresh may remove at most half of the domains.
+	DefaultMaxShrink = 0.5
 )
+
+// maxChecksumBytes bounds a checksum file.
+const maxChecksumBytes = 4096
 
 var _ Checker = (*Source)(nil)
 
@@ -46,9 +52,11 @@ type Source struct {
 	// file:// URL or a file path. Zero: DefaultListURL.
 	Location string
 
-	// HTTPClient downloads the list. Zero: a client with a 60 s timeout that
-	// trusts Anchors only (the ANS server has an IGC-Santé certificate);
-	// Refresh of an https URL then fails with ErrNoAnchors if Anchors is nil.
+	// HTTPClient downloads the list and the checksum. Zero: a client with a
+	// 60 s timeout that trusts Anchors only (the ANS server has an IGC-Santé
+	// certificate); Refresh of an https URL then fails with ErrNoAnchors if
+	// Anchors is nil. Whatever the client, its redirects are checked as
+	// RedirectHosts says.
 	HTTPClient *http.Client
 
 	// Anchors are the TLS roots of the default HTTP client. Zero: none.
@@ -58,10 +66,38 @@ type Source struct {
 	// Zero: not checked.
 	SHA256 string
 
-	// ChecksumURL points to a file whose first word is the hex SHA-256 of
-	// the list (as ansforge/MSS-liste-blanche publishes "checksum"), fetched
-	// with HTTPClient at each download. Zero: none.
-	ChecksumURL string
+	// ChecksumLocation is where the checksum file of the list is, with the
+	// same forms as Location: an https:// URL, an http:// URL (only with
+	// AllowHTTP), a file:// URL or a file path. The file holds the hex
+	// SHA-256 of the list. Surrounding white space, a file name after the
+	// digest (sha256sum layout), and the digest written twice in a row
+	// with no separator (as the ANS "checksum" file of
+	// ansforge/MSS-liste-blanche has been published) are tolerated. It is
+	// read at each download of the list; a list that does not match is
+	// refused with ErrChecksum and the current list kept. Zero: none.
+	ChecksumLocation string
+
+	// RedirectHosts are the hosts, besides the one of the URL asked for,
+	// that a redirect of the list or checksum download may lead to: "name"
+	// (any port) or "name:port". A redirect from https to http is refused
+	// in every case, with an error matching ErrRedirect. Zero: a redirect
+	// must stay on the host asked.
+	RedirectHosts []string
+
+	// MaxShrink is the largest share of its domains the trust space may
+	// lose in one refresh, above 0 and below 1: a new list with fewer
+	// domains than (1 - MaxShrink) times the current one is refused with a
+	// *ShrinkError (ErrListShrunk), and the current list kept, because a
+	// truncated or partial download must not remove half the trust space.
+	// The check needs a current list: the first load of a Source (after a
+	// restart, say) is not limited. Zero or negative: DefaultMaxShrink
+	// (0.5). 1 or more: no limit.
+	MaxShrink float64
+
+	// Logger receives, at level Warn, one record per refresh that loads a
+	// list with skipped entries (List.Skipped) and one per failed refresh,
+	// and at level Info one per list loaded. Zero: nothing is logged.
+	Logger *slog.Logger
 
 	// Interval is how often the list should be checked (see Due and Run).
 	// Zero: DefaultRefreshInterval.
@@ -108,6 +144,7 @@ type SourceStatus struct {
 	Age       time.Duration // now minus Generated; alert when it grows past a few days
 	Entries   int
 	Domains   int
+	Skipped   int       // entries of the list left out as unusable (List.Skipped has them)
 	Checked   time.Time // last time the list was confirmed current
 	Attempted time.Time // last refresh attempt
 	LastError error     // error of the last attempt, nil if it succeeded
@@ -147,7 +184,7 @@ func (s *Source) Status() SourceStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := SourceStatus{
-		Generated: l.Generated(), Entries: l.Len(), Domains: l.DomainCount(),
+		Generated: l.Generated(), Entries: l.Len(), Domains: l.DomainCount(), Skipped: l.SkippedCount(),
 		Checked: s.checked, Attempted: s.attempted, LastError: s.lastErr,
 	}
 	if l != nil {
@@ -204,9 +241,13 @@ func (s *Source) Run(ctx context.Context) error {
 
 // Refresh loads the list if it changed, and reports whether the current list
 // was replaced. On error the current list stays (it may be nil before the
-// first success). A new list is refused when its SHA-256 does not match
-// (ErrChecksum) or when it was generated before the current one
-// (ErrListRollback: a replayed old list could bring back a removed domain).
+// first success). A new list is refused when it cannot be parsed (see
+// ParseList: entries with unusable values are skipped, not fatal), when its
+// SHA-256 does not match SHA256 or the checksum file (ErrChecksum), when it
+// was generated before the current one (ErrListRollback: a replayed old
+// list could bring back a removed domain), or when it would shrink the
+// trust space by more than MaxShrink (ErrListShrunk). A redirect from https
+// to http, or to a host not in RedirectHosts, fails with ErrRedirect.
 func (s *Source) Refresh(ctx context.Context) (changed bool, err error) {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
@@ -223,15 +264,45 @@ func (s *Source) Refresh(ctx context.Context) (changed bool, err error) {
 		changed, err = s.refreshFile(ctx, loc)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err != nil {
 		err = fmt.Errorf("trust: refreshing liste blanche from %s: %w", redactLocation(loc), err)
 		s.lastErr = err
+		s.mu.Unlock()
+		s.logf(ctx, slog.LevelWarn, "trust: liste blanche refresh failed; the current list stays", "error", err.Error())
 		return false, err
 	}
 	s.lastErr = nil
 	s.checked = s.now()
+	s.mu.Unlock()
+	if changed {
+		s.logLoaded(ctx, loc, s.List())
+	}
 	return changed, nil
+}
+
+// logLoaded reports a list just loaded, and its skipped entries once.
+func (s *Source) logLoaded(ctx context.Context, loc string, l *List) {
+	s.logf(ctx, slog.LevelInfo, "trust: liste blanche loaded", "location", redactLocation(loc),
+		"generated", l.Generated().UTC().Format(time.RFC3339), "entries", l.Len(), "domains", l.DomainCount())
+	if n := l.SkippedCount(); n > 0 {
+		sk := l.Skipped()
+		const shown = 20
+		if len(sk) > shown {
+			sk = sk[:shown]
+		}
+		lines := make([]string, len(sk))
+		for i, e := range sk {
+			lines[i] = e.String()
+		}
+		s.logf(ctx, slog.LevelWarn, "trust: liste blanche entries skipped (unusable values; their domains are outside the trust space)",
+			"location", redactLocation(loc), "skipped", n, "entries", lines)
+	}
+}
+
+func (s *Source) logf(ctx context.Context, level slog.Level, msg string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Log(ctx, level, msg, args...)
+	}
 }
 
 func redactLocation(loc string) string {
@@ -241,20 +312,28 @@ func redactLocation(loc string) string {
 	return loc
 }
 
+// httpClient returns HTTPClient, or one trusting Anchors, with the
+// redirect policy of the source.
 func (s *Source) httpClient() (*http.Client, error) {
-	if s.HTTPClient != nil {
-		return s.HTTPClient, nil
-	}
-	if s.Anchors == nil {
+	s.clientOnce.Do(func() {
+		base := s.HTTPClient
+		if base == nil {
+			if s.Anchors == nil {
+				return
+			}
+			base = s.Anchors.HTTPClient(0)
+		}
+		s.client = sameHostRedirects(s.RedirectHosts).Client(base)
+	})
+	if s.client == nil {
 		return nil, ErrNoAnchors
 	}
-	s.clientOnce.Do(func() { s.client = s.Anchors.HTTPClient(0) })
 	return s.client, nil
 }
 
 func (s *Source) refreshHTTP(ctx context.Context, loc string) (bool, error) {
-	if strings.HasPrefix(loc, "http://") && !s.AllowHTTP {
-		return false, errors.New("plain http:// refused: the list is unsigned (set AllowHTTP to override)")
+	if err := s.checkScheme(loc); err != nil {
+		return false, err
 	}
 	client, err := s.httpClient()
 	if err != nil {
@@ -285,7 +364,7 @@ func (s *Source) refreshHTTP(ctx context.Context, loc string) (bool, error) {
 	case resp.StatusCode != http.StatusOK:
 		return false, fmt.Errorf("HTTP %s", resp.Status)
 	}
-	want, err := s.expectedDigest(ctx, client)
+	want, err := s.expectedDigest(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -300,13 +379,9 @@ func (s *Source) refreshHTTP(ctx context.Context, loc string) (bool, error) {
 }
 
 func (s *Source) refreshFile(ctx context.Context, loc string) (bool, error) {
-	path := loc
-	if strings.HasPrefix(loc, "file://") {
-		u, err := url.Parse(loc)
-		if err != nil {
-			return false, err
-		}
-		path = u.Path
+	path, err := filePath(loc)
+	if err != nil {
+		return false, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -323,7 +398,7 @@ func (s *Source) refreshFile(ctx context.Context, loc string) (bool, error) {
 	if same {
 		return false, nil
 	}
-	want, err := s.expectedDigest(ctx, nil)
+	want, err := s.expectedDigest(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -337,8 +412,16 @@ func (s *Source) refreshFile(ctx context.Context, loc string) (bool, error) {
 	return changed, nil
 }
 
+// checkScheme refuses an http:// location unless AllowHTTP.
+func (s *Source) checkScheme(loc string) error {
+	if strings.HasPrefix(loc, "http://") && !s.AllowHTTP {
+		return errors.New("plain http:// refused: the list is unsigned (set AllowHTTP to override)")
+	}
+	return nil
+}
+
 // expectedDigest returns the SHA-256 the list must have, nil when unchecked.
-func (s *Source) expectedDigest(ctx context.Context, client *http.Client) ([]byte, error) {
+func (s *Source) expectedDigest(ctx context.Context) ([]byte, error) {
 	var want []byte
 	if s.SHA256 != "" {
 		f, err := ParseFingerprint(s.SHA256)
@@ -347,32 +430,64 @@ func (s *Source) expectedDigest(ctx context.Context, client *http.Client) ([]byt
 		}
 		want = f[:]
 	}
-	if s.ChecksumURL != "" {
-		if client == nil {
-			c, err := s.httpClient()
-			if err != nil {
-				return nil, err
-			}
-			client = c
-		}
-		body, err := httpGet(ctx, client, s.ChecksumURL, 4096)
+	if s.ChecksumLocation != "" {
+		data, err := s.readChecksum(ctx, s.ChecksumLocation)
 		if err != nil {
-			return nil, fmt.Errorf("checksum: %w", err)
+			return nil, fmt.Errorf("checksum %s: %w", redactLocation(s.ChecksumLocation), err)
 		}
-		fields := strings.Fields(string(body))
-		if len(fields) == 0 {
-			return nil, errors.New("checksum: empty file")
-		}
-		f, err := ParseFingerprint(fields[0])
+		f, err := parseChecksum(data)
 		if err != nil {
-			return nil, fmt.Errorf("checksum: %w", err)
+			return nil, fmt.Errorf("checksum %s: %w", redactLocation(s.ChecksumLocation), err)
 		}
-		if want != nil && string(want) != string(f[:]) {
+		if want != nil && string(want) != string(f) {
 			return nil, fmt.Errorf("checksum file and Source.SHA256 disagree: %w", ErrChecksum)
 		}
-		want = f[:]
+		want = f
 	}
 	return want, nil
+}
+
+// readChecksum reads the checksum file at loc (URL or path).
+func (s *Source) readChecksum(ctx context.Context, loc string) ([]byte, error) {
+	if strings.HasPrefix(loc, "https://") || strings.HasPrefix(loc, "http://") {
+		if err := s.checkScheme(loc); err != nil {
+			return nil, err
+		}
+		client, err := s.httpClient()
+		if err != nil {
+			return nil, err
+		}
+		return httpGet(ctx, client, loc, maxChecksumBytes)
+	}
+	path, err := filePath(loc)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxChecksumBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxChecksumBytes {
+		return nil, fmt.Errorf("larger than %d bytes: %w", maxChecksumBytes, ErrChecksum)
+	}
+	return data, nil
+}
+
+// filePath returns the path of a file:// URL or a plain path.
+func filePath(loc string) (string, error) {
+	if !strings.HasPrefix(loc, "file://") {
+		return loc, nil
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "", err
+	}
+	return u.Path, nil
 }
 
 // load parses r while hashing it, checks the digest and the generation date,
@@ -398,6 +513,9 @@ func (s *Source) load(r io.Reader, want []byte) (bool, error) {
 	if cur != nil && l.Generated().Before(cur.Generated()) {
 		return false, fmt.Errorf("generated %s, current list %s: %w",
 			l.Generated().UTC().Format(time.RFC3339), cur.Generated().UTC().Format(time.RFC3339), ErrListRollback)
+	}
+	if err := s.checkShrink(cur, l); err != nil {
+		return false, err
 	}
 	s.digest = sum
 	s.list.Store(l)

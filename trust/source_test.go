@@ -194,13 +194,13 @@ func TestSourceChecksum(t *testing.T) {
 	if st := pinned.Status(); st.SHA256 != ls.checksum {
 		t.Errorf("Status.SHA256 = %s", st.SHA256)
 	}
-	viaURL := &Source{Location: srv.URL + "/l.xml", Anchors: anchors, ChecksumURL: srv.URL + "/checksum"}
+	viaURL := &Source{Location: srv.URL + "/l.xml", Anchors: anchors, ChecksumLocation: srv.URL + "/checksum"}
 	if _, err := viaURL.Refresh(ctx); err != nil || !viaURL.Contains("a.mssante.fr") {
-		t.Errorf("ChecksumURL: %v", err)
+		t.Errorf("ChecksumLocation: %v", err)
 	}
 	ls.set(listWithDate("2025-03-14T00:00:00Z", "a.mssante.fr", "evil.mssante.fr"), `"v2"`, 0)
 	if _, err := viaURL.Refresh(ctx); !errors.Is(err, ErrChecksum) || viaURL.Contains("evil.mssante.fr") {
-		t.Errorf("ChecksumURL mismatch: err = %v", err)
+		t.Errorf("ChecksumLocation mismatch: err = %v", err)
 	}
 }
 

@@ -17,8 +17,8 @@ import (
 
 // runTrust checks addresses against the MSSanté trust space:
 //
-//	mss trust check ADDR... [--list FILE|URL] [--anchors FILE] [--sha256 HEX]
-//	mss trust info [--list FILE|URL] [--anchors FILE] [--sha256 HEX] [--json]
+//	mss trust check ADDR... [--list FILE|URL] [--anchors FILE] [--sha256 HEX] [--checksum FILE|URL]
+//	mss trust info [--list FILE|URL] [--anchors FILE] [--sha256 HEX] [--checksum FILE|URL] [--json]
 //
 // The liste blanche comes from --list, else $MSS_TRUST_LIST, else (when
 // --anchors is given) the ANS URL. There is no default download without
@@ -26,6 +26,14 @@ import (
 // trust store holds. An https URL is fetched with the roots of --anchors
 // (PEM or .p7b; the roots in that file are trusted as given, so it may hold
 // the IGC-Santé TEST hierarchy).
+//
+// --checksum names the ANS checksum file (the SHA-256 of the list; the
+// published form, the digest written twice, is accepted); a list that does
+// not match is refused.
+//
+// Entries of the list with unusable values (an e-mail address as <Nom>,
+// say) are skipped: their domains are outside the trust space, the rest of
+// the list is used. info lists them; check warns about them on stderr.
 //
 // check prints one line per address, "ADDR in" or "ADDR out REASON", and
 // fails when any address is out.
@@ -44,15 +52,16 @@ func runTrust(ctx context.Context, e *env, args []string) error {
 
 // trustListFlags are the flags that say where the list comes from.
 type trustListFlags struct {
-	list, anchors, sha256 *string
+	list, anchors, sha256, checksum *string
 }
 
 func addTrustListFlags(e *env, name string) (*trustListFlags, *flag.FlagSet) {
 	fs := newFlagSet(e, name)
 	return &trustListFlags{
-		list:    fs.String("list", "", "liste blanche `FILE or URL` (default $MSS_TRUST_LIST)"),
-		anchors: fs.String("anchors", "", "IGC-Santé anchors `FILE` (PEM or .p7b) for an https list; its roots are trusted as given"),
-		sha256:  fs.String("sha256", "", "expected SHA-256 of the list, in `hex`"),
+		list:     fs.String("list", "", "liste blanche `FILE or URL` (default $MSS_TRUST_LIST)"),
+		anchors:  fs.String("anchors", "", "IGC-Santé anchors `FILE` (PEM or .p7b) for an https list; its roots are trusted as given"),
+		sha256:   fs.String("sha256", "", "expected SHA-256 of the list, in `hex`"),
+		checksum: fs.String("checksum", "", "checksum `FILE or URL` holding the SHA-256 of the list (as the ANS publishes it)"),
 	}, fs
 }
 
@@ -103,7 +112,7 @@ func (f *trustListFlags) load(ctx context.Context) (*trust.List, error) {
 		}
 		loc = trust.DefaultListURL
 	}
-	src := &trust.Source{Location: loc, Anchors: anchors, SHA256: *f.sha256}
+	src := &trust.Source{Location: loc, Anchors: anchors, SHA256: *f.sha256, ChecksumLocation: *f.checksum}
 	if _, err := src.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -122,6 +131,9 @@ func runTrustCheck(ctx context.Context, e *env, args []string) error {
 	l, err := lf.load(ctx)
 	if err != nil {
 		return err
+	}
+	if n := l.SkippedCount(); n > 0 {
+		fmt.Fprintf(e.stderr, "warning: liste blanche: %d skipped entries with unusable values, their domains are outside the trust space (mss trust info lists them)\n", n)
 	}
 	out := 0
 	for _, a := range addrs {
@@ -171,14 +183,16 @@ func runTrustCheck(ctx context.Context, e *env, args []string) error {
 
 // trustInfoJSON is the --json output of "trust info".
 type trustInfoJSON struct {
-	Generated time.Time `json:"generated"`
-	Entries   int       `json:"entries"`
-	Domains   int       `json:"domains"`
+	Generated    time.Time            `json:"generated"`
+	Entries      int                  `json:"entries"` // kept, skipped ones not counted
+	Domains      int                  `json:"domains"`
+	SkippedCount int                  `json:"skippedCount"`
+	Skipped      []trust.SkippedEntry `json:"skipped"` // {line, element, value, reason}; at most trust.MaxSkippedRecorded
 }
 
 func runTrustInfo(ctx context.Context, e *env, args []string) error {
 	lf, fs := addTrustListFlags(e, "trust info")
-	asJSON := fs.Bool("json", false, "print JSON: {generated, entries, domains}")
+	asJSON := fs.Bool("json", false, "print JSON: {generated, entries, domains, skippedCount, skipped: [{line, element, value, reason}]}")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -190,7 +204,11 @@ func runTrustInfo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	info := trustInfoJSON{Generated: l.Generated().UTC(), Entries: l.Len(), Domains: l.DomainCount()}
+	info := trustInfoJSON{Generated: l.Generated().UTC(), Entries: l.Len(), Domains: l.DomainCount(),
+		SkippedCount: l.SkippedCount(), Skipped: l.Skipped()}
+	if info.Skipped == nil {
+		info.Skipped = []trust.SkippedEntry{}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -199,5 +217,9 @@ func runTrustInfo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "generated: %s\n", info.Generated.Format(time.RFC3339))
 	fmt.Fprintf(e.stdout, "entries:   %d\n", info.Entries)
 	fmt.Fprintf(e.stdout, "domains:   %d\n", info.Domains)
+	fmt.Fprintf(e.stdout, "skipped:   %d\n", info.SkippedCount)
+	for _, s := range info.Skipped {
+		fmt.Fprintf(e.stdout, "  %s\n", s)
+	}
 	return nil
 }
