@@ -33,7 +33,7 @@ func FuzzMetadata(f *testing.F) {
 	f.Add([]byte(minimalMeta))
 	f.Add([]byte("<a>" + string(bytes.Repeat([]byte("<b>"), 70))))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		req, err := decodeMetadata(bytes.NewReader(data), 64, 1000)
+		req, err := decodeMetadata(bytes.NewReader(data), &metaLimits{depth: 64, docs: 1000, elements: 1 << 20})
 		if err != nil {
 			return
 		}

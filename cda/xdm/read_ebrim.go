@@ -61,16 +61,25 @@ type rimRequest struct {
 	Associations    []rimAssociation    `xml:"RegistryObjectList>Association"`
 }
 
-// tokenLimiter passes tokens through, refusing nesting deeper than
-// maxDepth and more ExtrinsicObjects (DocumentEntries) than maxDocs: the
-// count is checked as the elements stream by, before a large METADATA.XML
-// of tiny entries turns into as many structures in memory.
+// metaLimits are what METADATA.XML may still hold: its nesting depth, and
+// the DocumentEntries (ExtrinsicObjects) and XML elements left over the
+// package. They are counted as the elements stream by, before a large
+// METADATA.XML of tiny objects turns into as many structures in memory
+// (16 MiB of empty elements would take some 300 MiB).
+type metaLimits struct {
+	depth, docs, elements int
+}
+
+// elementsPerDocument bounds the XML elements of METADATA.XML: so many per
+// DocumentEntry allowed, plus as many for the submission set and the rest.
+// A real DocumentEntry has 50 to 150 elements.
+const elementsPerDocument = 1000
+
+// tokenLimiter passes tokens through, enforcing a metaLimits.
 type tokenLimiter struct {
-	d        *xml.Decoder
-	depth    int
-	maxDepth int
-	docs     int
-	maxDocs  int
+	d     *xml.Decoder
+	depth int
+	lim   *metaLimits
 }
 
 func (r *tokenLimiter) Token() (xml.Token, error) {
@@ -81,13 +90,15 @@ func (r *tokenLimiter) Token() (xml.Token, error) {
 	switch t := t.(type) {
 	case xml.StartElement:
 		r.depth++
-		if r.depth > r.maxDepth {
-			return nil, &LimitError{Limit: "depth", Value: int64(r.depth), Max: int64(r.maxDepth)}
+		if r.depth > r.lim.depth {
+			return nil, &LimitError{Limit: "depth", Value: int64(r.depth), Max: int64(r.lim.depth)}
+		}
+		if r.lim.elements--; r.lim.elements < 0 {
+			return nil, &LimitError{Limit: "elements"}
 		}
 		if t.Name.Local == "ExtrinsicObject" {
-			r.docs++
-			if r.docs > r.maxDocs {
-				return nil, &LimitError{Limit: "documents", Value: int64(r.docs), Max: int64(r.maxDocs)}
+			if r.lim.docs--; r.lim.docs < 0 {
+				return nil, &LimitError{Limit: "documents"}
 			}
 		}
 	case xml.EndElement:
@@ -96,9 +107,8 @@ func (r *tokenLimiter) Token() (xml.Token, error) {
 	return t, nil
 }
 
-// decodeMetadata decodes a METADATA.XML with at most maxDocs
-// DocumentEntries.
-func decodeMetadata(r io.Reader, maxDepth, maxDocs int) (*rimRequest, error) {
+// decodeMetadata decodes a METADATA.XML within lim, which it updates.
+func decodeMetadata(r io.Reader, lim *metaLimits) (*rimRequest, error) {
 	raw := xml.NewDecoder(r)
 	raw.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
@@ -106,7 +116,7 @@ func decodeMetadata(r io.Reader, maxDepth, maxDocs int) (*rimRequest, error) {
 		}
 		return nil, fmt.Errorf("encoding %s not supported", quote(label))
 	}
-	dec := xml.NewTokenDecoder(&tokenLimiter{d: raw, maxDepth: maxDepth, maxDocs: maxDocs})
+	dec := xml.NewTokenDecoder(&tokenLimiter{d: raw, lim: lim})
 	var req rimRequest
 	for {
 		t, err := dec.Token()

@@ -23,8 +23,10 @@ type ReadOptions struct {
 	MaxEntries int
 	// MaxDocuments is the most DocumentEntries (ExtrinsicObjects) over all
 	// the METADATA.XML of the package; default 50. A document mail carries
-	// one or a few documents; the bound keeps the work of a small archive
-	// whose metadata list many entries small.
+	// one or a few documents; the bound keeps small the work that a small
+	// archive listing many entries can ask for. It also bounds the XML
+	// elements of the METADATA.XML files to 1,000 per document allowed,
+	// plus 1,000 (a real DocumentEntry has 50 to 150).
 	MaxDocuments int
 	// MaxTotalSize is the most uncompressed bytes over all entries, as
 	// their headers declare them, and the most bytes Read inflates (each
@@ -34,7 +36,9 @@ type ReadOptions struct {
 	// MaxRatio is the highest uncompressed/compressed size ratio of an
 	// entry larger than 1 MiB uncompressed; default 200.
 	MaxRatio int64
-	// MaxMetadataSize is the largest METADATA.XML; default 16 MiB.
+	// MaxMetadataSize is the largest METADATA.XML; default 4 MiB (a
+	// DocumentEntry takes 5 to 10 KB). Decoding XML costs up to some 15
+	// times its size in memory.
 	MaxMetadataSize int64
 	// MaxDepth is the deepest XML nesting in METADATA.XML; default 64.
 	MaxDepth int
@@ -61,7 +65,7 @@ func (o *ReadOptions) orDefault() ReadOptions {
 		v.MaxRatio = 200
 	}
 	if v.MaxMetadataSize <= 0 {
-		v.MaxMetadataSize = 16 << 20
+		v.MaxMetadataSize = 4 << 20
 	}
 	if v.MaxDepth <= 0 {
 		v.MaxDepth = 64
@@ -91,7 +95,7 @@ var (
 // LimitError reports which limit of [ReadOptions] an archive exceeds. It
 // wraps ErrLimit.
 type LimitError struct {
-	Limit string // "entries", "documents", "total size", "ratio", "metadata size", "depth"
+	Limit string // "entries", "documents", "elements", "total size", "ratio", "metadata size", "depth"
 	Name  string // entry concerned, if any
 	Value int64
 	Max   int64
@@ -120,6 +124,7 @@ type Package struct {
 	// whether their file could be read or not: see [Document.Problems].
 	Documents []*Document
 	opts      ReadOptions
+	left      *metaLimits // what the METADATA.XML files may still hold
 }
 
 // Document is one document of a package with its metadata.
@@ -284,7 +289,6 @@ func claimedEntries(r io.ReaderAt, size int64) (uint64, bool) {
 	return binary.LittleEndian.Uint64(rec[32:]), true
 }
 
-
 // Read reads an XDM package from r (size bytes).
 //
 // It is lenient with what real senders produce: names with back-slashes,
@@ -322,7 +326,7 @@ func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 	if len(metas) == 0 {
 		return nil, ErrNoMetadata
 	}
-	p := &Package{opts: o}
+	p := &Package{opts: o, left: &metaLimits{depth: o.MaxDepth, docs: o.MaxDocuments, elements: elementsPerDocument * (o.MaxDocuments + 1)}}
 	b := &budget{left: o.MaxTotalSize, max: o.MaxTotalSize}
 	for _, m := range metas {
 		if err := p.readSubset(a, m, b); err != nil {
@@ -352,17 +356,20 @@ func (p *Package) readSubset(a *archive, meta string, b *budget) error {
 		return fmt.Errorf("%w: %v", ErrMetadata, err)
 	}
 	defer rc.Close()
-	seen := len(p.Documents)
-	req, err := decodeMetadata(b.reader(io.LimitReader(rc, p.opts.MaxMetadataSize), f.Name), p.opts.MaxDepth, p.opts.MaxDocuments-seen)
+	req, err := decodeMetadata(b.reader(io.LimitReader(rc, p.opts.MaxMetadataSize), f.Name), p.left)
 	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
 			if le.Name == "" {
 				le.Name = f.Name
 			}
-			if le.Limit == "documents" {
-				le.Value += int64(seen)
+			switch le.Limit {
+			case "documents":
 				le.Max = int64(p.opts.MaxDocuments)
+				le.Value = le.Max + 1
+			case "elements":
+				le.Max = int64(elementsPerDocument * (p.opts.MaxDocuments + 1))
+				le.Value = le.Max + 1
 			}
 			return le
 		}
@@ -441,7 +448,9 @@ func isSHA1(s string) bool {
 // MaxTotalSize, however often a file would be read.
 type budget struct{ left, max int64 }
 
-func (b *budget) reader(r io.Reader, name string) io.Reader { return &budgetReader{r: r, b: b, name: name} }
+func (b *budget) reader(r io.Reader, name string) io.Reader {
+	return &budgetReader{r: r, b: b, name: name}
+}
 
 type budgetReader struct {
 	r    io.Reader
