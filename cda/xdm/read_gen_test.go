@@ -88,8 +88,9 @@ func entryFor(id, uri string, content []byte) genEntry {
 	return genEntry{ID: id, UniqueID: "1.2.250.1.999." + id, URI: str(uri), Hash: sha1hex(content), Size: fmt.Sprint(len(content))}
 }
 
-// countingReaderAt counts the bytes read from an archive, and which of
-// them fall inside a watched range.
+// countingReaderAt counts the bytes read from an archive, and those read
+// by reads that start inside a watched range (a file's data: the reads
+// that inflate it; the scans for the directory start elsewhere).
 type countingReaderAt struct {
 	r                io.ReaderAt
 	mu               sync.Mutex
@@ -102,8 +103,8 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
 	c.mu.Lock()
 	c.total += int64(n)
-	if lo, hi := max(off, c.watchFrom), min(off+int64(n), c.watchTo); hi > lo {
-		c.inWatched += hi - lo
+	if off >= c.watchFrom && off < c.watchTo {
+		c.inWatched += min(off+int64(n), c.watchTo) - off
 	}
 	c.mu.Unlock()
 	return n, err
