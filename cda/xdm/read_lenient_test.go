@@ -313,7 +313,7 @@ func TestReadMismatchValues(t *testing.T) {
 	if hash == nil || hash.Want != sha1hex(docB) || hash.Got != sha1hex(docA) || hash.Path != "SUBSET01/DOC0001.XML" {
 		t.Errorf("hash problem %+v", hash)
 	}
-	if size == nil || size.Want != "12" || size.Got != "76" || !strings.Contains(size.Error(), `metadata "12", file "76"`) {
+	if size == nil || size.Want != "12" || size.Got != "76" || !strings.Contains(size.Error(), `metadata "12", actual "76"`) {
 		t.Errorf("size problem %+v", size)
 	}
 	if !errors.Is(p.Verify(), ErrHashMismatch) {

@@ -75,7 +75,7 @@ func (e *DocumentError) Error() string {
 	if e.Want != "" || e.Got != "" {
 		b.WriteString(": metadata ")
 		b.WriteString(quote(e.Want))
-		b.WriteString(", file ")
+		b.WriteString(", actual ")
 		b.WriteString(quote(e.Got))
 	}
 	if e.Detail != "" {
