@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // referencesMetadata returns a METADATA.XML of n DocumentEntries, all
@@ -157,5 +158,48 @@ func TestBudget(t *testing.T) {
 	var le *LimitError
 	if !errors.As(err, &le) || le.Limit != "total size" || le.Value != 12 || le.Max != 10 {
 		t.Fatalf("second read: %v", err)
+	}
+}
+
+// TestAttributesBound: an element of METADATA.XML with more than 64
+// attributes is refused before encoding/xml holds them all; '=' in
+// values, comments and CDATA sections do not count.
+func TestAttributesBound(t *testing.T) {
+	many := strings.Repeat("=", 200)
+	manyAttrs := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, ` a%d="%d"`, i, i)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		xml string
+		ok  bool
+	}{
+		{`<?xml version="1.0" encoding="UTF-8"?><S a="` + many + `" b='` + many + `'><!-- it's ` + many + ` " --><X><![CDATA[ ' " ` + many + ` <a> ]]></X><Y` + manyAttrs(64) + `/></S>`, true},
+		{`<S><!--` + many + `--><Y` + manyAttrs(65) + `/></S>`, false},
+		{`<S><![CDATA[>]]><Y` + manyAttrs(65) + `/></S>`, false},
+		{`<S xmlns:x="` + many + `">` + strings.Repeat(`<x:Y a="1" b='2'/>`, 100) + `</S>`, true},
+	}
+	for i, tt := range tests {
+		for _, oneByte := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(tt.xml)
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			_, err := decodeMetadata(r, &metaLimits{depth: 64, docs: 10, elements: 1000})
+			var le *LimitError
+			if tt.ok != (err == nil) || (!tt.ok && (!errors.As(err, &le) || le.Limit != "attributes")) {
+				t.Errorf("%d (one byte %v): %v", i, oneByte, err)
+			}
+		}
+	}
+	// 4 MiB of attributes on one element: refused at the 65th.
+	storm := "<S><RegistryObjectList><ExtrinsicObject" + strings.Repeat(` a=""`, (4<<20-100)/5) + "/></RegistryObjectList></S>"
+	zipped := zipOf(t, false, "SUBSET01/METADATA.XML", storm)
+	var le *LimitError
+	if _, err := Read(bytes.NewReader(zipped), int64(len(zipped)), nil); !errors.As(err, &le) || le.Limit != "attributes" {
+		t.Fatalf("storm: %v", err)
 	}
 }

@@ -107,9 +107,80 @@ func (r *tokenLimiter) Token() (xml.Token, error) {
 	return t, nil
 }
 
+// maxAttributes bounds the attributes of one element of METADATA.XML (a
+// real one has at most 6, namespace declarations included): encoding/xml
+// keeps every attribute of a start tag, some 250 bytes each, before any
+// check of ours can see the tag.
+const maxAttributes = 64
+
+// attrLimiter passes METADATA.XML through, counting the '=' of each
+// markup outside quoted values, comments and CDATA sections: an element
+// with more than maxAttributes attributes is refused before encoding/xml
+// reads it.
+type attrLimiter struct {
+	r     io.Reader
+	state byte    // 0 text, '<' markup, '"' or '\'' quoted value, '-' comment, '[' CDATA
+	head  [8]byte // the first bytes of the markup, to spot a comment or CDATA
+	seen  int
+	tail  [2]byte // the last two bytes, to spot the end of a comment or CDATA
+	n     int     // attributes of the markup so far
+	err   error   // the limit, once exceeded
+}
+
+func (a *attrLimiter) Read(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	n, err := a.r.Read(p)
+	for i, c := range p[:n] {
+		switch a.state {
+		case 0:
+			if c == '<' {
+				a.state, a.seen, a.n = '<', 0, 0
+			}
+		case '<':
+			if a.seen < len(a.head) {
+				a.head[a.seen] = c
+				a.seen++
+				if h := string(a.head[:a.seen]); h == "!--" || h == "![CDATA[" {
+					a.state, a.tail = h[1], [2]byte{}
+					continue
+				}
+			}
+			switch c {
+			case '"', '\'':
+				a.state = c
+			case '>':
+				a.state = 0
+			case '=':
+				if a.n++; a.n > maxAttributes {
+					// Only the bytes before it: the decoder must not
+					// finish the element.
+					a.err = &LimitError{Limit: "attributes", Value: int64(a.n), Max: maxAttributes}
+					return i, a.err
+				}
+			}
+		case '"', '\'':
+			if c == a.state {
+				a.state = '<'
+			}
+		case '-':
+			if c == '>' && a.tail == [2]byte{'-', '-'} {
+				a.state = 0
+			}
+		case '[':
+			if c == '>' && a.tail == [2]byte{']', ']'} {
+				a.state = 0
+			}
+		}
+		a.tail = [2]byte{a.tail[1], c}
+	}
+	return n, err
+}
+
 // decodeMetadata decodes a METADATA.XML within lim, which it updates.
 func decodeMetadata(r io.Reader, lim *metaLimits) (*rimRequest, error) {
-	raw := xml.NewDecoder(r)
+	raw := xml.NewDecoder(&attrLimiter{r: r})
 	raw.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
 			return in, nil

@@ -40,7 +40,9 @@ type ReadOptions struct {
 	// DocumentEntry takes 5 to 10 KB). Decoding XML costs up to some 15
 	// times its size in memory.
 	MaxMetadataSize int64
-	// MaxDepth is the deepest XML nesting in METADATA.XML; default 64.
+	// MaxDepth is the deepest XML nesting in METADATA.XML; default 64. An
+	// element of METADATA.XML has at most 64 attributes (a real one has up
+	// to 6), whatever the options.
 	MaxDepth int
 	// SkipHashCheck skips reading the documents to verify hash and size
 	// (no hash or size problem is then reported).
@@ -95,7 +97,7 @@ var (
 // LimitError reports which limit of [ReadOptions] an archive exceeds. It
 // wraps ErrLimit.
 type LimitError struct {
-	Limit string // "entries", "documents", "elements", "total size", "ratio", "metadata size", "depth"
+	Limit string // "entries", "documents", "elements", "attributes", "total size", "ratio", "metadata size", "depth"
 	Name  string // entry concerned, if any
 	Value int64
 	Max   int64
