@@ -2,8 +2,10 @@ package xdm
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -31,12 +33,36 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// FuzzMetadata feeds METADATA.XML decoding arbitrary XML.
+// tooManyAttributes reports whether encoding/xml, reading data, meets an
+// element with more than maxAttributes attributes, or fails before the
+// end (then the input was not well-formed, and any refusal is right).
+func tooManyAttributes(data []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return err != io.EOF
+		}
+		if se, ok := t.(xml.StartElement); ok && len(se.Attr) > maxAttributes {
+			return true
+		}
+	}
+}
+
+// FuzzMetadata feeds METADATA.XML decoding arbitrary XML; a refusal for
+// too many attributes must be right (the attribute count is made on the
+// bytes, before encoding/xml).
 func FuzzMetadata(f *testing.F) {
 	f.Add([]byte(minimalMeta))
 	f.Add([]byte("<a>" + string(bytes.Repeat([]byte("<b>"), 70))))
+	f.Add([]byte(`<!DOCTYPE S [<!-- it's --><!ELEMENT S ANY>]><?pi it's ?><S x='1' y="2"><![CDATA[ ' ]]></S>`))
+	f.Add([]byte("<S" + strings.Repeat(` a=""`, 70) + "/>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, err := decodeMetadata(bytes.NewReader(data), &metaLimits{depth: 64, docs: 1000, elements: 1 << 20})
+		var le *LimitError
+		if errors.As(err, &le) && le.Limit == "attributes" && !tooManyAttributes(data) {
+			t.Fatalf("refused for its attributes, yet encoding/xml reads no element with more than %d", maxAttributes)
+		}
 		if err != nil {
 			return
 		}

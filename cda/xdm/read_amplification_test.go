@@ -181,6 +181,9 @@ func TestAttributesBound(t *testing.T) {
 		{`<S><!--` + many + `--><Y` + manyAttrs(65) + `/></S>`, false},
 		{`<S><![CDATA[>]]><Y` + manyAttrs(65) + `/></S>`, false},
 		{`<S xmlns:x="` + many + `">` + strings.Repeat(`<x:Y a="1" b='2'/>`, 100) + `</S>`, true},
+		// A comment inside a DOCTYPE, a processing instruction, with quotes.
+		{`<!DOCTYPE S [<!-- it's --><!ELEMENT S ANY>]><?pi it's ?><S>it's ` + many + `</S>`, true},
+		{`<?pi a="` + many + `?><S` + manyAttrs(65) + `/>`, false},
 	}
 	for i, tt := range tests {
 		for _, oneByte := range []bool{false, true} {

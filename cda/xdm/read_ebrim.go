@@ -114,15 +114,17 @@ func (r *tokenLimiter) Token() (xml.Token, error) {
 const maxAttributes = 64
 
 // attrLimiter passes METADATA.XML through, counting the '=' of each
-// markup outside quoted values, comments and CDATA sections: an element
-// with more than maxAttributes attributes is refused before encoding/xml
-// reads it.
+// markup outside quoted values, comments, CDATA sections and processing
+// instructions: an element with more than maxAttributes attributes is
+// refused before encoding/xml reads it. In well-formed XML a '=' outside
+// those is an attribute's; a '<' inside markup (a declaration in a
+// DOCTYPE) starts a new one.
 type attrLimiter struct {
 	r     io.Reader
-	state byte    // 0 text, '<' markup, '"' or '\'' quoted value, '-' comment, '[' CDATA
-	head  [8]byte // the first bytes of the markup, to spot a comment or CDATA
+	state byte    // 0 text, '<' markup, '"' or '\'' quoted value, '-' comment, '[' CDATA, '?' PI
+	head  [8]byte // the first bytes of the markup, to spot a comment, CDATA or PI
 	seen  int
-	tail  [2]byte // the last two bytes, to spot the end of a comment or CDATA
+	tail  [2]byte // the last two bytes, to spot the end of a comment, CDATA or PI
 	n     int     // attributes of the markup so far
 	err   error   // the limit, once exceeded
 }
@@ -142,12 +144,22 @@ func (a *attrLimiter) Read(p []byte) (int, error) {
 			if a.seen < len(a.head) {
 				a.head[a.seen] = c
 				a.seen++
-				if h := string(a.head[:a.seen]); h == "!--" || h == "![CDATA[" {
-					a.state, a.tail = h[1], [2]byte{}
+				switch string(a.head[:a.seen]) {
+				case "!--":
+					a.state = '-'
+				case "![CDATA[":
+					a.state = '['
+				case "?":
+					a.state = '?'
+				}
+				if a.state != '<' {
+					a.tail = [2]byte{}
 					continue
 				}
 			}
 			switch c {
+			case '<':
+				a.seen, a.n = 0, 0
 			case '"', '\'':
 				a.state = c
 			case '>':
@@ -170,6 +182,10 @@ func (a *attrLimiter) Read(p []byte) (int, error) {
 			}
 		case '[':
 			if c == '>' && a.tail == [2]byte{']', ']'} {
+				a.state = 0
+			}
+		case '?':
+			if c == '>' && a.tail[1] == '?' {
 				a.state = 0
 			}
 		}
