@@ -28,9 +28,10 @@
 // scheme UUIDs carry stray white space. What is wrong with one document is
 // reported on that document ([Document.Problems], [DocumentError]) and the
 // others stay readable:
-//   - a DocumentEntry without URI is matched to the only other file of its
-//     folder (when it is the only such entry), else to a file named after
-//     its uniqueId or id, else reported missing ([ErrMissingFile]); an empty
+//   - a DocumentEntry without URI is matched to the only file of its
+//     folder that no other entry names (when it is the only such entry;
+//     METADATA.XML and hidden files aside), else to a file named after its
+//     uniqueId or id, else reported missing ([ErrMissingFile]); an empty
 //     URI is never joined to the folder path;
 //   - a URI naming no file, or a METADATA.XML, is [ErrMissingFile]; one
 //     leaving its folder is [ErrUnsafePath];

@@ -140,7 +140,7 @@ func (a *archive) resolve(docs []*Document) {
 		}
 		ds := nameless[dir]
 		if len(ds) == 1 && len(free) == 1 {
-			a.attach(free[0], ds, "found as the only other file of its folder")
+			a.attach(free[0], ds, "found as the only file of its folder that no other entry names")
 			continue
 		}
 		byKey := map[string][]*Document{}
