@@ -16,12 +16,45 @@
 // hashed on the way; only each CDA header is held in memory. A package is
 // about one patient ([ErrMultiplePatients]).
 //
-// [Read] is lenient with real archives (mixed case, back-slashes, an extra
-// top folder, missing README/INDEX, short association types, stray white
-// space in scheme UUIDs) and safe with hostile ones: unsafe names are
-// refused ([PathError]) and [ReadOptions] bounds the entry count, the total
-// uncompressed size, the compression ratio, the METADATA.XML size and its
-// XML depth ([LimitError]). Documents are never extracted to disk.
+// # Reading: lenient with senders, strict with attackers
+//
+// [Read] opens what other implementations write, because a document mail
+// that cannot be opened is a document the physician never sees. Names may
+// use back-slashes (Windows zip tools) and any case (IHE asks for upper-case
+// 8.3 names); a submission set is the folder of a METADATA.XML whose name
+// starts with SUBSET, under IHE_XDM/, at the root, or deeper (an export
+// folder zipped whole);
+// README.TXT and INDEX.HTM may be missing; association types may be short,
+// scheme UUIDs carry stray white space. What is wrong with one document is
+// reported on that document ([Document.Problems], [DocumentError]) and the
+// others stay readable:
+//   - a DocumentEntry without URI is matched to the only file of its
+//     folder that no other entry names (when it is the only such entry;
+//     METADATA.XML and hidden files aside), else to a file named after its
+//     uniqueId or id, else reported missing ([ErrMissingFile]); an empty
+//     URI is never joined to the folder path;
+//   - a URI naming no file, or a METADATA.XML, is [ErrMissingFile]; one
+//     leaving its folder is [ErrUnsafePath];
+//   - a file named by several entries is given to none ([ErrSharedFile]):
+//     the metadata say whose document a file is, and which entry describes
+//     it is ambiguous;
+//   - a hash or size that differs from the file's is [ErrHashMismatch] or
+//     [ErrSizeMismatch], with both values; the document stays readable and
+//     flagged ([Document.HashOK] false); an absent hash or size is a note
+//     ([ErrNoHash], [ErrNoSize]): nothing could be checked.
+//
+// What could be an attack refuses the whole archive, as strictly as ever:
+// names that could escape a folder (absolute, "..", drive letters, also
+// through back-slashes: [PathError]), duplicate names (in any case or
+// separator), encrypted entries, and the bounds of [ReadOptions]
+// ([LimitError]): entry count, total uncompressed size, compression ratio,
+// METADATA.XML size, depth, attributes per element and elements, and the
+// number of DocumentEntries (50 by default). Every file is inflated at most
+// once and every byte inflated counts against MaxTotalSize, so that a small
+// archive listing many entries cannot ask for much work. Documents are
+// never extracted to disk. [Package.Verify] returns the first problem that
+// is not a note, for callers that accept only a package whose every
+// document is present and matches.
 //
 // The coded metadata come from the ANS tables generated in package cda
 // (sources and versions in cda/xdscodes_gen.go):

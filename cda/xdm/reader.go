@@ -6,12 +6,10 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -23,17 +21,31 @@ import (
 type ReadOptions struct {
 	// MaxEntries is the most ZIP entries accepted; default 1000.
 	MaxEntries int
-	// MaxTotalSize is the most uncompressed bytes over all entries;
+	// MaxDocuments is the most DocumentEntries (ExtrinsicObjects) over all
+	// the METADATA.XML of the package; default 50. A document mail carries
+	// one or a few documents; the bound keeps small the work that a small
+	// archive listing many entries can ask for. It also bounds the XML
+	// elements of the METADATA.XML files to 1,000 per document allowed,
+	// plus 1,000 (a real DocumentEntry has 50 to 150).
+	MaxDocuments int
+	// MaxTotalSize is the most uncompressed bytes over all entries, as
+	// their headers declare them, and the most bytes Read inflates (each
+	// METADATA.XML and each document it hashes, every read counted);
 	// default 1 GiB.
 	MaxTotalSize int64
 	// MaxRatio is the highest uncompressed/compressed size ratio of an
 	// entry larger than 1 MiB uncompressed; default 200.
 	MaxRatio int64
-	// MaxMetadataSize is the largest METADATA.XML; default 16 MiB.
+	// MaxMetadataSize is the largest METADATA.XML; default 4 MiB (a
+	// DocumentEntry takes 5 to 10 KB). Decoding XML costs up to some 15
+	// times its size in memory.
 	MaxMetadataSize int64
-	// MaxDepth is the deepest XML nesting in METADATA.XML; default 64.
+	// MaxDepth is the deepest XML nesting in METADATA.XML; default 64. An
+	// element of METADATA.XML has at most 64 attributes (a real one has up
+	// to 6), whatever the options.
 	MaxDepth int
-	// SkipHashCheck skips reading the documents to verify hash and size.
+	// SkipHashCheck skips reading the documents to verify hash and size
+	// (no hash or size problem is then reported).
 	SkipHashCheck bool
 }
 
@@ -45,6 +57,9 @@ func (o *ReadOptions) orDefault() ReadOptions {
 	if v.MaxEntries <= 0 {
 		v.MaxEntries = 1000
 	}
+	if v.MaxDocuments <= 0 {
+		v.MaxDocuments = 50
+	}
 	if v.MaxTotalSize <= 0 {
 		v.MaxTotalSize = 1 << 30
 	}
@@ -52,7 +67,7 @@ func (o *ReadOptions) orDefault() ReadOptions {
 		v.MaxRatio = 200
 	}
 	if v.MaxMetadataSize <= 0 {
-		v.MaxMetadataSize = 16 << 20
+		v.MaxMetadataSize = 4 << 20
 	}
 	if v.MaxDepth <= 0 {
 		v.MaxDepth = 64
@@ -60,15 +75,16 @@ func (o *ReadOptions) orDefault() ReadOptions {
 	return v
 }
 
-// Errors of [Read]. Limit errors come wrapped in a [*LimitError].
+// Errors of [Read] that refuse the whole package. Limit errors come
+// wrapped in a [*LimitError], unsafe entry names in a [*PathError]. The
+// problems of one document are kept in [Document.Problems] instead (see
+// [DocumentError]).
 var (
-	ErrNotZIP       = errors.New("xdm: not a ZIP archive")
-	ErrUnsafePath   = errors.New("xdm: unsafe path in archive")
-	ErrNoMetadata   = errors.New("xdm: no IHE_XDM/SUBSETnn/METADATA.XML in archive")
-	ErrMetadata     = errors.New("xdm: malformed METADATA.XML")
-	ErrLimit        = errors.New("xdm: limit exceeded")
-	ErrMissingFile  = errors.New("xdm: document file missing")
-	ErrHashMismatch = errors.New("xdm: document hash or size does not match its metadata")
+	ErrNotZIP     = errors.New("xdm: not a ZIP archive")
+	ErrUnsafePath = errors.New("xdm: unsafe path in archive")
+	ErrNoMetadata = errors.New("xdm: no SUBSETnn/METADATA.XML in archive")
+	ErrMetadata   = errors.New("xdm: malformed METADATA.XML")
+	ErrLimit      = errors.New("xdm: limit exceeded")
 	// ErrDuplicateEntry: two entries have the same name (compared without
 	// case, after normalisation). Which one a reader takes is ambiguous, so
 	// the archive is refused: a checked document could hide another.
@@ -81,7 +97,7 @@ var (
 // LimitError reports which limit of [ReadOptions] an archive exceeds. It
 // wraps ErrLimit.
 type LimitError struct {
-	Limit string // "entries", "total size", "ratio", "metadata size", "depth"
+	Limit string // "entries", "documents", "elements", "attributes", "total size", "ratio", "metadata size", "depth"
 	Name  string // entry concerned, if any
 	Value int64
 	Max   int64
@@ -90,7 +106,7 @@ type LimitError struct {
 func (e *LimitError) Error() string {
 	s := fmt.Sprintf("%v: %s %d > %d", ErrLimit, e.Limit, e.Value, e.Max)
 	if e.Name != "" {
-		s += " (" + e.Name + ")"
+		s += " (" + quote(e.Name) + ")"
 	}
 	return s
 }
@@ -100,15 +116,17 @@ func (e *LimitError) Unwrap() error { return ErrLimit }
 // drive letter). It wraps ErrUnsafePath.
 type PathError struct{ Name string }
 
-func (e *PathError) Error() string { return fmt.Sprintf("%v: %q", ErrUnsafePath, e.Name) }
+func (e *PathError) Error() string { return fmt.Sprintf("%v: %s", ErrUnsafePath, quote(e.Name)) }
 func (e *PathError) Unwrap() error { return ErrUnsafePath }
 
 // Package is a read XDM package.
 type Package struct {
 	SubmissionSets []SubmissionSet
-	Documents      []*Document
-	zr             *zip.Reader
-	opts           ReadOptions
+	// Documents are the DocumentEntries of every METADATA.XML, in order,
+	// whether their file could be read or not: see [Document.Problems].
+	Documents []*Document
+	opts      ReadOptions
+	left      *metaLimits // what the METADATA.XML files may still hold
 }
 
 // Document is one document of a package with its metadata.
@@ -117,26 +135,64 @@ type Document struct {
 	// SubmissionSet is the EntryID of the submission set holding it ("" when
 	// no association names one and the package has several).
 	SubmissionSet string
-	// Path is the document's name in the archive.
+	// Path is the name in the archive of the file that is this document;
+	// "" when none was found (see Problems).
 	Path string
 	// ActualHash and ActualSize are computed from the file (unless
-	// ReadOptions.SkipHashCheck).
+	// ReadOptions.SkipHashCheck, or the document has no readable file).
 	ActualHash string
 	ActualSize int64
-	// HashOK is true when hash and size were checked against the metadata
-	// and match; false when they differ or the metadata carries none.
+	// HashOK is true when the hash was checked against the metadata and
+	// matches, and so does the size when the metadata give one; false when
+	// they differ, the metadata carry no hash, or nothing was read.
 	HashOK bool
-	file   *zip.File
+	// Problems lists what is wrong with this document or could not be
+	// checked, each a [*DocumentError] (use errors.Is with ErrMissingFile,
+	// ErrSharedFile, ErrHashMismatch, ErrSizeMismatch, ErrUnreadableFile,
+	// ErrUnsafePath, and the notes ErrNoHash, ErrNoSize, ErrNoURI; errors.As
+	// gives the values): first how its file was found, then its hash and
+	// size. Empty when the file was found by its URI and its hash and size
+	// match. [Document.Err] keeps those that are not notes.
+	Problems []error
+
+	file    *zip.File
+	rawSize string // the size slot as written
+	dir     string // the key of its submission set folder
 }
 
-// Open returns the document's bytes, bounded by the package limits.
+// Readable reports whether the document has a file [Package.Open] can
+// read (it may still carry problems: a hash mismatch leaves it readable).
+func (d *Document) Readable() bool { return d.file != nil }
+
+// Err returns the document's problems that are not notes, joined, or nil
+// when it has none.
+func (d *Document) Err() error {
+	var errs []error
+	for _, e := range d.Problems {
+		if de, ok := e.(*DocumentError); ok && de.Note() {
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Document) problem(err error, want, got, detail string) {
+	d.Problems = append(d.Problems, &DocumentError{Entry: d.EntryID, URI: d.URI, Path: d.Path, Err: err, Want: want, Got: got, Detail: detail})
+}
+
+// Open returns the document's bytes, bounded by the size its ZIP entry
+// declares. A document without a readable file gives its first problem.
 func (p *Package) Open(d *Document) (io.ReadCloser, error) {
 	if d.file == nil {
-		return nil, fmt.Errorf("%w: %s", ErrMissingFile, d.URI)
+		if err := firstFault(d); err != nil {
+			return nil, err
+		}
+		return nil, &DocumentError{Entry: d.EntryID, URI: d.URI, Err: ErrMissingFile}
 	}
 	rc, err := d.file.Open()
 	if err != nil {
-		return nil, err
+		return nil, &DocumentError{Entry: d.EntryID, URI: d.URI, Path: d.Path, Err: ErrUnreadableFile, Detail: err.Error()}
 	}
 	return struct {
 		io.Reader
@@ -180,6 +236,27 @@ func (p *Package) PatientINS() (cda.INS, bool) {
 	return cda.INS{}, false
 }
 
+// Verify returns the first problem, other than a note, of the package's
+// documents (a [*DocumentError] wrapping ErrMissingFile, ErrHashMismatch…),
+// or nil when every document was found and matches its metadata.
+func (p *Package) Verify() error {
+	for _, d := range p.Documents {
+		if err := firstFault(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func firstFault(d *Document) error {
+	for _, e := range d.Problems {
+		if de, ok := e.(*DocumentError); !ok || !de.Note() {
+			return e
+		}
+	}
+	return nil
+}
+
 // claimedEntries reads the entry count of the end of central directory
 // record (ZIP64 included). It returns false when it cannot find one; the
 // ZIP reader will then report the archive as malformed.
@@ -214,27 +291,21 @@ func claimedEntries(r io.ReaderAt, size int64) (uint64, bool) {
 	return binary.LittleEndian.Uint64(rec[32:]), true
 }
 
-// normalize returns the cleaned, slash-separated name of an entry, or a
-// *PathError when it could escape an extraction folder.
-func normalize(name string) (string, error) {
-	n := strings.ReplaceAll(name, `\`, "/")
-	if strings.HasPrefix(n, "/") || (len(n) >= 2 && n[1] == ':') || strings.ContainsRune(n, 0) {
-		return "", &PathError{Name: name}
-	}
-	for _, part := range strings.Split(n, "/") {
-		if part == ".." {
-			return "", &PathError{Name: name}
-		}
-	}
-	return path.Clean(n), nil
-}
-
-// Read reads an XDM package from r (size bytes). It is lenient with real
-// archives (mixed-case names, back-slashes, an extra top folder, no
-// README.TXT or INDEX.HTM, short "HasMember" association types, several
-// submission sets) and strict with hostile ones: see [ReadOptions] for the
-// limits and [PathError] for unsafe names. Unless SkipHashCheck, every
-// document is read once to verify its hash and size.
+// Read reads an XDM package from r (size bytes).
+//
+// It is lenient with what real senders produce: names with back-slashes,
+// any case, the submission set folders SUBSETnn at the root, under
+// IHE_XDM/ or one folder deeper, no README.TXT or INDEX.HTM, short
+// "HasMember" association types, several submission sets, DocumentEntries
+// without URI, size or hash. What is wrong with one document is reported
+// in its [Document.Problems] and the others stay readable; a document file
+// is found as [Document.Path] says.
+//
+// It is strict with hostile archives, which it refuses whole: unsafe names
+// ([PathError]), duplicate names, encrypted entries, and the limits of
+// [ReadOptions] ([LimitError]). Unless SkipHashCheck, every document file
+// is read once, and only once, to check its hash and size; a file named by
+// several entries is read by none ([ErrSharedFile]).
 func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 	o := opts.orDefault()
 	// Check the entry count the archive claims before archive/zip
@@ -249,54 +320,36 @@ func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 	if len(zr.File) > o.MaxEntries {
 		return nil, &LimitError{Limit: "entries", Value: int64(len(zr.File)), Max: int64(o.MaxEntries)}
 	}
-	var total int64
-	byName := map[string]*zip.File{}
-	var metas []string
-	for _, f := range zr.File {
-		n, err := normalize(f.Name)
-		if err != nil {
-			return nil, err
-		}
-		usize := int64(f.UncompressedSize64)
-		if usize < 0 || total+usize > o.MaxTotalSize {
-			return nil, &LimitError{Limit: "total size", Name: f.Name, Value: total + usize, Max: o.MaxTotalSize}
-		}
-		total += usize
-		if usize > 1<<20 && (f.CompressedSize64 == 0 || usize/int64(f.CompressedSize64) > o.MaxRatio) {
-			ratio := usize
-			if f.CompressedSize64 > 0 {
-				ratio = usize / int64(f.CompressedSize64)
-			}
-			return nil, &LimitError{Limit: "ratio", Name: f.Name, Value: ratio, Max: o.MaxRatio}
-		}
-		if f.Flags&0x1 != 0 {
-			return nil, fmt.Errorf("%w: %s", ErrEncrypted, f.Name)
-		}
-		up := strings.ToUpper(n)
-		if _, dup := byName[up]; dup {
-			return nil, fmt.Errorf("%w: %s", ErrDuplicateEntry, f.Name)
-		}
-		byName[up] = f
-		if path.Base(up) == MetadataName && strings.HasPrefix(path.Base(path.Dir(up)), "SUBSET") &&
-			path.Base(path.Dir(path.Dir(up))) == "IHE_XDM" {
-			metas = append(metas, up)
-		}
+	a, err := indexArchive(zr, &o)
+	if err != nil {
+		return nil, err
 	}
+	metas := a.metadataFiles()
 	if len(metas) == 0 {
 		return nil, ErrNoMetadata
 	}
-	sort.Strings(metas)
-	p := &Package{zr: zr, opts: o}
+	p := &Package{opts: o, left: &metaLimits{depth: o.MaxDepth, docs: o.MaxDocuments, elements: elementsPerDocument * (o.MaxDocuments + 1)}}
+	b := &budget{left: o.MaxTotalSize, max: o.MaxTotalSize}
 	for _, m := range metas {
-		if err := p.readSubset(byName, m); err != nil {
+		if err := p.readSubset(a, m, b); err != nil {
 			return nil, err
+		}
+	}
+	a.resolve(p.Documents)
+	if !o.SkipHashCheck {
+		for _, d := range p.Documents {
+			if d.file != nil {
+				if err := check(d, b); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	return p, nil
 }
 
-func (p *Package) readSubset(byName map[string]*zip.File, meta string) error {
-	f := byName[meta]
+func (p *Package) readSubset(a *archive, meta string, b *budget) error {
+	f := a.files[meta]
 	if int64(f.UncompressedSize64) > p.opts.MaxMetadataSize {
 		return &LimitError{Limit: "metadata size", Name: f.Name, Value: int64(f.UncompressedSize64), Max: p.opts.MaxMetadataSize}
 	}
@@ -305,348 +358,113 @@ func (p *Package) readSubset(byName map[string]*zip.File, meta string) error {
 		return fmt.Errorf("%w: %v", ErrMetadata, err)
 	}
 	defer rc.Close()
-	req, err := decodeMetadata(io.LimitReader(rc, p.opts.MaxMetadataSize), p.opts.MaxDepth)
+	req, err := decodeMetadata(b.reader(io.LimitReader(rc, p.opts.MaxMetadataSize), f.Name), p.left)
 	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
-			le.Name = f.Name
+			if le.Name == "" {
+				le.Name = f.Name
+			}
+			switch le.Limit {
+			case "documents":
+				le.Max = int64(p.opts.MaxDocuments)
+				le.Value = le.Max + 1
+			case "elements":
+				le.Max = int64(elementsPerDocument * (p.opts.MaxDocuments + 1))
+				le.Value = le.Max + 1
+			}
 			return le
 		}
-		return fmt.Errorf("%w: %s: %v", ErrMetadata, f.Name, err)
+		return fmt.Errorf("%w: %s: %v", ErrMetadata, quote(f.Name), err)
 	}
 	sets, docs := req.convert()
 	p.SubmissionSets = append(p.SubmissionSets, sets...)
-	dir := path.Dir(meta)
 	for _, d := range docs {
 		if len(sets) == 1 && d.SubmissionSet == "" {
 			d.SubmissionSet = sets[0].EntryID
 		}
-		uri := strings.ToUpper(strings.ReplaceAll(d.URI, `\`, "/"))
-		if fz, ok := byName[path.Join(dir, uri)]; ok {
-			d.file = fz
-			d.Path = fz.Name
-		} else if fz, ok := byName[uri]; ok {
-			d.file = fz
-			d.Path = fz.Name
-		}
-		if d.file != nil && !p.opts.SkipHashCheck {
-			if err := p.check(d); err != nil {
-				return err
-			}
-		}
+		d.dir = path.Dir(meta)
 		p.Documents = append(p.Documents, d)
 	}
 	return nil
 }
 
-func (p *Package) check(d *Document) error {
-	rc, err := p.Open(d)
+// check reads a document file once, through the budget, and records its
+// hash and size and how they compare with the metadata.
+func check(d *Document, b *budget) error {
+	rc, err := d.file.Open()
 	if err != nil {
-		return err
+		d.problem(ErrUnreadableFile, "", "", err.Error())
+		d.file = nil
+		return nil
 	}
 	defer rc.Close()
 	h := sha1.New()
-	n, err := io.Copy(h, rc)
+	n, err := io.Copy(h, b.reader(rc, d.file.Name))
 	if err != nil {
-		return fmt.Errorf("xdm: reading %s: %w", d.Path, err)
+		var le *LimitError
+		if errors.As(err, &le) {
+			return le
+		}
+		d.problem(ErrUnreadableFile, "", "", err.Error())
+		d.file = nil
+		return nil
 	}
 	d.ActualHash = hex.EncodeToString(h.Sum(nil))
 	d.ActualSize = n
-	d.HashOK = d.Hash != "" && strings.EqualFold(d.Hash, d.ActualHash) && (d.Size < 0 || d.Size == n)
+	hashOK := false
+	switch {
+	case d.Hash == "":
+		d.problem(ErrNoHash, "", "", "")
+	case strings.EqualFold(d.Hash, d.ActualHash):
+		hashOK = true
+	case !isSHA1(d.Hash):
+		d.problem(ErrHashMismatch, d.Hash, d.ActualHash, "the metadata's hash is not a hexadecimal SHA-1")
+	default:
+		d.problem(ErrHashMismatch, d.Hash, d.ActualHash, "")
+	}
+	sizeOK := true
+	switch {
+	case d.rawSize == "":
+		d.problem(ErrNoSize, "", "", "")
+	case d.Size < 0:
+		sizeOK = false
+		d.problem(ErrSizeMismatch, d.rawSize, strconv.FormatInt(n, 10), "the metadata's size is not a number")
+	case d.Size != n:
+		sizeOK = false
+		d.problem(ErrSizeMismatch, strconv.FormatInt(d.Size, 10), strconv.FormatInt(n, 10), "")
+	}
+	d.HashOK = hashOK && sizeOK
 	return nil
 }
 
-// Verify returns a wrapped ErrHashMismatch or ErrMissingFile when a
-// document of the package is absent or does not match its metadata.
-func (p *Package) Verify() error {
-	for _, d := range p.Documents {
-		switch {
-		case d.file == nil:
-			return fmt.Errorf("%w: %s", ErrMissingFile, d.URI)
-		case d.ActualHash != "" && d.Hash != "" && !d.HashOK,
-			d.ActualHash != "" && d.Size >= 0 && d.Size != d.ActualSize:
-			return fmt.Errorf("%w: %s", ErrHashMismatch, d.Path)
-		}
+func isSHA1(s string) bool {
+	if len(s) != 40 {
+		return false
 	}
-	return nil
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
-// ebRIM structures, matched by local name whatever the namespace.
-type rimSlot struct {
-	Name   string   `xml:"name,attr"`
-	Values []string `xml:"ValueList>Value"`
+// budget counts every byte Read inflates (metadata and documents) against
+// MaxTotalSize, however often a file would be read.
+type budget struct{ left, max int64 }
+
+func (b *budget) reader(r io.Reader, name string) io.Reader {
+	return &budgetReader{r: r, b: b, name: name}
 }
 
-type rimName struct {
-	Value string `xml:"value,attr"`
+type budgetReader struct {
+	r    io.Reader
+	b    *budget
+	name string
 }
 
-type rimClassification struct {
-	ID      string    `xml:"id,attr"`
-	Scheme  string    `xml:"classificationScheme,attr"`
-	Object  string    `xml:"classifiedObject,attr"`
-	Node    string    `xml:"classificationNode,attr"`
-	NodeRep string    `xml:"nodeRepresentation,attr"`
-	Slots   []rimSlot `xml:"Slot"`
-	Name    []rimName `xml:"Name>LocalizedString"`
-}
-
-type rimExternal struct {
-	Scheme string    `xml:"identificationScheme,attr"`
-	Value  string    `xml:"value,attr"`
-	Name   []rimName `xml:"Name>LocalizedString"`
-}
-
-type rimObject struct {
-	ID              string              `xml:"id,attr"`
-	MimeType        string              `xml:"mimeType,attr"`
-	Slots           []rimSlot           `xml:"Slot"`
-	Name            []rimName           `xml:"Name>LocalizedString"`
-	Classifications []rimClassification `xml:"Classification"`
-	Externals       []rimExternal       `xml:"ExternalIdentifier"`
-}
-
-type rimAssociation struct {
-	Type   string    `xml:"associationType,attr"`
-	Source string    `xml:"sourceObject,attr"`
-	Target string    `xml:"targetObject,attr"`
-	Slots  []rimSlot `xml:"Slot"`
-}
-
-type rimRequest struct {
-	Extrinsic       []rimObject         `xml:"RegistryObjectList>ExtrinsicObject"`
-	Packages        []rimObject         `xml:"RegistryObjectList>RegistryPackage"`
-	Classifications []rimClassification `xml:"RegistryObjectList>Classification"`
-	Associations    []rimAssociation    `xml:"RegistryObjectList>Association"`
-}
-
-// depthReader passes tokens through, refusing nesting deeper than max.
-type depthReader struct {
-	d     *xml.Decoder
-	depth int
-	max   int
-}
-
-func (r *depthReader) Token() (xml.Token, error) {
-	t, err := r.d.Token()
-	if err != nil {
-		return t, err
+func (r *budgetReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.b.left -= int64(n)
+	if r.b.left < 0 {
+		return n, &LimitError{Limit: "total size", Name: r.name, Value: r.b.max - r.b.left, Max: r.b.max}
 	}
-	switch t.(type) {
-	case xml.StartElement:
-		r.depth++
-		if r.depth > r.max {
-			return nil, &LimitError{Limit: "depth", Value: int64(r.depth), Max: int64(r.max)}
-		}
-	case xml.EndElement:
-		r.depth--
-	}
-	return t, nil
-}
-
-func decodeMetadata(r io.Reader, maxDepth int) (*rimRequest, error) {
-	raw := xml.NewDecoder(r)
-	raw.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
-			return in, nil
-		}
-		return nil, fmt.Errorf("encoding %q not supported", label)
-	}
-	dec := xml.NewTokenDecoder(&depthReader{d: raw, max: maxDepth})
-	var req rimRequest
-	for {
-		t, err := dec.Token()
-		if err != nil {
-			if err == io.EOF {
-				return nil, errors.New("no root element")
-			}
-			return nil, err
-		}
-		if se, ok := t.(xml.StartElement); ok {
-			if err := dec.DecodeElement(&req, &se); err != nil {
-				return nil, err
-			}
-			return &req, nil
-		}
-	}
-}
-
-func slot(slots []rimSlot, name string) []string {
-	for _, s := range slots {
-		if s.Name == name {
-			return s.Values
-		}
-	}
-	return nil
-}
-
-func slot1(slots []rimSlot, name string) string {
-	if v := slot(slots, name); len(v) > 0 {
-		return strings.TrimSpace(v[0])
-	}
-	return ""
-}
-
-func name(n []rimName) string {
-	if len(n) > 0 {
-		return n[0].Value
-	}
-	return ""
-}
-
-// scheme returns the classification scheme without stray white space, in
-// lower case.
-func (c rimClassification) scheme() string {
-	return strings.ToLower(strings.Join(strings.Fields(c.Scheme), ""))
-}
-
-func codeOf(c rimClassification) cda.Code {
-	return cda.Code{Code: c.NodeRep, CodeSystem: slot1(c.Slots, "codingScheme"), DisplayName: name(c.Name)}
-}
-
-func authorOf(c rimClassification) Author {
-	return Author{
-		Person:       slot1(c.Slots, "authorPerson"),
-		Institutions: slot(c.Slots, "authorInstitution"),
-		Roles:        slot(c.Slots, "authorRole"),
-		Specialties:  slot(c.Slots, "authorSpecialty"),
-		Telecoms:     slot(c.Slots, "authorTelecommunication"),
-	}
-}
-
-// externalNames are the rim:Name values producers give the identifiers.
-var externalNames = map[string]string{
-	schemeDEPatientID: "XDSDocumentEntry.patientId",
-	schemeDEUniqueID:  "XDSDocumentEntry.uniqueId",
-	schemeSSPatientID: "XDSSubmissionSet.patientId",
-	schemeSSUniqueID:  "XDSSubmissionSet.uniqueId",
-	schemeSSSourceID:  "XDSSubmissionSet.sourceId",
-}
-
-// external returns the value of the identifier of that scheme, tolerating
-// stray white space in the scheme and falling back on the identifier's name.
-func external(o *rimObject, scheme string) string {
-	for _, e := range o.Externals {
-		if sameURN(e.Scheme, scheme) {
-			return strings.TrimSpace(e.Value)
-		}
-	}
-	for _, e := range o.Externals {
-		if n := name(e.Name); n != "" && n == externalNames[scheme] {
-			return strings.TrimSpace(e.Value)
-		}
-	}
-	return ""
-}
-
-func sameURN(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), ""), b)
-}
-
-func (req *rimRequest) convert() ([]SubmissionSet, []*Document) {
-	isSet := map[string]bool{}
-	for _, c := range req.Classifications {
-		if sameURN(c.Node, nodeSubmissionSet) {
-			isSet[c.Object] = true
-		}
-	}
-	var sets []SubmissionSet
-	for i := range req.Packages {
-		o := &req.Packages[i]
-		for _, c := range o.Classifications {
-			if sameURN(c.Node, nodeSubmissionSet) {
-				isSet[o.ID] = true
-			}
-		}
-		if !isSet[o.ID] && external(o, schemeSSUniqueID) == "" {
-			continue // a folder
-		}
-		ss := SubmissionSet{
-			EntryID:            o.ID,
-			UniqueID:           external(o, schemeSSUniqueID),
-			SourceID:           external(o, schemeSSSourceID),
-			PatientID:          external(o, schemeSSPatientID),
-			SubmissionTime:     slot1(o.Slots, "submissionTime"),
-			Title:              name(o.Name),
-			IntendedRecipients: slot(o.Slots, "intendedRecipient"),
-		}
-		for _, c := range o.Classifications {
-			switch c.scheme() {
-			case schemeSSAuthor:
-				ss.Authors = append(ss.Authors, authorOf(c))
-			case schemeSSContentType:
-				ss.ContentType = codeOf(c)
-			}
-		}
-		sets = append(sets, ss)
-	}
-	member := map[string]string{}
-	replaces := map[string]string{}
-	for _, a := range req.Associations {
-		switch {
-		case strings.HasSuffix(a.Type, "HasMember"):
-			member[a.Target] = a.Source
-		case strings.HasSuffix(a.Type, "RPLC"):
-			replaces[a.Source] = a.Target
-		}
-	}
-	var docs []*Document
-	for i := range req.Extrinsic {
-		o := &req.Extrinsic[i]
-		d := &Document{DocumentEntry: DocumentEntry{
-			EntryID:            o.ID,
-			MimeType:           o.MimeType,
-			UniqueID:           external(o, schemeDEUniqueID),
-			PatientID:          external(o, schemeDEPatientID),
-			URI:                strings.Join(slot(o.Slots, "URI"), ""),
-			Hash:               slot1(o.Slots, "hash"),
-			Size:               -1,
-			Title:              name(o.Name),
-			CreationTime:       slot1(o.Slots, "creationTime"),
-			LanguageCode:       slot1(o.Slots, "languageCode"),
-			ServiceStartTime:   slot1(o.Slots, "serviceStartTime"),
-			ServiceStopTime:    slot1(o.Slots, "serviceStopTime"),
-			SourcePatientID:    slot1(o.Slots, "sourcePatientId"),
-			SourcePatientInfo:  slot(o.Slots, "sourcePatientInfo"),
-			LegalAuthenticator: slot1(o.Slots, "legalAuthenticator"),
-			Replaces:           replaces[o.ID],
-		}, SubmissionSet: member[o.ID]}
-		if s := slot1(o.Slots, "size"); s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
-				d.Size = n
-			}
-		}
-		// Some producers split a long URI over several values "1|part".
-		if vs := slot(o.Slots, "URI"); len(vs) > 1 && strings.Contains(vs[0], "|") {
-			var b bytes.Buffer
-			for _, v := range vs {
-				if _, rest, ok := strings.Cut(v, "|"); ok {
-					b.WriteString(rest)
-				}
-			}
-			d.URI = b.String()
-		}
-		for _, c := range o.Classifications {
-			switch c.scheme() {
-			case schemeDEAuthor:
-				d.Authors = append(d.Authors, authorOf(c))
-			case schemeDEClassCode:
-				d.ClassCode = codeOf(c)
-			case schemeDEConfidentiality:
-				d.Confidentiality = append(d.Confidentiality, codeOf(c))
-			case schemeDEEventCode:
-				d.EventCodes = append(d.EventCodes, codeOf(c))
-			case schemeDEFormatCode:
-				d.FormatCode = codeOf(c)
-			case schemeDEFacilityType:
-				d.HealthcareFacility = codeOf(c)
-			case schemeDEPracticeSetting:
-				d.PracticeSetting = codeOf(c)
-			case schemeDETypeCode:
-				d.TypeCode = codeOf(c)
-			}
-		}
-		docs = append(docs, d)
-	}
-	return sets, docs
+	return n, err
 }

@@ -81,23 +81,71 @@ type xdmSetJSON struct {
 }
 
 type xdmDocJSON struct {
-	URI                string `json:"uri"`
-	Path               string `json:"path,omitempty"`
-	UniqueID           string `json:"uniqueId"`
-	Title              string `json:"title,omitempty"`
-	TypeCode           string `json:"typeCode"`
-	FormatCode         string `json:"formatCode"`
-	ClassCode          string `json:"classCode"`
-	HealthcareFacility string `json:"healthcareFacilityTypeCode,omitempty"`
-	PracticeSetting    string `json:"practiceSettingCode,omitempty"`
-	CreationTime       string `json:"creationTime,omitempty"`
-	PatientID          string `json:"patientId"`
-	Hash               string `json:"hash"`
-	Size               int64  `json:"size"`
-	HashOK             bool   `json:"hashOk"`
-	Replaces           string `json:"replaces,omitempty"`
+	EntryID            string           `json:"entryId"`
+	URI                string           `json:"uri"`
+	Path               string           `json:"path,omitempty"`
+	UniqueID           string           `json:"uniqueId"`
+	Title              string           `json:"title,omitempty"`
+	TypeCode           string           `json:"typeCode"`
+	FormatCode         string           `json:"formatCode"`
+	ClassCode          string           `json:"classCode"`
+	HealthcareFacility string           `json:"healthcareFacilityTypeCode,omitempty"`
+	PracticeSetting    string           `json:"practiceSettingCode,omitempty"`
+	CreationTime       string           `json:"creationTime,omitempty"`
+	PatientID          string           `json:"patientId"`
+	Hash               string           `json:"hash"`
+	Size               int64            `json:"size"` // from the metadata, -1 when absent
+	ActualSize         int64            `json:"actualSize"`
+	HashOK             bool             `json:"hashOk"`
+	Readable           bool             `json:"readable"`
+	Problems           []xdmProblemJSON `json:"problems"`
+	Replaces           string           `json:"replaces,omitempty"`
 }
 
+// xdmProblemJSON is one problem of a document; kind is one of the
+// xdmProblemKinds.
+type xdmProblemJSON struct {
+	Kind    string `json:"kind"`
+	Note    bool   `json:"note"` // nothing wrong found, something not checked
+	Message string `json:"message"`
+	Want    string `json:"want,omitempty"` // for a mismatch: the metadata's value
+	Got     string `json:"got,omitempty"`  // and the file's
+}
+
+var xdmProblemKinds = []struct {
+	err  error
+	kind string
+}{
+	{xdm.ErrMissingFile, "missing-file"},
+	{xdm.ErrSharedFile, "shared-file"},
+	{xdm.ErrUnreadableFile, "unreadable-file"},
+	{xdm.ErrUnsafePath, "unsafe-uri"},
+	{xdm.ErrHashMismatch, "hash-mismatch"},
+	{xdm.ErrSizeMismatch, "size-mismatch"},
+	{xdm.ErrNoHash, "no-hash"},
+	{xdm.ErrNoSize, "no-size"},
+	{xdm.ErrNoURI, "no-uri"},
+}
+
+func problemJSON(err error) xdmProblemJSON {
+	v := xdmProblemJSON{Kind: "other", Message: err.Error()}
+	for _, k := range xdmProblemKinds {
+		if errors.Is(err, k.err) {
+			v.Kind = k.kind
+			break
+		}
+	}
+	var de *xdm.DocumentError
+	if errors.As(err, &de) {
+		v.Note, v.Want, v.Got = de.Note(), de.Want, de.Got
+	}
+	return v
+}
+
+// runXDMInspect prints the package and each document's problems. It exits
+// 1 when the archive is refused or none of its documents can be read; a
+// document with problems (a hash mismatch, a missing file beside others)
+// is reported, not fatal.
 func runXDMInspect(e *env, args []string) error {
 	fs := newFlagSet(e, "xdm inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -126,14 +174,27 @@ func runXDMInspect(e *env, args []string) error {
 		v.SubmissionSets = append(v.SubmissionSets, xdmSetJSON{ID: s.EntryID, UniqueID: s.UniqueID, SourceID: s.SourceID, PatientID: s.PatientID,
 			SubmissionTime: s.SubmissionTime, ContentTypeCode: s.ContentType.Code, IntendedRecipients: s.IntendedRecipients})
 	}
+	readable := 0
 	for _, d := range p.Documents {
-		v.Documents = append(v.Documents, xdmDocJSON{URI: d.URI, Path: d.Path, UniqueID: d.UniqueID, Title: d.Title,
+		j := xdmDocJSON{EntryID: d.EntryID, URI: d.URI, Path: d.Path, UniqueID: d.UniqueID, Title: d.Title,
 			TypeCode: d.TypeCode.Code, FormatCode: d.FormatCode.Code, ClassCode: d.ClassCode.Code,
 			HealthcareFacility: d.HealthcareFacility.Code, PracticeSetting: d.PracticeSetting.Code, CreationTime: d.CreationTime,
-			PatientID: d.PatientID, Hash: d.Hash, Size: d.Size, HashOK: d.HashOK, Replaces: d.Replaces})
+			PatientID: d.PatientID, Hash: d.Hash, Size: d.Size, ActualSize: d.ActualSize, HashOK: d.HashOK,
+			Readable: d.Readable(), Problems: []xdmProblemJSON{}, Replaces: d.Replaces}
+		for _, pr := range d.Problems {
+			j.Problems = append(j.Problems, problemJSON(pr))
+		}
+		if d.Readable() {
+			readable++
+		}
+		v.Documents = append(v.Documents, j)
 	}
 	if ins, ok := p.PatientINS(); ok {
 		v.PatientINS, v.PatientINSOID = ins.Matricule, ins.OID()
+	}
+	var none error
+	if readable == 0 {
+		none = fmt.Errorf("none of the %d documents of the archive can be read", len(p.Documents))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -142,7 +203,7 @@ func runXDMInspect(e *env, args []string) error {
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-		return p.Verify()
+		return none
 	}
 	w := e.stdout
 	for _, s := range v.SubmissionSets {
@@ -152,11 +213,27 @@ func runXDMInspect(e *env, args []string) error {
 		}
 	}
 	for _, d := range v.Documents {
+		size := d.Size
+		if d.Readable {
+			size = d.ActualSize
+		}
 		fmt.Fprintf(w, "document %s (%s): type %s, class %s, format %s, patient %s, %d bytes, hash ok %v\n",
-			d.URI, d.UniqueID, d.TypeCode, d.ClassCode, d.FormatCode, d.PatientID, d.Size, d.HashOK)
+			d.EntryID, d.UniqueID, d.TypeCode, d.ClassCode, d.FormatCode, d.PatientID, size, d.HashOK)
+		if d.Path != "" {
+			fmt.Fprintf(w, "  file %s\n", d.Path)
+		} else {
+			fmt.Fprintf(w, "  no file (URI %q)\n", d.URI)
+		}
+		for _, pr := range d.Problems {
+			label := "problem"
+			if pr.Note {
+				label = "note"
+			}
+			fmt.Fprintf(w, "  %s: %s\n", label, pr.Message)
+		}
 	}
 	if v.PatientINS != "" {
 		fmt.Fprintf(w, "patient INS: %s (%s)\n", v.PatientINS, v.PatientINSOID)
 	}
-	return p.Verify()
+	return none
 }
