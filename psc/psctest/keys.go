@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -19,6 +20,12 @@ type signingKey struct {
 	priv   *rsa.PrivateKey
 	signer jose.Signer
 }
+
+// initialKey is the first signing key of every Server in the process:
+// generating a 2048-bit RSA key takes up to a second on a busy machine,
+// and each Server keeps its own issuer and token records, so sharing the
+// key lets no server accept another's tokens. RotateKeys makes fresh keys.
+var initialKey = sync.OnceValues(newSigningKey)
 
 func newSigningKey() (*signingKey, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -188,7 +188,7 @@ func NewServer(opts *Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	k, err := newSigningKey()
+	k, err := initialKey()
 	if err != nil {
 		return nil, err
 	}
