@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -38,6 +39,16 @@ func (p *Pending) String() string {
 
 // GoString is String.
 func (p *Pending) GoString() string { return p.String() }
+
+// MarshalJSON writes the request without the verifier. To keep a
+// Pending in a server-side session, store its fields.
+func (p *Pending) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		URL         string    `json:"url"`
+		RedirectURL string    `json:"redirect_url"`
+		Created     time.Time `json:"created"`
+	}{p.URL, p.RedirectURL, p.Created})
+}
 
 // LogValue logs the request without the verifier.
 func (p *Pending) LogValue() slog.Value {

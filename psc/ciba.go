@@ -65,6 +65,14 @@ func (b *Backchannel) String() string {
 // GoString is String.
 func (b *Backchannel) GoString() string { return b.String() }
 
+// MarshalJSON writes the request without its identifier.
+func (b *Backchannel) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ExpiresAt time.Time     `json:"expires_at"`
+		Interval  time.Duration `json:"interval"`
+	}{b.ExpiresAt, b.Interval})
+}
+
 // LogValue logs the request without its identifier.
 func (b *Backchannel) LogValue() slog.Value {
 	return slog.GroupValue(slog.Time("expires_at", b.ExpiresAt), slog.Duration("interval", b.Interval))

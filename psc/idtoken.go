@@ -35,7 +35,7 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 		if k.secret == "" {
 			return nil, errors.New("HMAC-signed token and no client secret to check it with")
 		}
-		jws, err := jose.ParseSigned(raw, hmacAlgs)
+		jws, err := jose.ParseSignedCompact(raw, hmacAlgs)
 		if err != nil {
 			return nil, err
 		}

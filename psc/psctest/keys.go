@@ -100,7 +100,7 @@ func (s *Server) Introspect(token string) (TokenInfo, error) {
 	if len(token) > 16<<10 {
 		return fail("too long")
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return fail("not a signed JWT")
 	}
