@@ -64,25 +64,25 @@ func Production() Environment {
 // Connect Discovery 1.0, RFC 8414, CIBA §4, RFC 8705 §5), after the
 // environment's overrides.
 type Metadata struct {
-	Issuer                     string            `json:"issuer"`
-	AuthorizationEndpoint      string            `json:"authorization_endpoint"`
-	TokenEndpoint              string            `json:"token_endpoint"`
-	UserInfoEndpoint           string            `json:"userinfo_endpoint"`
-	JWKSURI                    string            `json:"jwks_uri"`
-	BackchannelAuthEndpoint    string            `json:"backchannel_authentication_endpoint"`
-	RevocationEndpoint         string            `json:"revocation_endpoint"`
-	EndSessionEndpoint         string            `json:"end_session_endpoint"`
-	IntrospectionEndpoint      string            `json:"introspection_endpoint"`
-	IDTokenSigningAlgs         []string          `json:"id_token_signing_alg_values_supported"`
-	TokenEndpointAuthMethods   []string          `json:"token_endpoint_auth_methods_supported"`
-	ScopesSupported            []string          `json:"scopes_supported"`
-	ACRValuesSupported         []string          `json:"acr_values_supported"`
-	GrantTypesSupported        []string          `json:"grant_types_supported"`
-	CodeChallengeMethods       []string          `json:"code_challenge_methods_supported"`
-	BackchannelDeliveryModes   []string          `json:"backchannel_token_delivery_modes_supported"`
-	AuthorizationResponseISS   bool              `json:"authorization_response_iss_parameter_supported"`
-	MTLSEndpointAliases        map[string]string `json:"mtls_endpoint_aliases"`
-	TLSClientCertBoundAccessTk bool              `json:"tls_client_certificate_bound_access_tokens"`
+	Issuer                    string            `json:"issuer"`
+	AuthorizationEndpoint     string            `json:"authorization_endpoint"`
+	TokenEndpoint             string            `json:"token_endpoint"`
+	UserInfoEndpoint          string            `json:"userinfo_endpoint"`
+	JWKSURI                   string            `json:"jwks_uri"`
+	BackchannelAuthEndpoint   string            `json:"backchannel_authentication_endpoint"`
+	RevocationEndpoint        string            `json:"revocation_endpoint"`
+	EndSessionEndpoint        string            `json:"end_session_endpoint"`
+	IntrospectionEndpoint     string            `json:"introspection_endpoint"`
+	IDTokenSigningAlgs        []string          `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethods  []string          `json:"token_endpoint_auth_methods_supported"`
+	ScopesSupported           []string          `json:"scopes_supported"`
+	ACRValuesSupported        []string          `json:"acr_values_supported"`
+	GrantTypesSupported       []string          `json:"grant_types_supported"`
+	CodeChallengeMethods      []string          `json:"code_challenge_methods_supported"`
+	BackchannelDeliveryModes  []string          `json:"backchannel_token_delivery_modes_supported"`
+	AuthorizationResponseISS  bool              `json:"authorization_response_iss_parameter_supported"`
+	MTLSEndpointAliases       map[string]string `json:"mtls_endpoint_aliases"`
+	TLSCertificateBoundTokens bool              `json:"tls_client_certificate_bound_access_tokens"`
 }
 
 // maxDiscoveryBytes bounds the discovery document (the PSC one is about

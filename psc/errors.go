@@ -148,6 +148,10 @@ func (e *SessionEndedError) Is(target error) bool { return target == ErrSessionE
 // Unwrap returns the cause.
 func (e *SessionEndedError) Unwrap() error { return e.Cause }
 
+// Temporary returns false: a package that does not import psc (the mail
+// client) can tell, net.Error style, that trying again is useless.
+func (e *SessionEndedError) Temporary() bool { return false }
+
 // ErrClosed is the cause of a session ended by Session.Close.
 var ErrClosed = errors.New("psc: session closed by the application")
 
@@ -168,6 +172,9 @@ func (e *TemporaryError) Is(target error) bool { return target == ErrTemporary }
 
 // Unwrap returns the cause.
 func (e *TemporaryError) Unwrap() error { return e.Cause }
+
+// Temporary returns true (see SessionEndedError.Temporary).
+func (e *TemporaryError) Temporary() bool { return true }
 
 // AuthorizationError is an error returned on the redirect URI by the
 // authorization endpoint (RFC 6749 §4.1.2.1), e.g. access_denied when the

@@ -96,6 +96,10 @@ func TestSessionChain(t *testing.T) {
 	if !errors.As(err, &te) || te.Code != "invalid_grant" || te.Status != http.StatusBadRequest {
 		t.Fatalf("cause: %#v", err)
 	}
+	var tmp interface{ Temporary() bool }
+	if !errors.As(err, &tmp) || tmp.Temporary() {
+		t.Fatal("an ended session says it is temporary")
+	}
 	want("refused refresh", 4)
 	select {
 	case <-s.Done():
@@ -166,7 +170,7 @@ func TestSessionTemporaryFailures(t *testing.T) {
 	r.clock.Advance(60 * time.Second)
 	_, err = s.Token()
 	var tmp *psc.TemporaryError
-	if !errors.Is(err, psc.ErrTemporary) || errors.Is(err, psc.ErrSessionEnded) || !errors.As(err, &tmp) || tmp.RetryAfter <= 0 {
+	if !errors.Is(err, psc.ErrTemporary) || errors.Is(err, psc.ErrSessionEnded) || !errors.As(err, &tmp) || tmp.RetryAfter <= 0 || !tmp.Temporary() {
 		t.Fatalf("outage: %v", err)
 	}
 	n := r.idp.TokenRequests()
