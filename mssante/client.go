@@ -159,7 +159,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Trust == nil && !cfg.AllowAnyRecipient {
 		return nil, errors.New("mssante: Config.Trust is required to check recipients (or set AllowAnyRecipient in tests)")
 	}
-	if err := checkHeaderValue(HeaderNIL, cfg.ProductRef); err != nil {
+	if err := checkProductRef(cfg.ProductRef); err != nil {
 		return nil, err
 	}
 	if cfg.DialTimeout == 0 {

@@ -117,7 +117,7 @@ func (m *Message) Validate() error {
 	}
 	check := func(field string, list ...Address) error {
 		for _, a := range list {
-			if _, err := checkAddress(a.Addr, a.Name, a.Addr); err != nil {
+			if err := validateAddress(a); err != nil {
 				return fmt.Errorf("%s: %w", field, err)
 			}
 		}
@@ -138,23 +138,25 @@ func (m *Message) Validate() error {
 			}
 		}
 	}
-	values := []struct{ field, v string }{
-		{"Subject", m.Subject}, {"Message-ID", m.MessageID}, {HeaderNIL, m.ProductRef},
+	if err := checkHeaderValue("Subject", m.Subject); err != nil {
+		return err
 	}
-	for _, id := range m.InReplyTo {
-		values = append(values, struct{ field, v string }{"In-Reply-To", id})
+	if err := checkProductRef(m.ProductRef); err != nil {
+		return err
 	}
-	for _, id := range m.References {
-		values = append(values, struct{ field, v string }{"References", id})
-	}
-	for _, v := range values {
-		if err := checkHeaderValue(v.field, v.v); err != nil {
+	if m.MessageID != "" {
+		if err := checkMsgID("Message-ID", m.MessageID, true); err != nil {
 			return err
 		}
 	}
-	for _, id := range append(append([]string{m.MessageID}, m.InReplyTo...), m.References...) {
-		if strings.ContainsAny(strings.Trim(id, "<>"), "<> \t") {
-			return &HeaderError{Field: "Message-ID", Value: id, Err: errors.New("message id contains angle brackets or spaces")}
+	for _, id := range m.InReplyTo {
+		if err := checkMsgID("In-Reply-To", id, false); err != nil {
+			return err
+		}
+	}
+	for _, id := range m.References {
+		if err := checkMsgID("References", id, false); err != nil {
+			return err
 		}
 	}
 	for _, a := range m.Attachments {

@@ -41,6 +41,17 @@ const (
 // attacker's choice.
 var ErrHeaderInjection = errors.New("mssante: header value contains CR, LF or NUL")
 
+// ErrInvalidMessageID is wrapped by a [*HeaderError] for a Message-ID,
+// In-Reply-To or References id that RFC 5322 §3.6.4 does not allow: empty
+// ("<>"), with control characters, spaces, angle brackets or non-ASCII
+// bytes, or, for the message's own Message-ID, without "@".
+var ErrInvalidMessageID = errors.New("mssante: invalid message id")
+
+// ErrInvalidProductRef is wrapped by a [*HeaderError] for an X-MSS-NIL
+// product reference that is not printable ASCII (ECO.2.4.3 gives references
+// such as "DEV935997"; a header field holds ASCII only).
+var ErrInvalidProductRef = errors.New("mssante: X-MSS-NIL product reference must be printable ASCII")
+
 // HeaderError reports a header value the encoder refuses.
 type HeaderError struct {
 	Field string // header field (or "filename" / "attachment content type")
@@ -49,7 +60,7 @@ type HeaderError struct {
 }
 
 func (e *HeaderError) Error() string {
-	return fmt.Sprintf("mssante: header %s: %v (value %q)", e.Field, e.Err, e.Value)
+	return fmt.Sprintf("mssante: header %s: %v (value %s)", e.Field, e.Err, quoteInput(e.Value))
 }
 func (e *HeaderError) Unwrap() error { return e.Err }
 
@@ -57,6 +68,55 @@ func (e *HeaderError) Unwrap() error { return e.Err }
 func checkHeaderValue(field, v string) error {
 	if strings.ContainsAny(v, "\r\n\x00") {
 		return &HeaderError{Field: field, Value: v, Err: ErrHeaderInjection}
+	}
+	return nil
+}
+
+// checkMsgID checks one message id as Validate writes it between angle
+// brackets: printable ASCII without spaces or brackets, and for the
+// message's own id (own) an "@" with something on both sides (RFC 5322
+// msg-id = "<" id-left "@" id-right ">").
+func checkMsgID(field, id string, own bool) error {
+	if err := checkHeaderValue(field, id); err != nil {
+		return err
+	}
+	bad := func(why string) error {
+		return &HeaderError{Field: field, Value: id, Err: fmt.Errorf("%w: %s", ErrInvalidMessageID, why)}
+	}
+	v := strings.Trim(id, "<>")
+	if v == "" {
+		return bad("empty")
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20 || c == 0x7f:
+			return bad("control character")
+		case c == ' ':
+			return bad("space")
+		case c > 0x7f:
+			return bad("non-ASCII byte")
+		case c == '<' || c == '>':
+			return bad("angle bracket inside the id")
+		}
+	}
+	if own {
+		at := strings.LastIndexByte(v, '@')
+		if at <= 0 || at == len(v)-1 {
+			return bad(`no "@" between two parts`)
+		}
+	}
+	return nil
+}
+
+// checkProductRef checks an X-MSS-NIL value: printable ASCII.
+func checkProductRef(v string) error {
+	if err := checkHeaderValue(HeaderNIL, v); err != nil {
+		return err
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return &HeaderError{Field: HeaderNIL, Value: v, Err: ErrInvalidProductRef}
+		}
 	}
 	return nil
 }
