@@ -44,9 +44,12 @@ func (r *SendResult) Accepted() []string {
 }
 
 // Send submits msg. Before any connection it fills From (with Config.Address
-// when empty) and ProductRef, validates the message, and checks every
-// recipient against the trust space (a [TrustError] names those that are
-// out). It then opens an SMTP connection, authenticates, and submits the
+// when empty) and ProductRef, validates the message, applies the
+// patient-safety rules (a [PatientSafetyError]: no IHE_XDM.ZIP as an
+// ordinary attachment, at most one patient among To, Cc and Bcc, and a
+// patient recipient of a document mail must be the documents' patient), and
+// checks every recipient against the trust space (a [TrustError] names
+// those that are out). It then opens an SMTP connection, authenticates, and submits the
 // message streaming it from the encoder, requesting delivery receipts
 // (NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID) when
 // msg.RequestDeliveryReceipt is set and the server offers DSN.
@@ -203,8 +206,8 @@ func (s *Sender) sendPrepared(ctx context.Context, msg *Message) (*SendResult, e
 }
 
 // prepare completes and checks a message before any byte is sent: From,
-// ProductRef and Message-ID filled, the message valid, every recipient in
-// the trust space.
+// ProductRef and Message-ID filled, the message valid, the patient-safety
+// rules kept, every recipient in the trust space.
 func (c *Client) prepare(ctx context.Context, msg *Message) error {
 	if msg.From.IsZero() {
 		msg.From = c.cfg.Address
@@ -216,6 +219,10 @@ func (c *Client) prepare(ctx context.Context, msg *Message) error {
 		return errors.New("mssante: no X-MSS-NIL product reference (Config.ProductRef)")
 	}
 	if err := msg.Validate(); err != nil {
+		return err
+	}
+	if err := checkPatientSafety(msg); err != nil {
+		c.audit(ctx, "smtp.send", msg.MessageID, "", err)
 		return err
 	}
 	if err := c.checkRecipients(msg.Recipients()); err != nil {
