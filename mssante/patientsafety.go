@@ -104,4 +104,3 @@ func isXDMName(name string) bool {
 	}
 	return strings.EqualFold(name, XDMFilename)
 }
-
