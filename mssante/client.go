@@ -20,7 +20,9 @@ import (
 // defaults; Address, Auth and a trust anchor (RootCAs or UseSystemRoots)
 // are required.
 type Config struct {
-	// Address is the mailbox (BAL) the client works for. Required.
+	// Address is the mailbox (BAL) the client works for, and the From of
+	// the messages that have none. Required. Its display name, if any,
+	// must follow ECO.2.2.7 ([CheckDisplayName]).
 	Address Address
 	// Operator gives the servers. Zero means discovered by DNS SRV
 	// (RFC 6186) in the domain of Address (ECO.1.1.9).
@@ -138,6 +140,12 @@ type Client struct {
 func NewClient(cfg Config) (*Client, error) {
 	if cfg.Address.IsZero() {
 		return nil, errors.New("mssante: Config.Address is required")
+	}
+	if err := validateAddress(cfg.Address); err != nil {
+		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
+	}
+	if err := CheckDisplayName(cfg.Address.Name); err != nil {
+		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
 	}
 	if cfg.Auth.kind == authNone {
 		return nil, errNoAuth

@@ -105,9 +105,13 @@ func (m *Message) Encode(w io.Writer, opts *EncodeOptions) error {
 }
 
 // Validate checks what the encoder would refuse, without writing anything:
-// a valid From, at least one recipient, and no header injection through any
-// value (subject, names, message ids, product reference, file names, content
-// types). Addresses made by hand (not by ParseAddress) are checked too.
+// a valid From whose display name follows ECO.2.2.7 ([CheckDisplayName]),
+// at least one recipient, and no header injection through any value
+// (subject, names, message ids, product reference, file names, content
+// types). Addresses made by hand (not by ParseAddress) must be RFC 5321
+// mailboxes: a dot-atom or quoted local part, one '@', a domain. Message
+// ids must be printable ASCII without spaces or brackets (the message's
+// own with an '@'), and the product reference printable ASCII.
 func (m *Message) Validate() error {
 	if m.From.IsZero() {
 		return ErrNoSender
@@ -130,6 +134,9 @@ func (m *Message) Validate() error {
 		if err := check(c.field, c.list...); err != nil {
 			return err
 		}
+	}
+	if err := CheckDisplayName(m.From.Name); err != nil {
+		return fmt.Errorf("From: %w", err)
 	}
 	for _, a := range []*Address{m.Sender, m.ReadReceiptTo} {
 		if a != nil {
