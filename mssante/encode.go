@@ -223,7 +223,7 @@ func (m *Message) topHeader(docs []DocumentInfo) *fieldWriter {
 	if len(m.References) > 0 {
 		f.add("References", formatMsgIDs(m.References))
 	}
-	f.add("Subject", encodeText(m.encodedSubject(docs)))
+	f.add("Subject", encodeSubject(m.encodedSubject(docs)))
 	f.add("MIME-Version", "1.0")
 	if m.ProductRef != "" {
 		f.add(HeaderNIL, m.ProductRef)
