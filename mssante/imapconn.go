@@ -138,28 +138,35 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 			}
 		}
 		sasl, tok, err := c.cfg.Auth.saslClient(c.cfg.Address.Addr, host, port, token)
+		var rec *saslRecorder
 		if err == nil && sasl != nil {
-			err = cl.Authenticate(sasl)
+			rec = &saslRecorder{Client: sasl}
+			err = cl.Authenticate(rec)
 		}
 		stop()
-		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, err)
 		if err == nil {
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, nil)
 			return &imapConn{c: cl, server: addr}, nil
 		}
 		cl.Close()
 		if ctx.Err() != nil {
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ctx.Err())
 			return nil, ctx.Err()
 		}
 		if sasl == nil {
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, err)
 			return nil, err
 		}
+		// The server's text may quote what it refused: never keep it.
+		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
 		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl)}
 		var ie *imap.Error
 		if errors.As(err, &ie) {
-			ae.Message = ie.Text
+			ae.Message = red.text(ie.Text)
 		} else {
-			ae.Message = err.Error()
+			ae.Message = red.text(err.Error())
 		}
+		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 		if attempt == 0 && ae.Status != "" {
 			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
 				continue

@@ -130,7 +130,8 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 			stop()
 			return sc, nil
 		}
-		err = sc.Auth(sasl)
+		rec := &saslRecorder{Client: sasl}
+		err = sc.Auth(rec)
 		stop()
 		if err == nil {
 			return sc, nil
@@ -139,11 +140,13 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// The server's text may quote what it refused: never keep it.
+		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
 		var se *smtp.SMTPError
 		if !errors.As(err, &se) {
-			return nil, &ConnectError{Server: addr, Err: err}
+			return nil, &ConnectError{Server: addr, Err: red.err(err)}
 		}
-		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: se.Message}
+		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: red.text(se.Message)}
 		// A refused token: retry once with a new one, if the source gives one.
 		if attempt == 0 && ae.Status != "" {
 			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
