@@ -30,10 +30,20 @@ type Config struct {
 	// Auth is how the client authenticates. Required.
 	Auth Auth
 	// Verifier checks the operator's certificate the IGC-Santé way (package
-	// trust): its anchors become RootCAs when RootCAs is nil, and its
-	// VerifyConnection (usage, revocation: ECO.1.1.5, ECO.1.1.6) runs when
-	// TLS.VerifyConnection is nil. Nil means only RootCAs is used.
+	// trust): its anchors become RootCAs when RootCAs is nil, and its checks
+	// (usage, revocation: ECO.1.1.5, ECO.1.1.6) run at every handshake,
+	// before TLS.VerifyConnection when that is set too (both must pass).
+	// What it accepts with a warning (trust.RevocationSoftFail: a status
+	// that could not be established) goes to OnTLSWarning and to the audit
+	// as "tls.warning" events. Nil means only RootCAs is used.
 	Verifier *trust.Verifier
+	// OnTLSWarning, if set, receives each problem the TLS checks accepted
+	// instead of refusing the connection: with a Verifier in
+	// trust.RevocationSoftFail, a certificate of the operator's chain whose
+	// revocation status could not be established. It is called after the
+	// handshake, on the goroutine of the operation. Nil means the warnings
+	// go to the audit only.
+	OnTLSWarning func(TLSWarning)
 	// RootCAs are the anchors the operator's certificate must chain to: the
 	// IGC-Santé roots. Nil means Verifier's anchors; one of them, or
 	// UseSystemRoots, is required.
@@ -108,9 +118,9 @@ type TLSPolicy struct {
 	// CipherSuites are the TLS 1.2 suites offered (TLS 1.3 suites are not
 	// configurable in Go). Nil means Ref2CipherSuites.
 	CipherSuites []uint16
-	// VerifyConnection, if set, runs after the chain is verified, e.g. to
-	// check revocation (CRL, OCSP: package trust). An error aborts the
-	// handshake.
+	// VerifyConnection, if set, runs after the chain is verified and after
+	// Config.Verifier's checks, e.g. to pin a certificate; an error aborts
+	// the handshake. It adds a check: it never replaces the Verifier's.
 	VerifyConnection func(tls.ConnectionState) error
 }
 
@@ -156,9 +166,6 @@ func NewClient(cfg Config) (*Client, error) {
 		}
 		if cfg.RootCAs == nil {
 			cfg.RootCAs = v.Anchors.RootPool()
-		}
-		if cfg.TLS.VerifyConnection == nil {
-			cfg.TLS.VerifyConnection = v.VerifyConnection(trust.UsageServer)
 		}
 	}
 	if cfg.RootCAs == nil && !cfg.UseSystemRoots {
@@ -214,24 +221,74 @@ func (c *Client) isClosed() bool {
 	}
 }
 
-// tlsConfig returns the TLS configuration for a server name.
-func (c *Client) tlsConfig(serverName string) *tls.Config {
+// connTLS is what the TLS checks of one connection need, and what they
+// collect.
+type connTLS struct {
+	serverName string // the name the certificate must carry
+
+	mu       sync.Mutex
+	warnings []error
+}
+
+func (t *connTLS) warn(_ tls.ConnectionState, w []error) {
+	t.mu.Lock()
+	t.warnings = append(t.warnings, w...)
+	t.mu.Unlock()
+}
+
+// TLSWarning is a problem the TLS checks of a connection accepted instead
+// of refusing it (see Config.OnTLSWarning).
+type TLSWarning struct {
+	Server string // host:port
+	// Err is the problem: with trust.RevocationSoftFail, a
+	// *trust.CertificateError wrapping trust.ErrRevocationUnknown.
+	Err error
+}
+
+// reportTLS gives the warnings a handshake collected to the audit and to
+// Config.OnTLSWarning.
+func (c *Client) reportTLS(ctx context.Context, server string, t *connTLS) {
+	t.mu.Lock()
+	warnings := t.warnings
+	t.warnings = nil
+	t.mu.Unlock()
+	for _, w := range warnings {
+		c.audit(ctx, "tls.warning", t.serverName, server, w)
+		if c.cfg.OnTLSWarning != nil {
+			c.cfg.OnTLSWarning(TLSWarning{Server: server, Err: w})
+		}
+	}
+}
+
+// tlsConfig returns the TLS configuration of one connection. Its
+// VerifyConnection runs, in order, the Verifier's checks and
+// TLSPolicy.VerifyConnection; all must pass.
+func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 	p := c.cfg.TLS
 	conf := &tls.Config{
-		ServerName:   serverName,
+		ServerName:   t.serverName,
 		MinVersion:   p.MinVersion,
 		CipherSuites: p.CipherSuites,
 		RootCAs:      c.cfg.RootCAs,
 	}
-	if verify := p.VerifyConnection; verify != nil {
+	var checks []func(tls.ConnectionState) error
+	if v := c.cfg.Verifier; v != nil {
+		checks = append(checks, v.VerifyConnectionWithWarnings(trust.UsageServer, t.warn))
+	}
+	if p.VerifyConnection != nil {
+		checks = append(checks, p.VerifyConnection)
+	}
+	if len(checks) > 0 {
 		conf.VerifyConnection = func(cs tls.ConnectionState) error {
 			// No SNI is sent to an IP address, so the state has no server
-			// name: give the checker the one that was dialled.
+			// name: give the checks the one that was dialled.
 			if cs.ServerName == "" {
-				cs.ServerName = serverName
+				cs.ServerName = t.serverName
 			}
-			if err := verify(cs); err != nil {
-				return &verifyConnectionError{err}
+			for _, check := range checks {
+				if err := check(cs); err != nil {
+					return &verifyConnectionError{err}
+				}
 			}
 			return nil
 		}

@@ -111,11 +111,14 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 			return nil, err
 		}
 		stop := watchContext(ctx, conn)
-		opts := &imapclient.Options{TLSConfig: c.tlsConfig(host), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
+		ct := &connTLS{serverName: host}
+		opts := &imapclient.Options{TLSConfig: c.tlsConfig(ct), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
 		var cl *imapclient.Client
 		if implicit {
 			tc := tlsClient(conn, opts.TLSConfig)
-			if err := tc.Handshake(); err != nil {
+			err := tc.Handshake()
+			c.reportTLS(ctx, addr, ct)
+			if err != nil {
 				stop()
 				conn.Close()
 				return nil, ctxErr(ctx, tlsError(addr, conn, err))
@@ -128,6 +131,7 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 			}
 		} else {
 			cl, err = imapclient.NewStartTLS(conn, opts)
+			c.reportTLS(ctx, addr, ct)
 			if err != nil {
 				stop()
 				conn.Close()

@@ -114,7 +114,9 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 			return nil, err
 		}
 		stop := watchContext(ctx, conn)
-		sc, err := c.smtpHandshake(conn, addr, host, implicit)
+		ct := &connTLS{serverName: host}
+		sc, err := c.smtpHandshake(conn, addr, ct, implicit)
+		c.reportTLS(ctx, addr, ct)
 		if err != nil {
 			stop()
 			conn.Close()
@@ -158,8 +160,8 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 }
 
 // smtpHandshake greets the server and secures the connection.
-func (c *Client) smtpHandshake(conn net.Conn, addr, host string, implicit bool) (*smtp.Client, error) {
-	conf := c.tlsConfig(host)
+func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit bool) (*smtp.Client, error) {
+	conf := c.tlsConfig(ct)
 	var sc *smtp.Client
 	if implicit {
 		tc := tlsClient(conn, conf)
