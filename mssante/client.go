@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -25,8 +24,30 @@ type Config struct {
 	// must follow ECO.2.2.7 ([CheckDisplayName]).
 	Address Address
 	// Operator gives the servers. Zero means discovered by DNS SRV
-	// (RFC 6186) in the domain of Address (ECO.1.1.9).
+	// (RFC 6186) in the domain of Address (ECO.1.1.9), with the rule of
+	// RFC 6186 §6: a record can be spoofed, and any valid IGC-Santé server
+	// certificate would pass the TLS check for the host it names, so an SRV
+	// target is used only when something binds it to the mail domain:
+	//
+	//   - it is the domain or one of its subdomains (smtp.medecin.mssante.fr
+	//     for medecin.mssante.fr), its certificate checked for that name;
+	//   - or the caller pinned it in SRVTargets;
+	//   - or Trust knows the domain's operators ([DomainLookup]: a
+	//     trust.List or trust.Source), and the target's certificate, besides
+	//     being valid for the target's name, carries the identity of one of
+	//     them as the liste blanche gives it in DNCertificatOperateur (its
+	//     O, OU, ST and C; its CN only when the list gives nothing else).
+	//     This is checked in the TLS handshake, before any credential.
+	//
+	// Any other target is refused with a [*DiscoveryError]
+	// (ErrUntrustedSRVTarget) that tells to set Operator: nothing is sent
+	// to it.
 	Operator Operator
+	// SRVTargets pins host names that DNS SRV discovery may lead to outside
+	// the mail domain, e.g. "imap.operateur.example", when the caller knows
+	// its operator's servers but wants the records' ports and priorities.
+	// Nil means none.
+	SRVTargets []string
 	// Auth is how the client authenticates. Required.
 	Auth Auth
 	// Verifier checks the operator's certificate the IGC-Santé way (package
@@ -75,8 +96,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// CommandTimeout bounds each protocol command. Zero means 2 minutes.
 	CommandTimeout time.Duration
-	// Resolver is used for DNS SRV discovery. Nil means net.DefaultResolver.
-	Resolver *net.Resolver
+	// Resolver is used for DNS SRV discovery (and to resolve the
+	// discovered hosts when it can, see [Resolver]). Nil means
+	// net.DefaultResolver.
+	Resolver Resolver
 	// MaxMessageBytes bounds each message read from the server. Zero means
 	// DefaultMaxMessageBytes.
 	MaxMessageBytes int64
@@ -225,6 +248,9 @@ func (c *Client) isClosed() bool {
 // collect.
 type connTLS struct {
 	serverName string // the name the certificate must carry
+	// binding, for an SRV target bound by the liste blanche only, is
+	// checked after the Verifier.
+	binding *operatorBinding
 
 	mu       sync.Mutex
 	warnings []error
@@ -261,8 +287,9 @@ func (c *Client) reportTLS(ctx context.Context, server string, t *connTLS) {
 }
 
 // tlsConfig returns the TLS configuration of one connection. Its
-// VerifyConnection runs, in order, the Verifier's checks and
-// TLSPolicy.VerifyConnection; all must pass.
+// VerifyConnection runs, in order, the Verifier's checks, the operator
+// binding of a discovered SRV target, and TLSPolicy.VerifyConnection; all
+// must pass.
 func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 	p := c.cfg.TLS
 	conf := &tls.Config{
@@ -274,6 +301,9 @@ func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 	var checks []func(tls.ConnectionState) error
 	if v := c.cfg.Verifier; v != nil {
 		checks = append(checks, v.VerifyConnectionWithWarnings(trust.UsageServer, t.warn))
+	}
+	if t.binding != nil {
+		checks = append(checks, t.binding.check)
 	}
 	if p.VerifyConnection != nil {
 		checks = append(checks, p.VerifyConnection)
@@ -308,16 +338,6 @@ func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 	return conf
 }
 
-// dial opens a TCP connection honouring ctx and the dial timeout.
-func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: c.cfg.DialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, &ConnectError{Server: addr, Err: err}
-	}
-	return conn, nil
-}
-
 // tlsError wraps a handshake failure with what the server presented.
 func tlsError(server string, conn net.Conn, err error) error {
 	e := &TLSError{Server: server, Err: err}
@@ -327,63 +347,6 @@ func tlsError(server string, conn net.Conn, err error) error {
 		e.Issuer = certErr.UnverifiedCertificates[0].Issuer.String()
 	}
 	return e
-}
-
-// endpoint returns the host:port of a service, discovering it by DNS SRV
-// when the configuration has none. service is "submission" or "imap".
-func (c *Client) endpoint(ctx context.Context, service string) (addr string, implicitTLS bool, err error) {
-	switch service {
-	case "submission":
-		if c.cfg.Operator.SMTP != "" {
-			return c.cfg.Operator.SMTP, c.cfg.Operator.SMTPImplicitTLS, nil
-		}
-	case "imap":
-		if c.cfg.Operator.IMAP != "" {
-			return c.cfg.Operator.IMAP, c.cfg.Operator.IMAPImplicitTLS, nil
-		}
-	}
-	return c.discover(ctx, service)
-}
-
-// discover looks up the RFC 6186 SRV records of the mailbox's domain:
-// _submission._tcp (STARTTLS), and for IMAP _imaps._tcp (implicit TLS)
-// then _imap._tcp (STARTTLS).
-func (c *Client) discover(ctx context.Context, service string) (string, bool, error) {
-	domain := c.cfg.Address.Domain()
-	type try struct {
-		name     string
-		implicit bool
-	}
-	tries := []try{{"submission", false}}
-	if service == "imap" {
-		tries = []try{{"imaps", true}, {"imap", false}}
-	}
-	var lastErr error
-	for _, t := range tries {
-		_, srvs, err := c.cfg.Resolver.LookupSRV(ctx, t.name, "tcp", domain)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		for _, s := range srvs {
-			if s.Target == "." || s.Target == "" {
-				continue // RFC 6186 §3.4: service not offered
-			}
-			host := trimDot(s.Target)
-			return net.JoinHostPort(host, strconv.Itoa(int(s.Port))), t.implicit, nil
-		}
-	}
-	if lastErr == nil {
-		lastErr = errors.New("no usable SRV record")
-	}
-	return "", false, &ConnectError{Server: "_" + service + "._tcp." + domain, Err: fmt.Errorf("DNS SRV discovery: %w", lastErr)}
-}
-
-func trimDot(s string) string {
-	if len(s) > 0 && s[len(s)-1] == '.' {
-		return s[:len(s)-1]
-	}
-	return s
 }
 
 // audit sends an event to the configured auditor.

@@ -97,21 +97,23 @@ func isConnectionLoss(err error) bool {
 // dialIMAP connects, secures and authenticates an IMAP connection.
 // handler receives unilateral data (for IDLE).
 func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDataHandler) (*imapConn, error) {
-	addr, implicit, err := c.endpoint(ctx, "imap")
+	ep, err := c.endpoint(ctx, "imap")
 	if err != nil {
+		c.audit(ctx, "imap.connect", c.cfg.Address.Addr, "", err)
 		return nil, err
 	}
-	host, portStr, _ := net.SplitHostPort(addr)
+	addr, host, implicit := ep.addr, ep.host, ep.implicitTLS
+	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
 	token := "" // "" fetches one; after a refused token, the refreshed one
 	for attempt := 0; ; attempt++ {
-		conn, err := c.dial(ctx, addr)
+		conn, err := c.dial(ctx, ep)
 		if err != nil {
 			c.audit(ctx, "imap.connect", c.cfg.Address.Addr, addr, err)
 			return nil, err
 		}
 		stop := watchContext(ctx, conn)
-		ct := &connTLS{serverName: host}
+		ct := &connTLS{serverName: host, binding: ep.binding}
 		opts := &imapclient.Options{TLSConfig: c.tlsConfig(ct), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
 		var cl *imapclient.Client
 		if implicit {

@@ -81,16 +81,17 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 	if c.isClosed() {
 		return nil, ErrClosed
 	}
-	addr, implicit, err := c.endpoint(ctx, "submission")
+	ep, err := c.endpoint(ctx, "submission")
+	if err != nil {
+		c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, "", err)
+		return nil, err
+	}
+	sc, err := c.dialSMTP(ctx, ep)
+	c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, ep.addr, err)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := c.dialSMTP(ctx, addr, implicit)
-	c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, addr, err)
-	if err != nil {
-		return nil, err
-	}
-	return &Sender{c: c, smtp: sc, server: addr}, nil
+	return &Sender{c: c, smtp: sc, server: ep.addr}, nil
 }
 
 // Close ends the SMTP session. A failed QUIT only closes the connection:
@@ -104,18 +105,19 @@ func (s *Sender) Close() error {
 }
 
 // dialSMTP connects, starts TLS and authenticates.
-func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smtp.Client, error) {
-	host, portStr, _ := net.SplitHostPort(addr)
+func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error) {
+	addr, host := ep.addr, ep.host
+	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
 	token := "" // "" fetches one; after a refused token, the refreshed one
 	for attempt := 0; ; attempt++ {
-		conn, err := c.dial(ctx, addr)
+		conn, err := c.dial(ctx, ep)
 		if err != nil {
 			return nil, err
 		}
 		stop := watchContext(ctx, conn)
-		ct := &connTLS{serverName: host}
-		sc, err := c.smtpHandshake(conn, addr, ct, implicit)
+		ct := &connTLS{serverName: host, binding: ep.binding}
+		sc, err := c.smtpHandshake(conn, addr, ct, ep.implicitTLS)
 		c.reportTLS(ctx, addr, ct)
 		if err != nil {
 			stop()
