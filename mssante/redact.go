@@ -95,8 +95,14 @@ func (r *echoRedactor) text(s string) string {
 			j++
 		}
 		run := s[i:j]
-		if len(run) >= minEchoRun && r.inSecret(run) {
+		// Punctuation a server puts around a quote ("…", a final ".")
+		// is not part of it.
+		core := strings.Trim(run, ".-_~")
+		if len(core) >= minEchoRun && r.inSecret(core) {
+			k := strings.Index(run, core)
+			b.WriteString(run[:k])
 			b.WriteString(redacted)
+			b.WriteString(run[k+len(core):])
 		} else {
 			b.WriteString(run)
 		}

@@ -119,6 +119,7 @@ func TestEchoRedactor(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"bad token " + token, "bad token " + redacted},
 		{"bad token " + token[:20] + "…", "bad token " + redacted + "…"},
+		{"bad token " + token[:20] + "... end.", "bad token " + redacted + "... end."},
 		{"unknown user alice.martin@medecin.mssante.fr", "unknown user alice.martin@medecin.mssante.fr"}, // the user is no secret
 		{"Authentication credentials invalid", "Authentication credentials invalid"},
 		{"", ""},
