@@ -136,7 +136,7 @@ func (m *Message) Validate() error {
 		}
 	}
 	if err := CheckDisplayName(m.From.Name); err != nil {
-		return fmt.Errorf("From: %w", err)
+		return err
 	}
 	for _, a := range []*Address{m.Sender, m.ReadReceiptTo} {
 		if a != nil {
