@@ -125,9 +125,6 @@ func checkParts(input, name, local, domain string) (Address, error) {
 			return Address{}, &AddressError{Input: input, Reason: "local part must be printable ASCII"}
 		}
 	}
-	if len(local) > maxLocalPart {
-		return Address{}, &AddressError{Input: input, Reason: "local part longer than 64 characters (RFC 5321 §4.5.3.1.1)"}
-	}
 	if strings.ContainsAny(name, "\r\n\x00") {
 		return Address{}, &AddressError{Input: input, Reason: "display name contains a line break or NUL"}
 	}
@@ -147,7 +144,8 @@ const maxLocalPart = 64
 
 // validateAddress checks an Address that may have been built by hand, not
 // by ParseAddress: its Addr must be an RFC 5321 Mailbox, a dot-atom or a
-// quoted string, one '@' outside the quotes, and a domain. Without this,
+// quoted string of at most 64 characters, one '@' outside the quotes, and
+// a domain. Without this,
 // "victim@evil.com@ch.mssante.fr" (two '@'), a source route
 // "@evil.com:victim@ch.mssante.fr" or "a>,<evil@evil.com@ch.mssante.fr"
 // would reach the trust check whole, be judged by their last domain, and go
@@ -156,6 +154,11 @@ func validateAddress(a Address) error {
 	local, domain, reason := splitMailbox(a.Addr)
 	if reason != "" {
 		return &AddressError{Input: a.Addr, Reason: reason}
+	}
+	// Only what is sent is held to the SMTP limit: received mail (a long
+	// VERP Return-Path) still parses.
+	if len(local) > maxLocalPart {
+		return &AddressError{Input: a.Addr, Reason: "local part longer than 64 characters (RFC 5321 §4.5.3.1.1)"}
 	}
 	_, err := checkParts(a.Addr, a.Name, local, domain)
 	return err
