@@ -42,7 +42,7 @@ type PatientSafetyError struct {
 }
 
 func (e *PatientSafetyError) Error() string {
-	s := e.Err.Error()
+	s := "mssante: not sent: " + strings.TrimPrefix(e.Err.Error(), "mssante: ")
 	switch {
 	case e.Attachment != "":
 		s += " (attachment " + quoteInput(e.Attachment) + ")"
