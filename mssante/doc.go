@@ -63,6 +63,11 @@
 //     French and English wordings.
 //   - An attachment may only declare the utf-8 or us-ascii charset, a limit
 //     of go-message's writer.
+//   - A subject encodes only its words with non-ASCII characters and keeps
+//     XDM/1.0/DDM+ literal, for the operators' routing rules; when the
+//     label's first word is accented, its RFC 2047 word follows the prefix
+//     without the white space RFC 2047 §5 asks for (the subject rule has
+//     none there); common decoders read it.
 //
 // # Sending: what is refused, and since when
 //
