@@ -338,6 +338,7 @@ func TestEncodeSubjectWords(t *testing.T) {
 		{"é è", "=?utf-8?q?=C3=A9_=C3=A8?="},
 		{"é  è", "=?utf-8?q?=C3=A9__=C3=A8?="},                                       // the double space survives decoding
 		{"é  x", "=?utf-8?q?=C3=A9?=  x"},                                            // text after: spaces kept as they are
+		{"é \t é", "=?utf-8?q?=C3=A9_=09_=C3=A9?="},                                  // a tab between two runs (found by FuzzEncodeSubject)
 		{"literal =?x?q?y?= text", "literal =?utf-8?q?=3D=3Fx=3Fq=3Fy=3F=3D?= text"}, // not taken for an encoded word
 		{"XDM/1.0/DDM+Évaluation X", "XDM/1.0/DDM+=?utf-8?q?=C3=89valuation?= X"},
 		{"[KO Intégration système !][902] XDM/1.0/DDM+Évaluation X", "[KO =?utf-8?q?Int=C3=A9gration_syst=C3=A8me?= !][902] XDM/1.0/DDM+=?utf-8?q?=C3=89valuation?= X"},

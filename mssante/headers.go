@@ -182,12 +182,13 @@ func encodeWords(s string) string {
 			i++
 			continue
 		}
-		// The run goes on over words that need encoding, and over empty
-		// words (double spaces) followed by one.
+		// The run goes on over words that need encoding, and over blank
+		// words (double spaces, tabs) followed by one: decoders drop the
+		// white space between two encoded words.
 		j := i + 1
 		for j < len(words) {
 			k := j
-			for k < len(words) && words[k] == "" {
+			for k < len(words) && strings.Trim(words[k], "\t") == "" {
 				k++
 			}
 			if k == len(words) || !needsEncodedWord(words[k]) {
