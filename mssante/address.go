@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/mail"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,7 +31,7 @@ type AddressError struct {
 }
 
 func (e *AddressError) Error() string {
-	return fmt.Sprintf("mssante: invalid address %q: %s", e.Input, e.Reason)
+	return fmt.Sprintf("mssante: invalid address %s: %s", quoteInput(e.Input), e.Reason)
 }
 
 // Unwrap returns ErrInvalidAddress and the underlying error.
@@ -109,7 +110,13 @@ func checkAddress(input, name, spec string) (Address, error) {
 	if at <= 0 || at == len(spec)-1 {
 		return Address{}, &AddressError{Input: input, Reason: "missing local part or domain"}
 	}
-	local, domain := spec[:at], strings.ToLower(spec[at+1:])
+	return checkParts(input, name, spec[:at], spec[at+1:])
+}
+
+// checkParts applies the MSSanté rules to a mailbox given as its display
+// name, its local part (unquoted) and its domain.
+func checkParts(input, name, local, domain string) (Address, error) {
+	domain = strings.ToLower(domain)
 	if reason := checkDomain(domain); reason != "" {
 		return Address{}, &AddressError{Input: input, Reason: reason}
 	}
@@ -130,6 +137,105 @@ func checkAddress(input, name, spec string) (Address, error) {
 		}
 	}
 	return Address{Name: name, Addr: addrSpec(local, domain)}, nil
+}
+
+// maxLocalPart is the longest local part RFC 5321 §4.5.3.1.1 allows.
+const maxLocalPart = 64
+
+// validateAddress checks an Address that may have been built by hand, not
+// by ParseAddress: its Addr must be an RFC 5321 Mailbox, a dot-atom or a
+// quoted string of at most 64 characters, one '@' outside the quotes, and
+// a domain. Without this,
+// "victim@evil.com@ch.mssante.fr" (two '@'), a source route
+// "@evil.com:victim@ch.mssante.fr" or "a>,<evil@evil.com@ch.mssante.fr"
+// would reach the trust check whole, be judged by their last domain, and go
+// out as such in RCPT TO and in To.
+func validateAddress(a Address) error {
+	local, domain, reason := splitMailbox(a.Addr)
+	if reason != "" {
+		return &AddressError{Input: a.Addr, Reason: reason}
+	}
+	// Only what is sent is held to the SMTP limit: received mail (a long
+	// VERP Return-Path) still parses.
+	if len(local) > maxLocalPart {
+		return &AddressError{Input: a.Addr, Reason: "local part longer than 64 characters (RFC 5321 §4.5.3.1.1)"}
+	}
+	_, err := checkParts(a.Addr, a.Name, local, domain)
+	return err
+}
+
+// splitMailbox parses an addr-spec with the RFC 5321 Mailbox grammar
+// (§4.1.2): Local-part = Dot-string / Quoted-string, "@", Domain. It
+// returns the local part unquoted, the domain as written, or why s is not
+// a mailbox.
+func splitMailbox(s string) (local, domain, reason string) {
+	if s == "" {
+		return "", "", "empty address"
+	}
+	var rest string
+	if s[0] == '"' {
+		var b strings.Builder
+		i := 1
+		for ; i < len(s) && s[i] != '"'; i++ {
+			c := s[i]
+			switch {
+			case c == '\\':
+				// quoted-pairSMTP: a backslash and any printable ASCII.
+				if i+1 >= len(s) || s[i+1] < 0x20 || s[i+1] > 0x7e {
+					return "", "", "bad quoted pair in the local part"
+				}
+				i++
+				b.WriteByte(s[i])
+			case c >= 0x20 && c <= 0x7e:
+				b.WriteByte(c) // qtextSMTP
+			default:
+				return "", "", "quoted local part holds a character RFC 5321 does not allow"
+			}
+		}
+		if i >= len(s) {
+			return "", "", "unterminated quoted local part"
+		}
+		local, rest = b.String(), s[i+1:]
+		if local == "" {
+			return "", "", "empty quoted local part"
+		}
+	} else {
+		at := strings.IndexByte(s, '@')
+		if at < 0 {
+			return "", "", "missing '@'"
+		}
+		local, rest = s[:at], s[at:]
+		if local == "" {
+			return "", "", "missing local part (a source route such as \"@host:user@domain\" is not allowed)"
+		}
+		if !isDotAtom(local) {
+			return "", "", "local part is neither a dot-atom nor a quoted string (RFC 5321 Mailbox)"
+		}
+	}
+	if !strings.HasPrefix(rest, "@") {
+		return "", "", "missing '@' after the local part"
+	}
+	domain = rest[1:]
+	if domain == "" {
+		return "", "", "missing domain"
+	}
+	if strings.IndexByte(domain, '@') >= 0 {
+		return "", "", "more than one '@' outside quotes"
+	}
+	return local, domain, ""
+}
+
+// quoteInput quotes at most 100 bytes of an input for an error message.
+func quoteInput(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 // addrSpec joins a local part (as net/mail returns it, unquoted) and a

@@ -2,6 +2,7 @@ package mssante
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mssante-go/sdk/cda"
@@ -103,5 +104,58 @@ func TestParseAddressList(t *testing.T) {
 	}
 	if _, err := ParseAddressList("a@b.fr, 279035121518988@patient.mssante.fr"); !errors.Is(err, cda.ErrINSKey) {
 		t.Fatalf("bad INS in a list: %v", err)
+	}
+}
+
+// Addresses built by hand go through the RFC 5321 Mailbox grammar before
+// anything else looks at them (issue 19 item 8).
+func TestValidateHandBuiltAddress(t *testing.T) {
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"dr.martin@medecin.mssante.fr", true},
+		{`"a b"@medecin.mssante.fr`, true},
+		{`"a\"b"@medecin.mssante.fr`, true},
+		{`"x@medecin.mssante.fr"@evil.com`, true}, // one mailbox at evil.com: the trust check refuses it
+		{"279035121518989@patient.mssante.fr", true},
+		{"Dr.Martin@Medecin.MSSANTE.fr", true},
+		{"victim@evil.com@ch-test.mssante.fr", false},
+		{"@evil.com:victim@ch-test.mssante.fr", false},
+		{"a>,<evil@evil.com@medecin.mssante.fr", false},
+		{"a b@medecin.mssante.fr", false},
+		{".a@medecin.mssante.fr", false},
+		{"a..b@medecin.mssante.fr", false},
+		{`"unterminated@medecin.mssante.fr`, false},
+		{`""@medecin.mssante.fr`, false},
+		{`"a"b@medecin.mssante.fr`, false},
+		{"\"a\x01\"@medecin.mssante.fr", false},
+		{"no-at-sign", false},
+		{"a@", false},
+		{"", false},
+		{strings.Repeat("a", 65) + "@medecin.mssante.fr", false},
+		{"279035121518988@patient.mssante.fr", false},
+	}
+	for _, tt := range tests {
+		err := validateAddress(Address{Addr: tt.addr})
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalidAddress)) {
+			t.Errorf("validateAddress(%q) = %v, want ok=%v", tt.addr, err, tt.ok)
+		}
+	}
+	// Every address ParseAddress returns passes, so parsed and hand-built
+	// addresses obey one grammar.
+	for _, in := range []string{"dr.martin@medecin.mssante.fr", `"quoted local"@medecin.mssante.fr`, `"a\"b"@medecin.mssante.fr`, `"a\\b"@x.fr`, "Leo <279035121518989@patient.mssante.fr>"} {
+		a, err := ParseAddress(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateAddress(a); err != nil {
+			t.Errorf("ParseAddress(%q) = %q, which validateAddress refuses: %v", in, a.Addr, err)
+		}
+	}
+	// An error quotes at most about 100 bytes of what it was given.
+	err := validateAddress(Address{Addr: strings.Repeat("x", 5000) + "@@x.fr"})
+	if err == nil || len(err.Error()) > 300 {
+		t.Errorf("error of %d bytes: %.200v", len(err.Error()), err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -20,18 +19,52 @@ import (
 // defaults; Address, Auth and a trust anchor (RootCAs or UseSystemRoots)
 // are required.
 type Config struct {
-	// Address is the mailbox (BAL) the client works for. Required.
+	// Address is the mailbox (BAL) the client works for, and the From of
+	// the messages that have none. Required. Its display name, if any,
+	// must follow ECO.2.2.7 ([CheckDisplayName]).
 	Address Address
 	// Operator gives the servers. Zero means discovered by DNS SRV
-	// (RFC 6186) in the domain of Address (ECO.1.1.9).
+	// (RFC 6186) in the domain of Address (ECO.1.1.9), with the rule of
+	// RFC 6186 §6: a record can be spoofed, and any valid IGC-Santé server
+	// certificate would pass the TLS check for the host it names, so an SRV
+	// target is used only when something binds it to the mail domain:
+	//
+	//   - it is the domain or one of its subdomains (smtp.medecin.mssante.fr
+	//     for medecin.mssante.fr), its certificate checked for that name;
+	//   - or the caller pinned it in SRVTargets;
+	//   - or Trust knows the domain's operators ([DomainLookup]: a
+	//     trust.List or trust.Source), and the target's certificate, besides
+	//     being valid for the target's name, carries the identity of one of
+	//     them as the liste blanche gives it in DNCertificatOperateur (its
+	//     O, OU, ST and C; its CN only when the list gives nothing else).
+	//     This is checked in the TLS handshake, before any credential.
+	//
+	// Any other target is refused with a [*DiscoveryError]
+	// (ErrUntrustedSRVTarget) that tells to set Operator: nothing is sent
+	// to it.
 	Operator Operator
+	// SRVTargets pins host names that DNS SRV discovery may lead to outside
+	// the mail domain, e.g. "imap.operateur.example", when the caller knows
+	// its operator's servers but wants the records' ports and priorities.
+	// Nil means none.
+	SRVTargets []string
 	// Auth is how the client authenticates. Required.
 	Auth Auth
 	// Verifier checks the operator's certificate the IGC-Santé way (package
-	// trust): its anchors become RootCAs when RootCAs is nil, and its
-	// VerifyConnection (usage, revocation: ECO.1.1.5, ECO.1.1.6) runs when
-	// TLS.VerifyConnection is nil. Nil means only RootCAs is used.
+	// trust): its anchors become RootCAs when RootCAs is nil, and its checks
+	// (usage, revocation: ECO.1.1.5, ECO.1.1.6) run at every handshake,
+	// before TLS.VerifyConnection when that is set too (both must pass).
+	// What it accepts with a warning (trust.RevocationSoftFail: a status
+	// that could not be established) goes to OnTLSWarning and to the audit
+	// as "tls.warning" events. Nil means only RootCAs is used.
 	Verifier *trust.Verifier
+	// OnTLSWarning, if set, receives each problem the TLS checks accepted
+	// instead of refusing the connection: with a Verifier in
+	// trust.RevocationSoftFail, a certificate of the operator's chain whose
+	// revocation status could not be established. It is called after the
+	// handshake, on the goroutine of the operation. Nil means the warnings
+	// go to the audit only.
+	OnTLSWarning func(TLSWarning)
 	// RootCAs are the anchors the operator's certificate must chain to: the
 	// IGC-Santé roots. Nil means Verifier's anchors; one of them, or
 	// UseSystemRoots, is required.
@@ -63,8 +96,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// CommandTimeout bounds each protocol command. Zero means 2 minutes.
 	CommandTimeout time.Duration
-	// Resolver is used for DNS SRV discovery. Nil means net.DefaultResolver.
-	Resolver *net.Resolver
+	// Resolver is used for DNS SRV discovery (and to resolve the
+	// discovered hosts when it can, see [Resolver]). Nil means
+	// net.DefaultResolver.
+	Resolver Resolver
 	// MaxMessageBytes bounds each message read from the server. Zero means
 	// DefaultMaxMessageBytes.
 	MaxMessageBytes int64
@@ -106,9 +141,9 @@ type TLSPolicy struct {
 	// CipherSuites are the TLS 1.2 suites offered (TLS 1.3 suites are not
 	// configurable in Go). Nil means Ref2CipherSuites.
 	CipherSuites []uint16
-	// VerifyConnection, if set, runs after the chain is verified, e.g. to
-	// check revocation (CRL, OCSP: package trust). An error aborts the
-	// handshake.
+	// VerifyConnection, if set, runs after the chain is verified and after
+	// Config.Verifier's checks, e.g. to pin a certificate; an error aborts
+	// the handshake. It adds a check: it never replaces the Verifier's.
 	VerifyConnection func(tls.ConnectionState) error
 }
 
@@ -139,6 +174,12 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Address.IsZero() {
 		return nil, errors.New("mssante: Config.Address is required")
 	}
+	if err := validateAddress(cfg.Address); err != nil {
+		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
+	}
+	if err := CheckDisplayName(cfg.Address.Name); err != nil {
+		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
+	}
 	if cfg.Auth.kind == authNone {
 		return nil, errNoAuth
 	}
@@ -149,9 +190,6 @@ func NewClient(cfg Config) (*Client, error) {
 		if cfg.RootCAs == nil {
 			cfg.RootCAs = v.Anchors.RootPool()
 		}
-		if cfg.TLS.VerifyConnection == nil {
-			cfg.TLS.VerifyConnection = v.VerifyConnection(trust.UsageServer)
-		}
 	}
 	if cfg.RootCAs == nil && !cfg.UseSystemRoots {
 		return nil, errors.New("mssante: Config.Verifier or Config.RootCAs is required (the IGC-Santé anchors; see package trust)")
@@ -159,7 +197,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Trust == nil && !cfg.AllowAnyRecipient {
 		return nil, errors.New("mssante: Config.Trust is required to check recipients (or set AllowAnyRecipient in tests)")
 	}
-	if err := checkHeaderValue(HeaderNIL, cfg.ProductRef); err != nil {
+	if err := checkProductRef(cfg.ProductRef); err != nil {
 		return nil, err
 	}
 	if cfg.DialTimeout == 0 {
@@ -206,24 +244,81 @@ func (c *Client) isClosed() bool {
 	}
 }
 
-// tlsConfig returns the TLS configuration for a server name.
-func (c *Client) tlsConfig(serverName string) *tls.Config {
+// connTLS is what the TLS checks of one connection need, and what they
+// collect.
+type connTLS struct {
+	serverName string // the name the certificate must carry
+	// binding, for an SRV target bound by the liste blanche only, is
+	// checked after the Verifier.
+	binding *operatorBinding
+
+	mu       sync.Mutex
+	warnings []error
+}
+
+func (t *connTLS) warn(_ tls.ConnectionState, w []error) {
+	t.mu.Lock()
+	t.warnings = append(t.warnings, w...)
+	t.mu.Unlock()
+}
+
+// TLSWarning is a problem the TLS checks of a connection accepted instead
+// of refusing it (see Config.OnTLSWarning).
+type TLSWarning struct {
+	Server string // host:port
+	// Err is the problem: with trust.RevocationSoftFail, a
+	// *trust.CertificateError wrapping trust.ErrRevocationUnknown.
+	Err error
+}
+
+// reportTLS gives the warnings a handshake collected to the audit and to
+// Config.OnTLSWarning.
+func (c *Client) reportTLS(ctx context.Context, server string, t *connTLS) {
+	t.mu.Lock()
+	warnings := t.warnings
+	t.warnings = nil
+	t.mu.Unlock()
+	for _, w := range warnings {
+		c.audit(ctx, "tls.warning", t.serverName, server, w)
+		if c.cfg.OnTLSWarning != nil {
+			c.cfg.OnTLSWarning(TLSWarning{Server: server, Err: w})
+		}
+	}
+}
+
+// tlsConfig returns the TLS configuration of one connection. Its
+// VerifyConnection runs, in order, the Verifier's checks, the operator
+// binding of a discovered SRV target, and TLSPolicy.VerifyConnection; all
+// must pass.
+func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 	p := c.cfg.TLS
 	conf := &tls.Config{
-		ServerName:   serverName,
+		ServerName:   t.serverName,
 		MinVersion:   p.MinVersion,
 		CipherSuites: p.CipherSuites,
 		RootCAs:      c.cfg.RootCAs,
 	}
-	if verify := p.VerifyConnection; verify != nil {
+	var checks []func(tls.ConnectionState) error
+	if v := c.cfg.Verifier; v != nil {
+		checks = append(checks, v.VerifyConnectionWithWarnings(trust.UsageServer, t.warn))
+	}
+	if t.binding != nil {
+		checks = append(checks, t.binding.check)
+	}
+	if p.VerifyConnection != nil {
+		checks = append(checks, p.VerifyConnection)
+	}
+	if len(checks) > 0 {
 		conf.VerifyConnection = func(cs tls.ConnectionState) error {
 			// No SNI is sent to an IP address, so the state has no server
-			// name: give the checker the one that was dialled.
+			// name: give the checks the one that was dialled.
 			if cs.ServerName == "" {
-				cs.ServerName = serverName
+				cs.ServerName = t.serverName
 			}
-			if err := verify(cs); err != nil {
-				return &verifyConnectionError{err}
+			for _, check := range checks {
+				if err := check(cs); err != nil {
+					return &verifyConnectionError{err}
+				}
 			}
 			return nil
 		}
@@ -243,16 +338,6 @@ func (c *Client) tlsConfig(serverName string) *tls.Config {
 	return conf
 }
 
-// dial opens a TCP connection honouring ctx and the dial timeout.
-func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: c.cfg.DialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, &ConnectError{Server: addr, Err: err}
-	}
-	return conn, nil
-}
-
 // tlsError wraps a handshake failure with what the server presented.
 func tlsError(server string, conn net.Conn, err error) error {
 	e := &TLSError{Server: server, Err: err}
@@ -262,63 +347,6 @@ func tlsError(server string, conn net.Conn, err error) error {
 		e.Issuer = certErr.UnverifiedCertificates[0].Issuer.String()
 	}
 	return e
-}
-
-// endpoint returns the host:port of a service, discovering it by DNS SRV
-// when the configuration has none. service is "submission" or "imap".
-func (c *Client) endpoint(ctx context.Context, service string) (addr string, implicitTLS bool, err error) {
-	switch service {
-	case "submission":
-		if c.cfg.Operator.SMTP != "" {
-			return c.cfg.Operator.SMTP, c.cfg.Operator.SMTPImplicitTLS, nil
-		}
-	case "imap":
-		if c.cfg.Operator.IMAP != "" {
-			return c.cfg.Operator.IMAP, c.cfg.Operator.IMAPImplicitTLS, nil
-		}
-	}
-	return c.discover(ctx, service)
-}
-
-// discover looks up the RFC 6186 SRV records of the mailbox's domain:
-// _submission._tcp (STARTTLS), and for IMAP _imaps._tcp (implicit TLS)
-// then _imap._tcp (STARTTLS).
-func (c *Client) discover(ctx context.Context, service string) (string, bool, error) {
-	domain := c.cfg.Address.Domain()
-	type try struct {
-		name     string
-		implicit bool
-	}
-	tries := []try{{"submission", false}}
-	if service == "imap" {
-		tries = []try{{"imaps", true}, {"imap", false}}
-	}
-	var lastErr error
-	for _, t := range tries {
-		_, srvs, err := c.cfg.Resolver.LookupSRV(ctx, t.name, "tcp", domain)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		for _, s := range srvs {
-			if s.Target == "." || s.Target == "" {
-				continue // RFC 6186 §3.4: service not offered
-			}
-			host := trimDot(s.Target)
-			return net.JoinHostPort(host, strconv.Itoa(int(s.Port))), t.implicit, nil
-		}
-	}
-	if lastErr == nil {
-		lastErr = errors.New("no usable SRV record")
-	}
-	return "", false, &ConnectError{Server: "_" + service + "._tcp." + domain, Err: fmt.Errorf("DNS SRV discovery: %w", lastErr)}
-}
-
-func trimDot(s string) string {
-	if len(s) > 0 && s[len(s)-1] == '.' {
-		return s[:len(s)-1]
-	}
-	return s
 }
 
 // audit sends an event to the configured auditor.

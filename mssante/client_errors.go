@@ -55,13 +55,16 @@ func (e *TLSError) Unwrap() []error { return []error{ErrTLS, e.Err} }
 
 // AuthError reports refused credentials. Status holds the XOAUTH2 JSON
 // status ("401" for an expired or invalid token) when the server sent one.
-// It never holds the token or password.
+// It never holds the token or password: a server that quotes the refused
+// SASL response (in clear or base64, whole or truncated) has that part of
+// Message replaced by "[REDACTED]" before the client keeps it, and the
+// audit events carry this AuthError, not the server's raw text.
 type AuthError struct {
 	Server    string
 	Mechanism string
 	Code      int    // SMTP reply code, 0 for IMAP
 	Status    string // XOAUTH2 status
-	Message   string // the server's text
+	Message   string // the server's text, echoes of the credentials redacted
 }
 
 func (e *AuthError) Error() string {

@@ -63,6 +63,39 @@
 //     French and English wordings.
 //   - An attachment may only declare the utf-8 or us-ascii charset, a limit
 //     of go-message's writer.
+//   - A subject encodes only its words with non-ASCII characters and keeps
+//     XDM/1.0/DDM+ literal, for the operators' routing rules; when the
+//     label's first word is accented, its RFC 2047 word follows the prefix
+//     without the white space RFC 2047 §5 asks for (the subject rule has
+//     none there); common decoders read it.
+//
+// # Sending: what is refused, and since when
+//
+// Client.Send, Sender.Send, Tracker.Send and Outbox.Send refuse a message
+// before any byte goes out (and the Outbox before storing it), with typed
+// errors. These rules are stricter than in earlier versions of the SDK:
+//
+//   - Addresses built by hand must be RFC 5321 mailboxes, like parsed ones
+//     ([ErrInvalidAddress]); message ids must be printable ASCII without
+//     spaces or brackets ([ErrInvalidMessageID]); X-MSS-NIL printable ASCII
+//     ([ErrInvalidProductRef]).
+//   - A From display name with '_' must follow ECO.2.2.7 ([CheckDisplayName],
+//     [ErrDisplayName]); Config.Address too, at NewClient.
+//   - Patient safety ([PatientSafetyError]): no IHE_XDM.ZIP as an ordinary
+//     attachment, at most one patient among To, Cc and Bcc, and a document
+//     mail's patient recipient must be the documents' patient
+//     (Message.AllowPatientRecipientMismatch lifts only this last rule).
+//   - DNS SRV targets outside the mail domain need a pin or the liste
+//     blanche's operator identity (RFC 6186 §6; [ErrUntrustedSRVTarget], see
+//     Config.Operator).
+//
+// Other changes a caller sees: Config.TLS.VerifyConnection adds a check to
+// the Verifier's instead of replacing it; soft-fail revocation warnings are
+// audit events ("tls.warning") and go to Config.OnTLSWarning; server text
+// that quotes the refused credentials is redacted in AuthError; Auth never
+// prints its secrets; the Subject keeps XDM/1.0/DDM+ and the ASCII words
+// literal, encoding only the words that need it; the CI-SIS error MDN's
+// Error field ends with "| E^Error^errorSeverity".
 //
 // # Limits
 //

@@ -105,9 +105,13 @@ func (m *Message) Encode(w io.Writer, opts *EncodeOptions) error {
 }
 
 // Validate checks what the encoder would refuse, without writing anything:
-// a valid From, at least one recipient, and no header injection through any
-// value (subject, names, message ids, product reference, file names, content
-// types). Addresses made by hand (not by ParseAddress) are checked too.
+// a valid From whose display name follows ECO.2.2.7 ([CheckDisplayName]),
+// at least one recipient, and no header injection through any value
+// (subject, names, message ids, product reference, file names, content
+// types). Addresses made by hand (not by ParseAddress) must be RFC 5321
+// mailboxes: a dot-atom or quoted local part, one '@', a domain. Message
+// ids must be printable ASCII without spaces or brackets (the message's
+// own with an '@'), and the product reference printable ASCII.
 func (m *Message) Validate() error {
 	if m.From.IsZero() {
 		return ErrNoSender
@@ -117,7 +121,7 @@ func (m *Message) Validate() error {
 	}
 	check := func(field string, list ...Address) error {
 		for _, a := range list {
-			if _, err := checkAddress(a.Addr, a.Name, a.Addr); err != nil {
+			if err := validateAddress(a); err != nil {
 				return fmt.Errorf("%s: %w", field, err)
 			}
 		}
@@ -131,6 +135,9 @@ func (m *Message) Validate() error {
 			return err
 		}
 	}
+	if err := CheckDisplayName(m.From.Name); err != nil {
+		return err
+	}
 	for _, a := range []*Address{m.Sender, m.ReadReceiptTo} {
 		if a != nil {
 			if err := check("Sender/Disposition-Notification-To", *a); err != nil {
@@ -138,23 +145,25 @@ func (m *Message) Validate() error {
 			}
 		}
 	}
-	values := []struct{ field, v string }{
-		{"Subject", m.Subject}, {"Message-ID", m.MessageID}, {HeaderNIL, m.ProductRef},
+	if err := checkHeaderValue("Subject", m.Subject); err != nil {
+		return err
 	}
-	for _, id := range m.InReplyTo {
-		values = append(values, struct{ field, v string }{"In-Reply-To", id})
+	if err := checkProductRef(m.ProductRef); err != nil {
+		return err
 	}
-	for _, id := range m.References {
-		values = append(values, struct{ field, v string }{"References", id})
-	}
-	for _, v := range values {
-		if err := checkHeaderValue(v.field, v.v); err != nil {
+	if m.MessageID != "" {
+		if err := checkMsgID("Message-ID", m.MessageID, true); err != nil {
 			return err
 		}
 	}
-	for _, id := range append(append([]string{m.MessageID}, m.InReplyTo...), m.References...) {
-		if strings.ContainsAny(strings.Trim(id, "<>"), "<> \t") {
-			return &HeaderError{Field: "Message-ID", Value: id, Err: errors.New("message id contains angle brackets or spaces")}
+	for _, id := range m.InReplyTo {
+		if err := checkMsgID("In-Reply-To", id, false); err != nil {
+			return err
+		}
+	}
+	for _, id := range m.References {
+		if err := checkMsgID("References", id, false); err != nil {
+			return err
 		}
 	}
 	for _, a := range m.Attachments {
@@ -214,7 +223,7 @@ func (m *Message) topHeader(docs []DocumentInfo) *fieldWriter {
 	if len(m.References) > 0 {
 		f.add("References", formatMsgIDs(m.References))
 	}
-	f.add("Subject", encodeText(m.encodedSubject(docs)))
+	f.add("Subject", encodeSubject(m.encodedSubject(docs)))
 	f.add("MIME-Version", "1.0")
 	if m.ProductRef != "" {
 		f.add(HeaderNIL, m.ProductRef)

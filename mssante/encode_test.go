@@ -269,3 +269,87 @@ func TestCopyBase64(t *testing.T) {
 		t.Fatal("read error lost")
 	}
 }
+
+// The document-mail subject keeps XDM/1.0/DDM+ literal in the raw header,
+// whatever the label (issue 14 §4): only the words with non-ASCII
+// characters become RFC 2047 words, one per run, and the subject decodes
+// back exactly. The raw header lines are a golden file; the labels are
+// JDV_J07 display names (cda.TypeCodes).
+func TestXDMSubjectRawHeader(t *testing.T) {
+	labels := []string{
+		"Lettre de liaison à la sortie d'un établissement de soins", // 11490-0
+		"CR hospitalier (séjour)",                                   // 34112-3
+		"Évaluation postopératoire et note de suivi",                // 34875-5: the first word is accented
+		"Synthèse Salle de Naissance Mère",                          // 57057-2: two runs
+		"CR d'imagerie médicale",                                    // 18748-4
+		"Formulaire de conciliation médicamenteuse (Hôpital)",       // 80820-4
+		"CR opératoire",                                             // 34874-8
+		"Certificat médical",                                        // 89601-9
+		"Note de transfert (dont lettre de liaison à l'entrée en établissement de soins)", // 18761-7: long
+		"CR de biologie", // 11502-2: ASCII
+	}
+	patients := []DocumentPatient{
+		testPatient,
+		{Family: "Lefèvre", Given: "Hélène", BirthDate: time.Date(1975, 3, 2, 0, 0, 0, 0, time.UTC), INS: "279035121518989"},
+	}
+	var all bytes.Buffer
+	for _, p := range patients {
+		for _, label := range labels {
+			docs := testDocumentSet()
+			for i := range docs.docs {
+				docs.docs[i].Label, docs.docs[i].Patient = label, p
+			}
+			m := &Message{From: MustParseAddress("a@medecin.mssante.fr"), To: []Address{MustParseAddress("b@medecin.mssante.fr")}, Documents: docs, ProductRef: "DEV935997"}
+			raw := encodeString(t, m)
+			i := strings.Index(raw, "\r\nSubject: ")
+			j := strings.Index(raw[i+2:], "\r\nMIME-Version:")
+			field := raw[i+2 : i+2+j+2]
+			if !strings.HasPrefix(field, "Subject: XDM/1.0/DDM+") {
+				t.Errorf("%q: the raw subject does not start with the literal prefix:\n%s", label, field)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(field, "\r\n"), "\r\n") {
+				for k := 0; k < len(line); k++ {
+					if line[k] >= 0x7f {
+						t.Errorf("%q: non-ASCII byte in the raw header: %q", label, line)
+						break
+					}
+				}
+			}
+			back, err := Parse(strings.NewReader(raw), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := XDMSubject(label, p.Family, p.Given, p.BirthDate)
+			if back.Subject != want || !back.IsXDMSubject() {
+				t.Errorf("subject decodes as %q, want %q", back.Subject, want)
+			}
+			back.Close()
+			all.WriteString(field)
+		}
+	}
+	golden(t, "xdm-subjects.txt", all.Bytes())
+}
+
+func TestEncodeSubjectWords(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Rendez-vous", "Rendez-vous"},
+		{"été", "=?utf-8?q?=C3=A9t=C3=A9?="},
+		{"a été b", "a =?utf-8?q?=C3=A9t=C3=A9?= b"},
+		{"é è", "=?utf-8?q?=C3=A9_=C3=A8?="},
+		{"é  è", "=?utf-8?q?=C3=A9__=C3=A8?="},                                       // the double space survives decoding
+		{"é  x", "=?utf-8?q?=C3=A9?=  x"},                                            // text after: spaces kept as they are
+		{"é \t é", "=?utf-8?q?=C3=A9_=09_=C3=A9?="},                                  // a tab between two runs (found by FuzzEncodeSubject)
+		{"literal =?x?q?y?= text", "literal =?utf-8?q?=3D=3Fx=3Fq=3Fy=3F=3D?= text"}, // not taken for an encoded word
+		{"XDM/1.0/DDM+Évaluation X", "XDM/1.0/DDM+=?utf-8?q?=C3=89valuation?= X"},
+		{"[KO Intégration système !][902] XDM/1.0/DDM+Évaluation X", "[KO =?utf-8?q?Int=C3=A9gration_syst=C3=A8me?= !][902] XDM/1.0/DDM+=?utf-8?q?=C3=89valuation?= X"},
+		{"un XDM/1.0/DDM+é", "un XDM/1.0/DDM+=?utf-8?q?=C3=A9?="},
+	} {
+		got := encodeSubject(tt.in)
+		if got != tt.want {
+			t.Errorf("encodeSubject(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if dec, err := wordDecoder.DecodeHeader(got); err != nil || dec != tt.in {
+			t.Errorf("%q decodes as %q, %v", got, dec, err)
+		}
+	}
+}

@@ -41,6 +41,17 @@ const (
 // attacker's choice.
 var ErrHeaderInjection = errors.New("mssante: header value contains CR, LF or NUL")
 
+// ErrInvalidMessageID is wrapped by a [*HeaderError] for a Message-ID,
+// In-Reply-To or References id that RFC 5322 §3.6.4 does not allow: empty
+// ("<>"), with control characters, spaces, angle brackets or non-ASCII
+// bytes, or, for the message's own Message-ID, without "@".
+var ErrInvalidMessageID = errors.New("mssante: invalid message id")
+
+// ErrInvalidProductRef is wrapped by a [*HeaderError] for an X-MSS-NIL
+// product reference that is not printable ASCII (ECO.2.4.3 gives references
+// such as "DEV935997"; a header field holds ASCII only).
+var ErrInvalidProductRef = errors.New("mssante: X-MSS-NIL product reference must be printable ASCII")
+
 // HeaderError reports a header value the encoder refuses.
 type HeaderError struct {
 	Field string // header field (or "filename" / "attachment content type")
@@ -49,7 +60,7 @@ type HeaderError struct {
 }
 
 func (e *HeaderError) Error() string {
-	return fmt.Sprintf("mssante: header %s: %v (value %q)", e.Field, e.Err, e.Value)
+	return fmt.Sprintf("mssante: header %s: %v (value %s)", e.Field, e.Err, quoteInput(e.Value))
 }
 func (e *HeaderError) Unwrap() error { return e.Err }
 
@@ -57,6 +68,55 @@ func (e *HeaderError) Unwrap() error { return e.Err }
 func checkHeaderValue(field, v string) error {
 	if strings.ContainsAny(v, "\r\n\x00") {
 		return &HeaderError{Field: field, Value: v, Err: ErrHeaderInjection}
+	}
+	return nil
+}
+
+// checkMsgID checks one message id as Validate writes it between angle
+// brackets: printable ASCII without spaces or brackets, and for the
+// message's own id (own) an "@" with something on both sides (RFC 5322
+// msg-id = "<" id-left "@" id-right ">").
+func checkMsgID(field, id string, own bool) error {
+	if err := checkHeaderValue(field, id); err != nil {
+		return err
+	}
+	bad := func(why string) error {
+		return &HeaderError{Field: field, Value: id, Err: fmt.Errorf("%w: %s", ErrInvalidMessageID, why)}
+	}
+	v := strings.Trim(id, "<>")
+	if v == "" {
+		return bad("empty")
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20 || c == 0x7f:
+			return bad("control character")
+		case c == ' ':
+			return bad("space")
+		case c > 0x7f:
+			return bad("non-ASCII byte")
+		case c == '<' || c == '>':
+			return bad("angle bracket inside the id")
+		}
+	}
+	if own {
+		at := strings.LastIndexByte(v, '@')
+		if at <= 0 || at == len(v)-1 {
+			return bad(`no "@" between two parts`)
+		}
+	}
+	return nil
+}
+
+// checkProductRef checks an X-MSS-NIL value: printable ASCII.
+func checkProductRef(v string) error {
+	if err := checkHeaderValue(HeaderNIL, v); err != nil {
+		return err
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return &HeaderError{Field: HeaderNIL, Value: v, Err: ErrInvalidProductRef}
+		}
 	}
 	return nil
 }
@@ -85,15 +145,108 @@ func (f *fieldWriter) add(name, value string) {
 	f.b.WriteString("\r\n")
 }
 
-// encodeText returns s as an unstructured header value: unchanged when it is
-// printable ASCII, RFC 2047 Q-encoded UTF-8 words otherwise.
-func encodeText(s string) string {
+// encodeSubject returns s as the Subject field value: unchanged when it is
+// printable ASCII; otherwise only the words that need it are RFC 2047
+// Q-encoded UTF-8, one encoded word per run of such words (the spaces
+// inside a run go inside the encoded word, since decoders drop white space
+// between two encoded words), and the XDM/1.0/DDM+ prefix stays literal.
+//
+// Server rules that route document mails match "subject starts with
+// XDM/1.0/DDM" on the raw header (CI-SIS, Transmission de documents CDA en
+// HL7v2, cas d'usage), which a subject encoded whole would miss: 67 of the
+// 114 JDV_J07 labels have accents. When the first word of the label is
+// itself accented, its encoded word follows the prefix without a space:
+// RFC 2047 §5 asks for white space around an encoded word, but the subject
+// rule (ECO.2.1.3) has none there, and decoders (Go's mime, Python's email,
+// Thunderbird) read such a word.
+func encodeSubject(s string) string {
+	if !needsEncodedWord(s) {
+		return s
+	}
+	// The prefix also stays literal after the "[KO Intégration système !]
+	// [<code>] " of an integration error report.
+	if i := strings.Index(s, XDMSubjectPrefix); i >= 0 && (i == 0 || s[i-1] == ' ') {
+		return encodeWords(s[:i]) + XDMSubjectPrefix + encodeWords(s[i+len(XDMSubjectPrefix):])
+	}
+	return encodeWords(s)
+}
+
+// encodeWords encodes the words of s that need it, one encoded word per
+// run of them.
+func encodeWords(s string) string {
+	words := strings.Split(s, " ")
+	out := make([]string, 0, len(words))
+	for i := 0; i < len(words); {
+		if !needsEncodedWord(words[i]) {
+			out = append(out, words[i])
+			i++
+			continue
+		}
+		// The run goes on over words that need encoding, and over blank
+		// words (double spaces, tabs) followed by one: decoders drop the
+		// white space between two encoded words.
+		j := i + 1
+		for j < len(words) {
+			k := j
+			for k < len(words) && strings.Trim(words[k], "\t") == "" {
+				k++
+			}
+			if k == len(words) || !needsEncodedWord(words[k]) {
+				break
+			}
+			j = k + 1
+		}
+		out = append(out, qEncodeWord(strings.Join(words[i:j], " ")))
+		i = j
+	}
+	return strings.Join(out, " ")
+}
+
+// qEncodeWord returns s as RFC 2047 Q-encoded UTF-8 words. mime.QEncoding
+// leaves printable ASCII as is, which is wrong for ASCII text that looks
+// like an encoded word ("=?x?q?y?="): that case is encoded here.
+func qEncodeWord(s string) string {
+	if enc := mime.QEncoding.Encode("utf-8", s); enc != s {
+		return enc
+	}
+	const hexdigits = "0123456789ABCDEF"
+	var b strings.Builder
+	n := 0 // encoded characters in the current word
+	b.WriteString("=?utf-8?q?")
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x7f || s[i] < 0x20 && s[i] != '\t' {
-			return mime.QEncoding.Encode("utf-8", s)
+		c := s[i]
+		if n >= 60 { // 75-character words (RFC 2047 §2), 12 of them overhead
+			b.WriteString("?= =?utf-8?q?")
+			n = 0
+		}
+		switch {
+		case c == ' ':
+			b.WriteByte('_')
+			n++
+		case c > ' ' && c <= '~' && c != '=' && c != '?' && c != '_':
+			b.WriteByte(c)
+			n++
+		default:
+			b.WriteByte('=')
+			b.WriteByte(hexdigits[c>>4])
+			b.WriteByte(hexdigits[c&15])
+			n += 3
 		}
 	}
-	return s
+	b.WriteString("?=")
+	return b.String()
+}
+
+// needsEncodedWord reports whether s cannot stand as is in an unstructured
+// header: a byte outside printable ASCII (tab allowed), or text that a
+// decoder would take for an encoded word.
+func needsEncodedWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x7f || s[i] < 0x20 && s[i] != '\t' {
+			return true
+		}
+	}
+	return strings.Contains(s, "=?")
 }
 
 // formatAddressList joins addresses for To, Cc and the like.

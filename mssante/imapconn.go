@@ -97,25 +97,30 @@ func isConnectionLoss(err error) bool {
 // dialIMAP connects, secures and authenticates an IMAP connection.
 // handler receives unilateral data (for IDLE).
 func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDataHandler) (*imapConn, error) {
-	addr, implicit, err := c.endpoint(ctx, "imap")
+	ep, err := c.endpoint(ctx, "imap")
 	if err != nil {
+		c.audit(ctx, "imap.connect", c.cfg.Address.Addr, "", err)
 		return nil, err
 	}
-	host, portStr, _ := net.SplitHostPort(addr)
+	addr, host, implicit := ep.addr, ep.host, ep.implicitTLS
+	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
 	token := "" // "" fetches one; after a refused token, the refreshed one
 	for attempt := 0; ; attempt++ {
-		conn, err := c.dial(ctx, addr)
+		conn, err := c.dial(ctx, ep)
 		if err != nil {
 			c.audit(ctx, "imap.connect", c.cfg.Address.Addr, addr, err)
 			return nil, err
 		}
 		stop := watchContext(ctx, conn)
-		opts := &imapclient.Options{TLSConfig: c.tlsConfig(host), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
+		ct := &connTLS{serverName: host, binding: ep.binding}
+		opts := &imapclient.Options{TLSConfig: c.tlsConfig(ct), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
 		var cl *imapclient.Client
 		if implicit {
 			tc := tlsClient(conn, opts.TLSConfig)
-			if err := tc.Handshake(); err != nil {
+			err := tc.Handshake()
+			c.reportTLS(ctx, addr, ct)
+			if err != nil {
 				stop()
 				conn.Close()
 				return nil, ctxErr(ctx, tlsError(addr, conn, err))
@@ -128,6 +133,7 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 			}
 		} else {
 			cl, err = imapclient.NewStartTLS(conn, opts)
+			c.reportTLS(ctx, addr, ct)
 			if err != nil {
 				stop()
 				conn.Close()
@@ -138,28 +144,35 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 			}
 		}
 		sasl, tok, err := c.cfg.Auth.saslClient(c.cfg.Address.Addr, host, port, token)
+		var rec *saslRecorder
 		if err == nil && sasl != nil {
-			err = cl.Authenticate(sasl)
+			rec = &saslRecorder{Client: sasl}
+			err = cl.Authenticate(rec)
 		}
 		stop()
-		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, err)
 		if err == nil {
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, nil)
 			return &imapConn{c: cl, server: addr}, nil
 		}
 		cl.Close()
 		if ctx.Err() != nil {
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ctx.Err())
 			return nil, ctx.Err()
 		}
 		if sasl == nil {
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, err)
 			return nil, err
 		}
+		// The server's text may quote what it refused: never keep it.
+		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
 		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl)}
 		var ie *imap.Error
 		if errors.As(err, &ie) {
-			ae.Message = ie.Text
+			ae.Message = red.text(ie.Text)
 		} else {
-			ae.Message = err.Error()
+			ae.Message = red.text(err.Error())
 		}
+		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 		if attempt == 0 && ae.Status != "" {
 			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
 				continue

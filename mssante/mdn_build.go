@@ -122,7 +122,7 @@ func NewMDN(received *Message, opts MDNOptions) (*Message, error) {
 			text = opts.ErrorCode.String()
 		}
 		text, _ = asciiFallback(hl7Separators.Replace(text))
-		report.Error = strconv.Itoa(int(opts.ErrorCode)) + "^" + text + "^applicationErrorCondition"
+		report.Error = strconv.Itoa(int(opts.ErrorCode)) + "^" + text + "^applicationErrorCondition" + errorSeverityComponent
 		report.ErrorCode = opts.ErrorCode
 		subject = IntegrationErrorSubject(opts.ErrorCode, received.Subject)
 	}
@@ -144,6 +144,17 @@ func NewMDN(received *Message, opts MDNOptions) (*Message, error) {
 	}
 	return m, nil
 }
+
+// errorSeverityComponent ends the Error field of an error MDN with the HL7
+// ERR severity, as the CI-SIS writes it: "902^Identifiant de patient
+// inconnu^applicationErrorCondition| E^Error^errorSeverity", the '|' right
+// after the condition and one space before "E". Source: CI-SIS "Transmission
+// au LPS d'un document CDA provenant d'un courriel MSSanté" v1.1.3, page
+// "Structure du MDN (MSSanté)" (ansforge/IG-hl7v2-volet-trans-lps-doc-cda-
+// courriel-mss), quoted in ../shared/spec/mssante-protocol.md §3.4 ("Error
+// MDN"); the same string appears in the page's example MDN and, in earlier
+// versions, after "processed/Error:".
+const errorSeverityComponent = "| E^Error^errorSeverity"
 
 // IntegrationErrorSubject is the CI-SIS subject of a message reporting that a
 // document could not be integrated: "[KO Intégration système !][<code>]

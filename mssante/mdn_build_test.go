@@ -66,8 +66,14 @@ func TestNewMDNRoundTrip(t *testing.T) {
 			if back.InReplyTo[0] != received.MessageID {
 				t.Errorf("In-Reply-To %v", back.InReplyTo)
 			}
-			if tt.code != 0 && !strings.Contains(back.MDN.Error, "^applicationErrorCondition") {
+			if tt.code != 0 && !strings.HasSuffix(back.MDN.Error, "^applicationErrorCondition| E^Error^errorSeverity") {
 				t.Errorf("Error field %q", back.MDN.Error)
+			}
+			if tt.code != 0 {
+				var ie *IntegrationError
+				if !errors.As(back.MDN.Err(), &ie) || ie.Code != tt.code || strings.ContainsAny(ie.Text, "^|") {
+					t.Errorf("the Error field reads back as %+v", ie)
+				}
 			}
 		})
 	}

@@ -49,6 +49,14 @@ type Message struct {
 	// X-MSS-INS, and builds the subject. Nil for other mails.
 	Documents DocumentSet
 
+	// AllowPatientRecipientMismatch lets a document mail go to a patient's
+	// Mon Espace Santé address whose INS is not the documents' patient INS,
+	// or when the documents carry no INS. False (the default) refuses such
+	// a message with ErrWrongPatient. Set it only when the sender knows
+	// better, having checked the identity otherwise. It never allows a
+	// second patient recipient (ErrSeveralPatientRecipients).
+	AllowPatientRecipientMismatch bool
+
 	// ProductRef is the X-MSS-NIL value: the product reference the ANS gave
 	// the sending software (ECO.2.4.3). The client sets it from its
 	// configuration when empty; the encoder omits the header when it is

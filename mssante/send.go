@@ -44,9 +44,12 @@ func (r *SendResult) Accepted() []string {
 }
 
 // Send submits msg. Before any connection it fills From (with Config.Address
-// when empty) and ProductRef, validates the message, and checks every
-// recipient against the trust space (a [TrustError] names those that are
-// out). It then opens an SMTP connection, authenticates, and submits the
+// when empty) and ProductRef, validates the message, applies the
+// patient-safety rules (a [PatientSafetyError]: no IHE_XDM.ZIP as an
+// ordinary attachment, at most one patient among To, Cc and Bcc, and a
+// patient recipient of a document mail must be the documents' patient), and
+// checks every recipient against the trust space (a [TrustError] names
+// those that are out). It then opens an SMTP connection, authenticates, and submits the
 // message streaming it from the encoder, requesting delivery receipts
 // (NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID) when
 // msg.RequestDeliveryReceipt is set and the server offers DSN.
@@ -78,16 +81,17 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 	if c.isClosed() {
 		return nil, ErrClosed
 	}
-	addr, implicit, err := c.endpoint(ctx, "submission")
+	ep, err := c.endpoint(ctx, "submission")
+	if err != nil {
+		c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, "", err)
+		return nil, err
+	}
+	sc, err := c.dialSMTP(ctx, ep)
+	c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, ep.addr, err)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := c.dialSMTP(ctx, addr, implicit)
-	c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, addr, err)
-	if err != nil {
-		return nil, err
-	}
-	return &Sender{c: c, smtp: sc, server: addr}, nil
+	return &Sender{c: c, smtp: sc, server: ep.addr}, nil
 }
 
 // Close ends the SMTP session. A failed QUIT only closes the connection:
@@ -101,17 +105,20 @@ func (s *Sender) Close() error {
 }
 
 // dialSMTP connects, starts TLS and authenticates.
-func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smtp.Client, error) {
-	host, portStr, _ := net.SplitHostPort(addr)
+func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error) {
+	addr, host := ep.addr, ep.host
+	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
 	token := "" // "" fetches one; after a refused token, the refreshed one
 	for attempt := 0; ; attempt++ {
-		conn, err := c.dial(ctx, addr)
+		conn, err := c.dial(ctx, ep)
 		if err != nil {
 			return nil, err
 		}
 		stop := watchContext(ctx, conn)
-		sc, err := c.smtpHandshake(conn, addr, host, implicit)
+		ct := &connTLS{serverName: host, binding: ep.binding}
+		sc, err := c.smtpHandshake(conn, addr, ct, ep.implicitTLS)
+		c.reportTLS(ctx, addr, ct)
 		if err != nil {
 			stop()
 			conn.Close()
@@ -127,7 +134,8 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 			stop()
 			return sc, nil
 		}
-		err = sc.Auth(sasl)
+		rec := &saslRecorder{Client: sasl}
+		err = sc.Auth(rec)
 		stop()
 		if err == nil {
 			return sc, nil
@@ -136,11 +144,13 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// The server's text may quote what it refused: never keep it.
+		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
 		var se *smtp.SMTPError
 		if !errors.As(err, &se) {
-			return nil, &ConnectError{Server: addr, Err: err}
+			return nil, &ConnectError{Server: addr, Err: red.err(err)}
 		}
-		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: se.Message}
+		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: red.text(se.Message)}
 		// A refused token: retry once with a new one, if the source gives one.
 		if attempt == 0 && ae.Status != "" {
 			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
@@ -152,8 +162,8 @@ func (c *Client) dialSMTP(ctx context.Context, addr string, implicit bool) (*smt
 }
 
 // smtpHandshake greets the server and secures the connection.
-func (c *Client) smtpHandshake(conn net.Conn, addr, host string, implicit bool) (*smtp.Client, error) {
-	conf := c.tlsConfig(host)
+func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit bool) (*smtp.Client, error) {
+	conf := c.tlsConfig(ct)
 	var sc *smtp.Client
 	if implicit {
 		tc := tlsClient(conn, conf)
@@ -203,8 +213,8 @@ func (s *Sender) sendPrepared(ctx context.Context, msg *Message) (*SendResult, e
 }
 
 // prepare completes and checks a message before any byte is sent: From,
-// ProductRef and Message-ID filled, the message valid, every recipient in
-// the trust space.
+// ProductRef and Message-ID filled, the message valid, the patient-safety
+// rules kept, every recipient in the trust space.
 func (c *Client) prepare(ctx context.Context, msg *Message) error {
 	if msg.From.IsZero() {
 		msg.From = c.cfg.Address
@@ -216,6 +226,10 @@ func (c *Client) prepare(ctx context.Context, msg *Message) error {
 		return errors.New("mssante: no X-MSS-NIL product reference (Config.ProductRef)")
 	}
 	if err := msg.Validate(); err != nil {
+		return err
+	}
+	if err := checkPatientSafety(msg); err != nil {
+		c.audit(ctx, "smtp.send", msg.MessageID, "", err)
 		return err
 	}
 	if err := c.checkRecipients(msg.Recipients()); err != nil {

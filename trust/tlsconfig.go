@@ -38,7 +38,20 @@ func (v *Verifier) timeout() time.Duration {
 // revocation), so it is also correct with InsecureSkipVerify, e.g. to accept
 // a peer whose intermediate is only in the anchors. Revocation checks are
 // bounded by Verifier.Timeout, since TLS callbacks get no context.
+//
+// The warnings of a verification that succeeds (RevocationSoftFail: a
+// status that could not be established) are dropped: use
+// VerifyConnectionWithWarnings to receive them.
 func (v *Verifier) VerifyConnection(usage Usage) func(tls.ConnectionState) error {
+	return v.VerifyConnectionWithWarnings(usage, nil)
+}
+
+// VerifyConnectionWithWarnings is VerifyConnection that gives the warnings
+// of a successful verification (Result.Warnings: with RevocationSoftFail,
+// each a *CertificateError wrapping ErrRevocationUnknown) to onWarnings,
+// with the connection state, before the handshake goes on. onWarnings runs
+// inside the TLS handshake: it must not block. Nil drops them.
+func (v *Verifier) VerifyConnectionWithWarnings(usage Usage, onWarnings func(cs tls.ConnectionState, warnings []error)) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return &CertificateError{Subject: "(none)", Err: ErrUntrusted, Detail: "the peer sent no certificate"}
@@ -52,7 +65,10 @@ func (v *Verifier) VerifyConnection(usage Usage) func(tls.ConnectionState) error
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), v.timeout())
 		defer cancel()
-		_, err := v.Verify(ctx, cs.PeerCertificates[0], opts)
+		res, err := v.Verify(ctx, cs.PeerCertificates[0], opts)
+		if err == nil && len(res.Warnings) > 0 && onWarnings != nil {
+			onWarnings(cs, res.Warnings)
+		}
 		return err
 	}
 }

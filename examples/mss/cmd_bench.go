@@ -15,7 +15,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&c.Pairs, "pairs", "", "comma-separated pairs to run (1-6); empty runs all")
 	fs.IntVar(&c.Messages, "messages", c.Messages, "messages sent (pair 1) and synchronised (pair 2)")
 	fs.IntVar(&c.MailKB, "mail-kb", c.MailKB, "size of the document mails of pairs 1 and 2, in KB")
-	fs.BoolVar(&c.SendDocuments, "send-documents", false, "pair 1: the SDK message carries Documents (XDM rebuilt at each Send) instead of prebuilt attachments")
+	fs.BoolVar(&c.SendDocuments, "send-documents", false, "pair 1: the SDK message carries Documents (XDM rebuilt at each Send) instead of the prebuilt archive")
 	fs.IntVar(&c.PDFMB, "pdf-mb", c.PDFMB, "size of the PDF of pairs 3 and 4, in MB")
 	fs.IntVar(&c.Rows, "rows", c.Rows, "rows of the synthetic extraction of pair 5")
 	fs.IntVar(&c.Lookups, "lookups", c.Lookups, "lookups timed in pairs 5 and 6")

@@ -93,6 +93,11 @@ func (f *messageFlags) message() (*mssante.Message, error) {
 		if msg.From, err = mssante.ParseAddress(*f.from); err != nil {
 			return nil, err
 		}
+		// Ref#2 ECO.2.2.7: "Dr_Marie_MARTIN", not "Dr_MARTIN" nor
+		// "Jean_Pierre_MARTIN" (which reads NOM "Pierre").
+		if err := mssante.CheckDisplayName(msg.From.Name); err != nil {
+			return nil, fmt.Errorf("--from: %w", err)
+		}
 	}
 	for _, l := range []struct {
 		dst  *[]mssante.Address

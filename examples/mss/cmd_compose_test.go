@@ -215,3 +215,23 @@ func TestComposeCDA(t *testing.T) {
 		t.Errorf("attachments %+v", v.Attachments)
 	}
 }
+
+// --from follows the display-name rule of Ref#2 ECO.2.2.7: the error names
+// the rule and what breaks it.
+func TestComposeFromDisplayName(t *testing.T) {
+	for _, tt := range []struct{ from, reason string }{
+		{"Dr_MARTIN <marie.martin@medecin.mssante.fr>", "missing first name"},
+		{"Jean_Pierre_MARTIN <jp.martin@medecin.mssante.fr>", "upper case"},
+		{"Dr__MARTIN <m@medecin.mssante.fr>", "empty part"},
+	} {
+		code, _, stderr := runCLI(t, "compose", "--from", tt.from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t")
+		if code != 1 || !strings.Contains(stderr, "--from") || !strings.Contains(stderr, "ECO.2.2.7") || !strings.Contains(stderr, tt.reason) {
+			t.Errorf("compose --from %q: exit %d, %s", tt.from, code, stderr)
+		}
+	}
+	for _, from := range []string{"Dr_Jean-Pierre_MARTIN <jp@medecin.mssante.fr>", "CH Nord - Biologie <bio@ch.mssante.fr>"} {
+		if code, _, stderr := runCLI(t, "compose", "--from", from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t"); code != 0 {
+			t.Errorf("compose --from %q refused: %s", from, stderr)
+		}
+	}
+}

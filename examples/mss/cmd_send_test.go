@@ -85,3 +85,34 @@ func TestSendWithoutConfiguration(t *testing.T) {
 		t.Fatalf("%d %s", code, stderr)
 	}
 }
+
+// mss send keeps the patient-safety rules of Client.Send: an IHE_XDM.ZIP
+// given with --attach and a message to two patients are refused with the
+// rule in the one-line error, and nothing reaches the operator.
+func TestSendPatientSafety(t *testing.T) {
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.Personal)
+	sandboxEnv(t, s, "a@medecin.mssante.fr")
+	zip := filepath.Join(t.TempDir(), "IHE_XDM.ZIP")
+	os.WriteFile(zip, []byte("PK\x03\x04"), 0o600)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--to", "b@ch-test.mssante.fr", "--attach", zip}, "Message.Documents"},
+		{[]string{"--to", "279035121518989@patient.mssante.fr", "--bcc", "146026322000196@patient.mssante.fr"}, "one patient only"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"send", "--subject", "s", "--text", "t"}, tt.args...)...)
+		if code != 1 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("send %v: exit %d, %q", tt.args, code, stderr)
+		}
+	}
+	if st := s.Stats(); st.SMTPConnections != 0 {
+		t.Errorf("%d SMTP connections", st.SMTPConnections)
+	}
+}

@@ -25,7 +25,7 @@ type Config struct {
 	Pairs         string // comma-separated pair numbers; "" runs all
 	Messages      int    // messages of pairs 1 (sent) and 2 (synchronised)
 	MailKB        int    // target size of those messages, in KB
-	SendDocuments bool   // pair 1: Documents rebuilt at each Send instead of prebuilt attachments
+	SendDocuments bool   // pair 1: Documents rebuilt at each Send instead of the prebuilt archive
 	PDFMB         int    // size of the PDF of pairs 3 and 4, in MB
 	Rows          int    // extraction rows of pair 5
 	Lookups       int    // lookups timed in pairs 5 and 6

@@ -66,8 +66,8 @@ var (
 
 // documentMail returns a document mail carrying the N1 of a PDF of pdfSize
 // bytes: with Documents (the XDM built at each encoding from the cached CDA
-// bytes) when docs is set, else with the IHE_XDM.ZIP and the PDF copy built
-// once as attachments.
+// bytes) when docs is set, else with the IHE_XDM.ZIP built once and written
+// from memory at each encoding.
 func documentMail(pdfSize int, docs bool) (*mssante.Message, error) {
 	pdf := benchPDF(pdfSize, 2)
 	d, err := benchN1(bytes.NewReader(pdf))
@@ -95,24 +95,30 @@ func documentMail(pdfSize int, docs bool) (*mssante.Message, error) {
 	if docs {
 		return msg, nil
 	}
-	// Prebuilt: what Documents would attach, made once.
+	// Prebuilt: the archive made once, carried by a DocumentSet that
+	// writes the cached bytes (an IHE_XDM.ZIP given as an ordinary
+	// attachment is refused by Send: it would bypass the document rules).
 	var zip bytes.Buffer
 	if err := set.WriteXDM(&zip, []string{benchTo.Addr}); err != nil {
 		return nil, err
 	}
 	info := set.Documents()[0]
-	msg.Documents = nil
-	msg.Subject = mssante.XDMSubject(info.Label, info.Patient.Family, info.Patient.Given, info.Patient.BirthDate)
-	msg.CDACodes = []string{info.Code}
-	msg.INS = mssante.INSNotQualified
-	if info.Patient.QualifiedINS {
-		msg.INS = mssante.INSQualified
-	}
-	msg.Attachments = []*mssante.Attachment{
-		mssante.BytesAttachment(mssante.XDMFilename, "application/zip", zip.Bytes()),
-		mssante.BytesAttachment(mssante.PDFName(info.ActDate, info.Label, info.Patient.Family, info.Patient.Given, ""), "application/pdf", pdf),
-	}
+	info.PDF = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(pdf)), nil }
+	msg.Documents = prebuiltDocuments{docs: []mssante.DocumentInfo{info}, zip: zip.Bytes()}
 	return msg, nil
+}
+
+// prebuiltDocuments is a DocumentSet whose archive was built once.
+type prebuiltDocuments struct {
+	docs []mssante.DocumentInfo
+	zip  []byte
+}
+
+func (p prebuiltDocuments) Documents() []mssante.DocumentInfo { return p.docs }
+
+func (p prebuiltDocuments) WriteXDM(w io.Writer, _ []string) error {
+	_, err := w.Write(p.zip)
+	return err
 }
 
 // pdfSizeForMail is the PDF size that makes a document mail of about

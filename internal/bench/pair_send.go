@@ -21,7 +21,7 @@ func benchSend(ctx context.Context, c *Config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	what := "IHE_XDM.ZIP + PDF attachments, MIME encoded at each Send"
+	what := "IHE_XDM.ZIP built once + PDF, MIME encoded at each Send"
 	if c.SendDocuments {
 		what = "Documents: XDM rebuilt at each Send"
 	}

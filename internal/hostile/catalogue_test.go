@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,8 @@ func is(target error) func(error) bool { return func(err error) bool { return er
 func accepted(err error) bool          { return err == nil }
 
 func TestCatalogue(t *testing.T) {
-	cases := append(append(append(append(append(append(zipCases(t), xdmReadCases(t)...), mimeCases(t)...), xmlCases(t)...), headerCases()...), addressCases(t)...), trustCases(t)...)
+	cases := slices.Concat(zipCases(t), xdmReadCases(t), mimeCases(t), xmlCases(t), headerCases(), addressCases(t),
+		trustCases(t), clientCases(t))
 	var md strings.Builder
 	md.WriteString("| Area | Case | Expected | Result |\n|---|---|---|---|\n")
 	for _, c := range cases {

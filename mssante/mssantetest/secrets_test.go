@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -18,8 +19,10 @@ import (
 
 // TestSecretsNeverLogged runs the authentication paths, good and bad, with a
 // debug logger and an auditor attached, and scans every log line, audit
-// event and error for the secrets the test configured: tokens (also as
-// the base64 XOAUTH2 response), passwords and private keys.
+// event and error, and the configuration printed with %v, %+v and %#v and
+// logged, for the secrets the test configured: tokens (also as the base64
+// XOAUTH2 response), passwords and private keys. (A server that quotes the
+// refused response is mssante's TestSecretsEchoedByServer.)
 func TestSecretsNeverLogged(t *testing.T) {
 	s := newServer(t, nil)
 	pw := s.MustAddMailbox("plain@medecin.mssante.fr", "PER")
@@ -49,6 +52,11 @@ func TestSecretsNeverLogged(t *testing.T) {
 	run := func(cfg mssante.Config) {
 		cfg.Logger = logger
 		cfg.Audit = mssante.SlogAuditor(logger)
+		// The configuration printed or logged whole, with every verb.
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%v|%+v|%#v|%s", cfg, cfg, cfg, cfg.Auth))
+		mu.Unlock()
+		logger.Info("configuration", "cfg", cfg, "auth", cfg.Auth)
 		c, err := mssante.NewClient(cfg)
 		if err != nil {
 			record(err)

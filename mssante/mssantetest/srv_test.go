@@ -13,7 +13,9 @@ import (
 )
 
 // TestSRVDiscovery finds the operator through RFC 6186 records served by a
-// small DNS server on loopback: no endpoints in the configuration.
+// small DNS server on loopback: no endpoints in the configuration. The
+// records name "localhost", outside the mail domain: the client refuses it
+// until the test pins it (mssante's TestSRVBinding covers the other rules).
 func TestSRVDiscovery(t *testing.T) {
 	s := newServer(t, nil)
 	smtpPort, imapPort := port(t, s.SMTPAddr), port(t, s.IMAPAddr)
@@ -25,6 +27,17 @@ func TestSRVDiscovery(t *testing.T) {
 	cfg := s.MustConfig(drA)
 	cfg.Operator = mssante.Operator{}
 	cfg.Resolver = resolverAt(dns)
+	// "localhost" is outside medecin.mssante.fr and the test operator's
+	// trust checker names no operator: refused before connecting (RFC 6186
+	// §6), unless the caller pins the target.
+	before := s.Stats().SMTPConnections
+	if _, err := newClient(t, cfg).Send(ctx(t), textMessage(drB)); !errors.Is(err, mssante.ErrUntrustedSRVTarget) {
+		t.Fatalf("unbound SRV target: %v", err)
+	}
+	if s.Stats().SMTPConnections != before {
+		t.Fatal("the client connected to an unbound SRV target")
+	}
+	cfg.SRVTargets = []string{"localhost"}
 	c := newClient(t, cfg)
 	if _, err := c.Send(ctx(t), textMessage(drB)); err != nil {
 		t.Fatalf("send via SRV: %v", err)
@@ -36,6 +49,7 @@ func TestSRVDiscovery(t *testing.T) {
 	cfg = s.MustConfig(drB)
 	cfg.Operator = mssante.Operator{}
 	cfg.Resolver = resolverAt(dns)
+	cfg.SRVTargets = []string{"localhost"}
 	_, err := newClient(t, cfg).Send(ctx(t), textMessage(drA))
 	var ce *mssante.ConnectError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Server, "_submission._tcp.ch-test.mssante.fr") {

@@ -5,6 +5,8 @@
 //	MSSANTE_ADDRESS        the mailbox (BAL), required
 //	MSSANTE_SMTP           submission server host:port (empty: DNS SRV)
 //	MSSANTE_IMAP           IMAP server host:port (empty: DNS SRV)
+//	MSSANTE_SRV_TARGETS    with DNS SRV: comma-separated host names the records
+//	                       may name outside the mailbox's domain (pinned)
 //	MSSANTE_IMPLICIT_TLS   "1": ports 465/993 style TLS instead of STARTTLS
 //	MSSANTE_TOKEN          a Pro Santé Connect access token (XOAUTH2), or
 //	MSSANTE_CERT + MSSANTE_KEY          BAL APP certificate and key (PEM), or
@@ -24,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -48,6 +51,13 @@ func Load(ctx context.Context, getenv Getenv) (mssante.Config, error) {
 	cfg.Address = addr
 	implicit := getenv("MSSANTE_IMPLICIT_TLS") == "1"
 	cfg.Operator = mssante.Operator{SMTP: getenv("MSSANTE_SMTP"), IMAP: getenv("MSSANTE_IMAP"), SMTPImplicitTLS: implicit, IMAPImplicitTLS: implicit}
+	// DNS SRV targets outside the mailbox's domain are refused unless the
+	// liste blanche binds them to the domain's operator, or they are pinned.
+	for _, h := range strings.Split(getenv("MSSANTE_SRV_TARGETS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.SRVTargets = append(cfg.SRVTargets, h)
+		}
+	}
 	cfg.ProductRef = getenv("MSSANTE_PRODUCT_REF")
 	if cfg.ProductRef == "" {
 		return cfg, errors.New("MSSANTE_PRODUCT_REF is required (the X-MSS-NIL reference the ANS gave your product)")

@@ -51,6 +51,12 @@ func TestLoadAgainstSandbox(t *testing.T) {
 	if _, err := c.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
+	// Pinned SRV targets.
+	env["MSSANTE_SRV_TARGETS"] = " imap.operateur.example, smtp.operateur.example ,"
+	if cfg, err := Load(context.Background(), getenv); err != nil || len(cfg.SRVTargets) != 2 || cfg.SRVTargets[1] != "smtp.operateur.example" {
+		t.Errorf("MSSANTE_SRV_TARGETS: %q, %v", cfg.SRVTargets, err)
+	}
+	env["MSSANTE_SRV_TARGETS"] = ""
 	// Without the as-given flag the sandbox root is not a known IGC-Santé root.
 	env["MSSANTE_ANCHORS_AS_GIVEN"] = ""
 	if cfg, err := Load(context.Background(), getenv); err == nil {
