@@ -113,9 +113,11 @@
 //     with the IGC-Santé roots, and optionally on a SHA-256 (pinned, or the
 //     ANS checksum file, which comes from the same publisher).
 //   - The maximum age of an OCSP answer without nextUpdate is
-//     DefaultOCSPMaxAge; it cannot be set per Verifier yet.
+//     DefaultOCSPMaxAge unless Verifier.OCSPMaxAge says otherwise.
 //   - Certificate policy OIDs are not checked, nor the peer's DN against
-//     <DNCertificatOperateur> (a check operators make between themselves).
+//     <DNCertificatOperateur> (a check operators make between themselves;
+//     mssante makes it only for a server found by DNS SRV outside the mail
+//     domain).
 //   - Delta CRLs and LDAP distribution points are not supported; OCSP
 //     requests carry no nonce and use SHA-1 CertIDs (the most widely served).
 //   - A delegated OCSP responder must carry the OCSPSigning usage and be

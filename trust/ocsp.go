@@ -138,7 +138,9 @@ func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
 }
 
 // ocspMaxAge is the maximum age of an answer without nextUpdate.
-//
-// It is DefaultOCSPMaxAge until the Verifier has a field to set it (the
-// Verifier is declared in verify.go).
-func (v *Verifier) ocspMaxAge() time.Duration { return DefaultOCSPMaxAge }
+func (v *Verifier) ocspMaxAge() time.Duration {
+	if v.OCSPMaxAge > 0 {
+		return v.OCSPMaxAge
+	}
+	return DefaultOCSPMaxAge
+}

@@ -93,3 +93,30 @@ func TestOCSPStaleNotCached(t *testing.T) {
 		t.Fatalf("after the maximum age: %v, source %q, %d OCSP requests", err, res.Revocation[0].Source, e.rs.ocspHits)
 	}
 }
+
+// TestOCSPMaxAgeSetting: Verifier.OCSPMaxAge replaces the default maximum
+// age of an answer without nextUpdate.
+func TestOCSPMaxAgeSetting(t *testing.T) {
+	for _, tt := range []struct {
+		maxAge     time.Duration
+		wantSource string
+	}{
+		{0, "ocsp "},             // 2 h old is fresh under the 7-day default
+		{time.Hour, "crl "},      // refused as stale: the CRL decides
+		{3 * time.Hour, "ocsp "}, // within the setting
+	} {
+		e := newRevEnv(t)
+		e.rs.update(func(s *revServer) {
+			s.ocspThis, s.ocspNoNext = testEpoch.Add(-2*time.Hour), true
+			s.crls["/inter.crl"] = makeCRL(t, e.pki.inter, e.pki.interKey, 2, testEpoch.Add(-time.Hour), testEpoch.AddDate(0, 0, 7))
+		})
+		v := &Verifier{Anchors: e.pki.anchors, Now: func() time.Time { return testEpoch }, OCSPMaxAge: tt.maxAge}
+		res, err := v.Verify(context.Background(), e.leaf, &VerifyOptions{Usage: UsageServer, DNSName: "mss.operateur.test"})
+		if err != nil {
+			t.Fatalf("OCSPMaxAge %v: %v", tt.maxAge, err)
+		}
+		if src := res.Revocation[0].Source; !strings.HasPrefix(src, tt.wantSource) {
+			t.Errorf("OCSPMaxAge %v: leaf checked by %q, want %q", tt.maxAge, src, tt.wantSource)
+		}
+	}
+}

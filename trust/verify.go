@@ -94,6 +94,10 @@ type Verifier struct {
 	// when the certificate names a responder, CRLs serve as fallback.
 	DisableOCSP bool
 
+	// OCSPMaxAge is how old (from its thisUpdate) an OCSP answer without
+	// nextUpdate may be. Zero: DefaultOCSPMaxAge (7 days).
+	OCSPMaxAge time.Duration
+
 	// Now returns the current time. Zero: time.Now.
 	Now func() time.Time
 
