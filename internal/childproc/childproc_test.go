@@ -21,17 +21,15 @@ func TestKillTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tree []int
+	// Wait until both sleeps run, one of them in a session of its own.
+	var tree, members []int
 	deadline := time.Now().Add(20 * time.Second)
-	for len(tree) < 3 && time.Now().Before(deadline) {
+	for (len(tree) != 3 || len(members) != 2) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-		tree = p.Tree()
+		tree, members = p.Tree(), p.Members()
 	}
-	if len(tree) != 3 {
-		t.Fatalf("tree %v, want the shell and its two sleeps", tree)
-	}
-	if m := p.Members(); len(m) != 2 {
-		t.Errorf("group members %v, want the shell and one sleep", m)
+	if len(tree) != 3 || len(members) != 2 {
+		t.Fatalf("tree %v, group %v; want the shell and its two sleeps, the shell and one sleep", tree, members)
 	}
 	if err := p.Kill(10 * time.Second); err != nil {
 		t.Fatal(err)
