@@ -22,7 +22,10 @@
 //
 // Clusters are made by running initdb once per test binary; every cluster
 // is a copy of that one (cp -a), so a package with many clusters pays for
-// initdb once. A cluster lives in a fresh directory under /tmp (data/,
+// initdb once. On this project's 2-core machine, initdb takes about 2 s, a
+// copied cluster starts in about 0.4 s, and a database is created in about
+// 50 ms. The shared server is killed, not shut down, when the tests end:
+// its data is not needed. A cluster lives in a fresh directory under /tmp (data/,
 // postgres.log and the Unix socket), listens on a free port of 127.0.0.1,
 // and trusts every local connection: the DSN names the superuser
 // postgres, no password, sslmode=disable. Postgres refuses to run as root:

@@ -30,8 +30,8 @@ type sharedServer struct {
 	err     error
 }
 
-// Main runs the tests of a package that uses pgtest, then stops the
-// server and removes the harness directory. Call it from TestMain:
+// Main runs the tests of a package that uses pgtest, then kills the
+// shared server and removes the harness directory. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 func Main(m *testing.M) {
