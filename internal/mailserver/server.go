@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/user"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/childproc"
 	"github.com/mssante-go/sdk/internal/testpki"
 )
 
@@ -140,7 +142,7 @@ func (s *Server) setup(t testing.TB, o Options) error {
 	if err := s.writeUsers(); err != nil {
 		return err
 	}
-	ports, err := freePorts(4)
+	ports, err := childproc.FreePorts(4)
 	if err != nil {
 		return err
 	}
@@ -162,19 +164,19 @@ func (s *Server) setup(t testing.TB, o Options) error {
 	if err := os.WriteFile(s.dovecotConf, conf, 0o644); err != nil {
 		return err
 	}
-	dovecot, err := startProcess("dovecot", &prefixWriter{t: t, prefix: "dovecot: "}, cleanEnv(), dovecotBin, "-F", "-c", s.dovecotConf)
+	dovecot, err := childproc.Start("dovecot", serverCmd(&prefixWriter{t: t, prefix: "dovecot: "}, dovecotBin, "-F", "-c", s.dovecotConf))
 	if err != nil {
 		return err
 	}
 	t.Cleanup(func() {
 		start := time.Now()
-		if err := dovecot.stop(10 * time.Second); err != nil {
+		if err := dovecot.Kill(10 * time.Second); err != nil {
 			t.Error(err)
 		}
 		t.Logf("mailserver: dovecot stopped in %v", time.Since(start).Round(time.Millisecond))
 	})
 	for _, addr := range []string{s.IMAPAddr, s.LMTPAddr, authAddr} {
-		if err := waitListening(dovecot, addr, startTimeout); err != nil {
+		if err := childproc.WaitListening(dovecot, addr, startTimeout); err != nil {
 			return fmt.Errorf("%w\n%s", err, s.logTail("dovecot.log"))
 		}
 	}
@@ -203,18 +205,18 @@ func (s *Server) setup(t testing.TB, o Options) error {
 	if err := postfixQueue(pf); err != nil {
 		return err
 	}
-	postfix, err := startProcess("postfix", &prefixWriter{t: t, prefix: "postfix: "}, cleanEnv(), masterBin, "-c", pf, "-d")
+	postfix, err := childproc.Start("postfix", serverCmd(&prefixWriter{t: t, prefix: "postfix: "}, masterBin, "-c", pf, "-d"))
 	if err != nil {
 		return err
 	}
 	t.Cleanup(func() {
 		start := time.Now()
-		if err := postfix.stop(10 * time.Second); err != nil {
+		if err := postfix.Kill(10 * time.Second); err != nil {
 			t.Error(err)
 		}
 		t.Logf("mailserver: postfix stopped in %v", time.Since(start).Round(time.Millisecond))
 	})
-	if err := waitListening(postfix, s.SubmissionAddr, startTimeout); err != nil {
+	if err := childproc.WaitListening(postfix, s.SubmissionAddr, startTimeout); err != nil {
 		return fmt.Errorf("%w\n%s", err, s.logTail("pf/maillog"))
 	}
 	s.phase("postfix")
@@ -432,6 +434,17 @@ func run(argv0 string, args ...string) (string, error) {
 	cmd.Env = cleanEnv()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// serverCmd is the command of a server whose output goes to out. The
+// servers hold nothing the test needs afterwards and a graceful stop takes
+// seconds (Postfix's master waits for its daemons): they are killed, with
+// their process groups, when the test ends.
+func serverCmd(out io.Writer, argv ...string) *exec.Cmd {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = cleanEnv()
+	return cmd
 }
 
 // cleanEnv is the environment of the servers: a fixed PATH, nothing of the
