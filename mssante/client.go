@@ -210,7 +210,7 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.Resolver = net.DefaultResolver
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(discardHandler{})
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
@@ -349,6 +349,19 @@ func tlsError(server string, conn net.Conn, err error) error {
 	return e
 }
 
+// Config returns the client's configuration with its defaults applied
+// (Logger, timeouts, MaxMessageBytes...). Its Auth still redacts its
+// secrets when printed.
+func (c *Client) Config() Config { return c.cfg }
+
+// Audit records an event of the mailbox (actor: Config.Address) through
+// Config.Audit, as the client does for each of its own operations. Package
+// delivery's Outbox records its events this way, so that one trail holds
+// them all.
+func (c *Client) Audit(ctx context.Context, action, object string, err error) {
+	c.audit(ctx, action, object, "", err)
+}
+
 // audit sends an event to the configured auditor.
 func (c *Client) audit(ctx context.Context, action, object, server string, err error) {
 	if c.cfg.Audit == nil {
@@ -374,11 +387,3 @@ func watchContext(ctx context.Context, conn io.Closer) (stop func()) {
 	}()
 	return func() { once.Do(func() { close(done) }) }
 }
-
-// discardHandler is a slog handler that drops everything.
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (h discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h discardHandler) WithGroup(string) slog.Handler           { return h }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sort"
 	"sync"
@@ -160,6 +161,8 @@ type Outbox struct {
 	wake    chan struct{}
 	stats   OutboxStats
 
+	log *slog.Logger // the client's
+
 	// hook, set by tests only, is called at each step of a submission.
 	hook func(step string)
 }
@@ -170,7 +173,7 @@ func NewOutbox(c *Client, t *Tracker, opts *OutboxOptions) (*Outbox, error) {
 	if c == nil || t == nil {
 		return nil, errors.New("mssante: NewOutbox needs a client and a tracker")
 	}
-	o := &Outbox{c: c, tracker: t, store: t.store, entries: map[string]*OutboxEntry{},
+	o := &Outbox{c: c, tracker: t, store: t.store, log: c.Config().Logger, entries: map[string]*OutboxEntry{},
 		busy: map[string]bool{}, done: map[string]chan struct{}{}, wake: make(chan struct{}, 1)}
 	if opts != nil {
 		o.opts = *opts
@@ -194,7 +197,7 @@ func NewOutbox(c *Client, t *Tracker, opts *OutboxOptions) (*Outbox, error) {
 		o.opts.Deadline = 24 * time.Hour
 	}
 	if o.opts.MaxMessageBytes <= 0 {
-		o.opts.MaxMessageBytes = c.cfg.MaxMessageBytes
+		o.opts.MaxMessageBytes = c.Config().MaxMessageBytes
 	}
 	if o.opts.Clock == nil {
 		o.opts.Clock = realClock{}
@@ -227,7 +230,7 @@ func (o *Outbox) Send(ctx context.Context, msg *Message) (string, error) {
 	if full {
 		return "", ErrOutboxFull
 	}
-	if err := o.c.prepare(ctx, msg); err != nil {
+	if err := o.c.Prepare(ctx, msg); err != nil {
 		return "", err
 	}
 	var buf bytes.Buffer
@@ -251,14 +254,14 @@ func (o *Outbox) Send(ctx context.Context, msg *Message) (string, error) {
 		return "", fmt.Errorf("mssante: message %s is already in the outbox", e.MessageID)
 	}
 	err = o.store.AddOutbox(ctx, e, buf.Bytes())
-	o.c.audit(ctx, "outbox.enqueue", e.MessageID, "", err)
+	o.c.Audit(ctx, "outbox.enqueue", e.MessageID, err)
 	if err != nil {
 		return "", err
 	}
 	o.step("after-persist")
 	if err := o.tracker.track(ctx, e.MessageID, e.From, e.Subject, e.Recipients, e.DeliveryReceipt, e.ReadReceipt, SourceOutbox); err != nil {
 		// The message is stored and will be sent; Run tracks it again.
-		o.c.cfg.Logger.Warn("mssante: outbox could not track a message", "message_id", e.MessageID, "err", err)
+		o.log.Warn("mssante: outbox could not track a message", "message_id", e.MessageID, "err", err)
 	}
 	o.mu.Lock()
 	o.stats.Enqueued++
@@ -418,7 +421,7 @@ func (o *Outbox) recover(ctx context.Context) error {
 			o.mu.Lock()
 			o.stats.RecoveredAccepted++
 			o.mu.Unlock()
-			o.c.audit(ctx, "outbox.recover-accepted", e.MessageID, "", nil)
+			o.c.Audit(ctx, "outbox.recover-accepted", e.MessageID, nil)
 			if err := o.finishAccepted(ctx, e); err != nil {
 				return err
 			}
@@ -431,7 +434,7 @@ func (o *Outbox) recover(ctx context.Context) error {
 			o.mu.Lock()
 			o.stats.ResentUncertain++
 			o.mu.Unlock()
-			o.c.audit(ctx, "outbox.resend-uncertain", e.MessageID, "", nil)
+			o.c.Audit(ctx, "outbox.resend-uncertain", e.MessageID, nil)
 		}
 	}
 	return nil
@@ -474,7 +477,8 @@ func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry) {
 		return
 	}
 	defer s.Close()
-	res, err := s.submitRaw(ctx, e, body, func() error {
+	env := Envelope{MessageID: e.MessageID, From: e.From, Recipients: e.Recipients, DeliveryReceipt: e.DeliveryReceipt}
+	res, err := s.SendRaw(ctx, env, &halfwayReader{body: body, at: func() { o.step("data") }}, int64(len(body)), &RawOptions{BeforeData: func() error {
 		// Durably in flight before the first byte of DATA.
 		e.State = OutboxInFlight
 		if err := o.store.UpdateOutbox(sctx, e); err != nil {
@@ -483,7 +487,7 @@ func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry) {
 		}
 		o.step("in-flight")
 		return nil
-	}, func() { o.step("data") })
+	}})
 	if err != nil && res == nil {
 		o.retryOrFail(ctx, e, err)
 		return
@@ -503,14 +507,14 @@ func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry) {
 	if err := o.store.UpdateOutbox(sctx, e); err != nil {
 		// The operator has the message; the store does not know it. Go
 		// on: removing the entry below is the other way not to resend.
-		o.c.cfg.Logger.Error("mssante: outbox could not record an accepted message", "message_id", e.MessageID, "err", err)
+		o.log.Error("mssante: outbox could not record an accepted message", "message_id", e.MessageID, "err", err)
 	}
 	o.step("recorded")
 	o.mu.Lock()
 	o.stats.Submitted++
 	o.mu.Unlock()
 	if err := o.finishAccepted(sctx, e); err != nil {
-		o.c.cfg.Logger.Error("mssante: outbox could not track an accepted message", "message_id", e.MessageID, "err", err)
+		o.log.Error("mssante: outbox could not track an accepted message", "message_id", e.MessageID, "err", err)
 	}
 }
 
@@ -552,7 +556,7 @@ func (o *Outbox) remaining(ctx context.Context, e *OutboxEntry, res *SendResult,
 			o.mu.Lock()
 			o.stats.Failed++
 			o.mu.Unlock()
-			o.c.audit(ctx, "outbox.failed", e.MessageID, "", err)
+			o.c.Audit(ctx, "outbox.failed", e.MessageID, err)
 		}
 		o.remove(ctx, e.MessageID)
 		return
@@ -576,7 +580,7 @@ func (o *Outbox) retryOrFail(ctx context.Context, e *OutboxEntry, cause error) {
 		o.mu.Lock()
 		o.stats.ResentUncertain++
 		o.mu.Unlock()
-		o.c.audit(ctx, "outbox.resend-uncertain", e.MessageID, "", cause)
+		o.c.Audit(ctx, "outbox.resend-uncertain", e.MessageID, cause)
 	}
 	e.State = OutboxPending
 	e.LastError = cause.Error()
@@ -591,9 +595,9 @@ func (o *Outbox) retryOrFail(ctx context.Context, e *OutboxEntry, cause error) {
 		if !next.After(e.Deadline) {
 			e.NextAttempt = next
 			err := o.store.UpdateOutbox(ctx, e)
-			o.c.audit(ctx, "outbox.retry", e.MessageID, "", cause)
+			o.c.Audit(ctx, "outbox.retry", e.MessageID, cause)
 			if err != nil {
-				o.c.cfg.Logger.Error("mssante: outbox could not reschedule a message", "message_id", e.MessageID, "err", err)
+				o.log.Error("mssante: outbox could not reschedule a message", "message_id", e.MessageID, "err", err)
 			}
 			o.mu.Lock()
 			o.stats.Retries++
@@ -607,7 +611,7 @@ func (o *Outbox) retryOrFail(ctx context.Context, e *OutboxEntry, cause error) {
 	o.mu.Lock()
 	o.stats.Failed++
 	o.mu.Unlock()
-	o.c.audit(ctx, "outbox.failed", e.MessageID, "", cause)
+	o.c.Audit(ctx, "outbox.failed", e.MessageID, cause)
 	o.remove(ctx, e.MessageID)
 }
 
@@ -643,7 +647,7 @@ func (o *Outbox) update(e *OutboxEntry) {
 
 func (o *Outbox) remove(ctx context.Context, id string) {
 	if err := o.store.RemoveOutbox(context.WithoutCancel(ctx), id); err != nil {
-		o.c.cfg.Logger.Error("mssante: outbox could not remove a message", "message_id", id, "err", err)
+		o.log.Error("mssante: outbox could not remove a message", "message_id", id, "err", err)
 	}
 	o.mu.Lock()
 	delete(o.entries, id)
@@ -730,4 +734,32 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	}
 	l.len += int64(len(p))
 	return l.w.Write(p)
+}
+
+// halfwayReader reads body and calls at once the first half was read and
+// written (at the next Read): the tests stop an outbox there, in the
+// middle of DATA.
+type halfwayReader struct {
+	body   []byte
+	off    int
+	at     func()
+	called bool
+}
+
+func (r *halfwayReader) Read(p []byte) (int, error) {
+	half := len(r.body) / 2
+	if r.off >= half && !r.called {
+		r.called = true
+		r.at()
+	}
+	if r.off >= len(r.body) {
+		return 0, io.EOF
+	}
+	end := len(r.body)
+	if r.off < half {
+		end = half
+	}
+	n := copy(p, r.body[r.off:end])
+	r.off += n
+	return n, nil
 }

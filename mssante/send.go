@@ -57,7 +57,7 @@ func (r *SendResult) Accepted() []string {
 // The result lists each recipient; refused recipients do not fail the send
 // when others were accepted. The error is non-nil when nothing was sent.
 func (c *Client) Send(ctx context.Context, msg *Message) (*SendResult, error) {
-	if err := c.prepare(ctx, msg); err != nil {
+	if err := c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
 	s, err := c.OpenSender(ctx)
@@ -199,23 +199,27 @@ func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit
 
 // Send submits one message on the session's connection; see [Client.Send].
 func (s *Sender) Send(ctx context.Context, msg *Message) (*SendResult, error) {
-	if err := s.c.prepare(ctx, msg); err != nil {
+	if err := s.c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
 	return s.sendPrepared(ctx, msg)
 }
 
-// sendPrepared submits a message that prepare accepted.
+// sendPrepared submits a message that Prepare accepted.
 func (s *Sender) sendPrepared(ctx context.Context, msg *Message) (*SendResult, error) {
 	res, err := s.submit(ctx, msg)
 	s.c.audit(ctx, "smtp.send", msg.MessageID, s.server, err)
 	return res, err
 }
 
-// prepare completes and checks a message before any byte is sent: From,
-// ProductRef and Message-ID filled, the message valid, the patient-safety
-// rules kept, every recipient in the trust space.
-func (c *Client) prepare(ctx context.Context, msg *Message) error {
+// Prepare completes and checks msg as Send does before any connection:
+// From (Config.Address when empty), ProductRef (Config.ProductRef) and
+// Message-ID filled, the message valid, the patient-safety rules kept
+// ([PatientSafetyError]), every recipient in the trust space
+// ([TrustError]). Send calls it; call it yourself to keep a message that
+// will be sent later exactly as it will go out (package delivery's Outbox
+// does). Preparing twice changes nothing.
+func (c *Client) Prepare(ctx context.Context, msg *Message) error {
 	if msg.From.IsZero() {
 		msg.From = c.cfg.Address
 	}
@@ -254,20 +258,61 @@ func (s *Sender) submit(ctx context.Context, msg *Message) (*SendResult, error) 
 		addrs[i] = r.Addr
 	}
 	return s.transact(ctx, transaction{
-		messageID: msg.MessageID, from: msg.From.Addr, recipients: addrs,
-		deliveryReceipt: msg.RequestDeliveryReceipt, size: msg.estimatedSize(),
+		Envelope:  Envelope{MessageID: msg.MessageID, From: msg.From.Addr, Recipients: addrs, DeliveryReceipt: msg.RequestDeliveryReceipt},
+		size:      estimatedSize(msg),
 		writeBody: func(w io.Writer) error { return msg.Encode(w, nil) },
 	})
+}
+
+// Envelope is the SMTP envelope of a submission.
+type Envelope struct {
+	// MessageID is the message's Message-ID; the DSN ENVID derives from
+	// it (see EnvelopeID).
+	MessageID string
+	// From is the MAIL FROM address.
+	From string
+	// Recipients are the RCPT TO addresses, in order.
+	Recipients []string
+	// DeliveryReceipt asks for DSNs (NOTIFY=SUCCESS,FAILURE,DELAY,
+	// RET=HDRS) when the server offers the extension.
+	DeliveryReceipt bool
+}
+
+// RawOptions tune SendRaw. A nil *RawOptions means none.
+type RawOptions struct {
+	// BeforeData, if set, runs once a recipient was accepted and before
+	// DATA; an error from it resets the transaction and is returned.
+	// Package delivery's Outbox records there, durably, that the attempt
+	// is in flight. Nil means nothing runs.
+	BeforeData func() error
+}
+
+// SendRaw submits content that was encoded earlier (by an outbox that
+// stored it, say): the transaction Send runs, with the same DSN request
+// and audit event, but the bytes are sent as given, so that every attempt
+// sends the same message. size is the length of body, for the SIZE check.
+// The envelope should come from a message that Prepare accepted: SendRaw
+// checks neither the trust space nor the content.
+func (s *Sender) SendRaw(ctx context.Context, env Envelope, body io.Reader, size int64, opts *RawOptions) (*SendResult, error) {
+	tx := transaction{Envelope: env, size: size, writeBody: func(w io.Writer) error {
+		if _, err := io.Copy(w, body); err != nil {
+			return &ConnectError{Server: s.server, Err: err}
+		}
+		return nil
+	}}
+	if opts != nil {
+		tx.beforeData = opts.BeforeData
+	}
+	res, err := s.transact(ctx, tx)
+	s.c.audit(ctx, "smtp.send", env.MessageID, s.server, err)
+	return res, err
 }
 
 // transaction is one SMTP mail transaction: the envelope and a writer of
 // the content.
 type transaction struct {
-	messageID       string
-	from            string
-	recipients      []string
-	deliveryReceipt bool  // request DSNs when the server offers them
-	size            int64 // exact or estimated size, for the SIZE check
+	Envelope
+	size int64 // exact or estimated size, for the SIZE check
 	// beforeData, if set, runs once a recipient was accepted, before DATA.
 	beforeData func() error
 	// writeBody streams the message content.
@@ -281,17 +326,17 @@ func (s *Sender) transact(ctx context.Context, tx transaction) (*SendResult, err
 	sc := s.smtp
 	stop := watchContext(ctx, sc)
 	defer stop()
-	res := &SendResult{MessageID: tx.messageID}
+	res := &SendResult{MessageID: tx.MessageID}
 
 	if max, ok := sc.MaxMessageSize(); ok && max > 0 && tx.size > int64(max) {
 		return nil, &SizeError{Size: tx.size, Max: int64(max)}
 	}
 	mailOpts := &smtp.MailOptions{Size: tx.size}
 	var rcptOpts *smtp.RcptOptions
-	if tx.deliveryReceipt {
+	if tx.DeliveryReceipt {
 		if dsn, _ := sc.Extension("DSN"); dsn {
 			res.DSNRequested = true
-			res.EnvelopeID = EnvelopeID(tx.messageID)
+			res.EnvelopeID = EnvelopeID(tx.MessageID)
 			mailOpts.Return = smtp.DSNReturnHeaders
 			mailOpts.EnvelopeID = res.EnvelopeID
 			rcptOpts = &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifySuccess, smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
@@ -299,11 +344,11 @@ func (s *Sender) transact(ctx context.Context, tx transaction) (*SendResult, err
 			res.DSNUnsupported = true
 		}
 	}
-	if err := sc.Mail(tx.from, mailOpts); err != nil {
+	if err := sc.Mail(tx.From, mailOpts); err != nil {
 		return nil, ctxErr(ctx, smtpErr(err, s.server))
 	}
 	accepted := 0
-	for _, rcpt := range tx.recipients {
+	for _, rcpt := range tx.Recipients {
 		opts := rcptOpts
 		if opts != nil {
 			o := *opts
@@ -383,9 +428,9 @@ func EnvelopeID(messageID string) string {
 	return "sha256-" + hex.EncodeToString(sum[:16])
 }
 
-// estimatedSize is an upper estimate of the encoded size, from the
+// estimatedSize is an upper estimate of the encoded size of m, from the
 // attachments' known sizes (base64 grows by 4/3, plus line ends).
-func (m *Message) estimatedSize() int64 {
+func estimatedSize(m *Message) int64 {
 	n := int64(4096 + len(m.Text)*3 + len(m.HTML)*3)
 	for _, a := range m.Attachments {
 		if a.Size > 0 {

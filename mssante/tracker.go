@@ -238,7 +238,7 @@ func (t *Tracker) Store() Store { return t.store }
 // the submission leaves a trace), then the outcome of the submission.
 // For submissions that must survive failures, use an [Outbox].
 func (t *Tracker) Send(ctx context.Context, c *Client, msg *Message) (*SendResult, error) {
-	if err := c.prepare(ctx, msg); err != nil {
+	if err := c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
 	if err := t.Track(ctx, msg); err != nil {
