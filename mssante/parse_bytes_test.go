@@ -133,7 +133,7 @@ func describeParsed(m *Message) string {
 		fmt.Fprintf(&b, "header %q: %q\n", f.Key(), f.Value())
 	}
 	for _, p := range m.Problems {
-		fmt.Fprintf(&b, "problem %v\n", p)
+		fmt.Fprintf(&b, "problem %v\n", errorText(p))
 	}
 	for _, a := range m.Attachments {
 		content, err := readAttachment(a)
