@@ -11,6 +11,12 @@ import (
 // lecture" of MSSanté (ECO.2.3.2, ECO.3.1.6), also used by integration
 // platforms to report that a document was processed, or could not be
 // (CI-SIS "Transmission au LPS d'un document CDA", error codes 900-906).
+//
+// Parse reads MDNs leniently, as it reads DSNs: a report whose original is
+// cut short, without Original-Recipient, without Original-Message-ID (then
+// taken from the returned header, else from In-Reply-To) or with a
+// Disposition out of syntax (its type read from its words, or left empty)
+// is still an MDN, its defects in [Message.Problems].
 type MDN struct {
 	ReportingUA       string // the user agent that wrote the report
 	OriginalRecipient string // "rfc822;" removed; empty when not reported
