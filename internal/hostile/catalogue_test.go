@@ -34,7 +34,7 @@ func is(target error) func(error) bool { return func(err error) bool { return er
 func accepted(err error) bool          { return err == nil }
 
 func TestCatalogue(t *testing.T) {
-	cases := append(append(append(append(zipCases(t), mimeCases(t)...), xmlCases(t)...), headerCases()...), addressCases(t)...)
+	cases := append(append(append(append(append(zipCases(t), mimeCases(t)...), reportCases()...), xmlCases(t)...), headerCases()...), addressCases(t)...)
 	var md strings.Builder
 	md.WriteString("| Area | Case | Expected | Result |\n|---|---|---|---|\n")
 	for _, c := range cases {
