@@ -18,7 +18,7 @@ func parseDSNFields(blocks []fieldBlock, part string) (*DSN, []error) {
 	if len(blocks) == 0 {
 		return d, []error{&ParseError{Part: part, Reason: "empty report"}}
 	}
-	var probs []error
+	probs := problemList{part: part}
 	msg, rcpts := blocks[0], blocks[1:]
 	if msg.get("Final-Recipient") != "" || msg.get("Action") != "" {
 		rcpts = blocks
@@ -42,23 +42,23 @@ func parseDSNFields(blocks []fieldBlock, part string) (*DSN, []error) {
 			r.Action = a
 		case "":
 		default:
-			probs = append(probs, &ParseError{Part: part, Reason: "unknown Action", Quote: quote([]byte(action))})
+			probs.add(&ParseError{Part: part, Reason: "unknown Action", Quote: quote([]byte(action))})
 		}
 		switch {
 		case validStatus(r.ReportedStatus):
 			r.Status = r.ReportedStatus
 		case r.ReportedStatus != "":
-			probs = append(probs, &ParseError{Part: part, Reason: "invalid Status", Quote: quote([]byte(r.ReportedStatus))})
+			probs.add(&ParseError{Part: part, Reason: "invalid Status", Quote: quote([]byte(r.ReportedStatus))})
 		}
 		if r.FinalRecipient == "" && r.OriginalRecipient == "" && action == "" && r.ReportedStatus == "" {
 			continue // a block of extension fields, or a stray one
 		}
 		if r.FinalRecipient == "" {
-			probs = append(probs, &ParseError{Part: part, Reason: "recipient block without Final-Recipient"})
+			probs.add(&ParseError{Part: part, Reason: "recipient block without Final-Recipient"})
 		}
 		d.Recipients = append(d.Recipients, r)
 	}
-	return d, probs
+	return d, probs.list()
 }
 
 // infer completes a report with what its human-readable text and subject
