@@ -132,7 +132,7 @@ func quote(b []byte) string {
 	if len(b) <= maxQuote {
 		return string(b)
 	}
-	return cutText(string(b[:maxQuote+utf8.UTFMax]), maxQuote)
+	return cutText(string(b[:min(len(b), maxQuote+utf8.UTFMax)]), maxQuote)
 }
 
 // cutText returns s when it is at most n bytes long, else its first n bytes
