@@ -61,6 +61,16 @@
 //   - Mon Espace Santé bounce texts are not published; [DSNRecipient.Err]
 //     recognises them from their enhanced status codes first, then from usual
 //     French and English wordings.
+//   - Reports are read leniently (RFC 3464 and RFC 8098 are strict): a
+//     defect inside a report's parts is a problem in [Message.Problems],
+//     never a parse error, and the report keeps what could be read. A
+//     missing or generic status (X.0.0, as Exim writes) is refined from
+//     Diagnostic-Code or the human-readable text, of the same class only,
+//     and marked [DSNRecipient.StatusInferred]; a report without
+//     per-recipient fields gets one unnamed entry ([DSNRecipient.Unnamed]).
+//   - The [Tracker]'s read deadline is not a failure: a read receipt a
+//     patient never returns leaves the recipient delivered, marked
+//     [RecipientStatus.NoReadReceipt].
 //   - An attachment may only declare the utf-8 or us-ascii charset, a limit
 //     of go-message's writer.
 //   - A subject encodes only its words with non-ASCII characters and keeps
@@ -99,8 +109,14 @@
 //
 // # Limits
 //
-// [Parse] bounds every read: the message size, the header size, the number
-// of parts and their nesting, with documented defaults ([ParseOptions]).
+// [Parse] bounds every read: the message size, the top-level and each part
+// header (MaxHeaderBytes), the number of parts and their nesting, with
+// documented defaults ([ParseOptions]); these fail the parse with a
+// [*LimitError]. Inside delivery and read reports, the fields are read in
+// linear time and bounded too (DefaultMaxReportFields,
+// DefaultMaxReportFieldBytes, 1 MiB per report part), but what is over
+// those limits is left out and listed as a problem. No error quotes more
+// than about a hundred bytes of the input.
 // Attachments up to the spool threshold (1 MiB) stay in memory, base64 ones
 // still encoded until they are opened; larger ones go to temporary files.
 // [Client.Sync] and [Client.Fetch] read a message up to the spool threshold

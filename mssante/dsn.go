@@ -10,17 +10,25 @@ import (
 // DSN is a delivery status notification (RFC 3464): the report a mail server
 // sends back about the delivery of a message to each recipient. In MSSanté it
 // is the "accusé de réception" (ECO.2.3.1).
+//
+// Parse reads reports as mail systems really write them: what a report
+// lacks or gets wrong is listed in [Message.Problems], never a reason to
+// lose the report. A report without any per-recipient block (Postfix's
+// "Delivery report unavailable", a report cut short) gets one entry whose
+// FinalRecipient is empty: it stands for the recipients the report does not
+// name, with an action and a status inferred from the human-readable text
+// and the subject (see [DSNRecipient.Unnamed]).
 type DSN struct {
 	ReportingMTA       string    // the MTA that wrote the report ("dns;" type removed)
 	OriginalEnvelopeID string    // ENVID given at submission (the client derives it from the Message-ID)
-	ArrivalDate        time.Time // when the reporting MTA received the message; zero when absent
+	ArrivalDate        time.Time // when the reporting MTA received the message; zero when absent (Exim writes none)
 	Recipients         []DSNRecipient
 	// OriginalMessageID is the Message-ID of the reported message, read from
 	// the returned headers or message (without angle brackets).
 	OriginalMessageID string
 	// OriginalSubject is the Subject of the reported message when returned.
 	OriginalSubject string
-	// Text is the human-readable part of the report.
+	// Text is the human-readable part of the report, kept for support.
 	Text string
 }
 
@@ -38,15 +46,41 @@ const (
 
 // DSNRecipient is the per-recipient part of a DSN.
 type DSNRecipient struct {
-	FinalRecipient    string    // address the report is about ("rfc822;" removed)
+	FinalRecipient    string    // address the report is about ("rfc822;" removed); empty when not named
 	OriginalRecipient string    // address as first given (ORCPT), when reported
-	Action            DSNAction // lower case
-	Status            string    // enhanced status code, e.g. "5.1.1"
-	DiagnosticCode    string    // e.g. "smtp; 550 5.1.1 User unknown"
-	RemoteMTA         string    // MTA that gave the diagnostic ("dns;" removed)
-	LastAttemptDate   time.Time // zero when absent
-	WillRetryUntil    time.Time // zero when absent
+	Action            DSNAction // lower case; inferred when the report gives none (ActionInferred)
+	// Status is the enhanced status code (RFC 3463), e.g. "5.1.1". When
+	// the report's Status field is absent, invalid or generic ("5.0.0",
+	// "4.0.0", "2.0.0", as Exim writes), it is the first enhanced code of
+	// the same class found in DiagnosticCode, else in the human-readable
+	// text about this recipient, and StatusInferred is set; without one it
+	// stays the reported value.
+	Status         string
+	StatusInferred bool
+	// ReportedStatus is the Status field as the report gave it, or "".
+	ReportedStatus string
+	// ActionInferred is set when the report gave no known Action: it was
+	// read from the status class, else from the human-readable text and
+	// the subject of the report.
+	ActionInferred  bool
+	DiagnosticCode  string    // e.g. "smtp; 550 5.1.1 User unknown"
+	RemoteMTA       string    // MTA that gave the diagnostic ("dns;" removed)
+	LastAttemptDate time.Time // zero when absent
+	WillRetryUntil  time.Time // zero when absent
 }
+
+// Unnamed reports whether the entry stands for recipients the report does
+// not name: a report without per-recipient status, or a recipient block
+// without Final-Recipient. The tracker applies it to every recipient of the
+// message still waiting for a delivery report.
+func (r DSNRecipient) Unnamed() bool { return r.Recipient() == "" }
+
+// maxDiagnosticText bounds the diagnostic a DeliveryError quotes.
+const maxDiagnosticText = 160
+
+// ReasonNoRecipientStatus is the problem, and the tracker's reason, of a
+// report that names no recipient.
+const ReasonNoRecipientStatus = "report without per-recipient status"
 
 // Recipient returns the address the entry is about: the original recipient
 // when reported, else the final one.
@@ -82,14 +116,20 @@ type DeliveryError struct {
 }
 
 func (e *DeliveryError) Error() string {
-	s := fmt.Sprintf("mssante: delivery to %s %s", e.Recipient, e.Action)
+	rcpt := e.Recipient
+	if rcpt == "" {
+		rcpt = "(recipient not named)"
+	}
+	s := fmt.Sprintf("mssante: delivery to %s %s", rcpt, e.Action)
 	if e.Status != "" {
 		s += " (" + e.Status + ")"
 	}
 	if e.Reason != nil {
 		s += ": " + strings.TrimPrefix(e.Reason.Error(), "mssante: ")
 	} else if e.Diagnostic != "" {
-		s += ": " + e.Diagnostic
+		// A real diagnostic is one SMTP reply line; a hostile one may be
+		// tens of kilobytes.
+		s += ": " + cutText(e.Diagnostic, maxDiagnosticText)
 	}
 	return s
 }
@@ -160,43 +200,6 @@ func patientBounceReason(status, diag string) error {
 		return ErrPatientMessageTooLarge
 	}
 	return nil
-}
-
-// parseDSNFields reads the body of a message/delivery-status part: a block
-// of per-message fields, then one block per recipient.
-func parseDSNFields(blocks []fieldBlock) (*DSN, error) {
-	if len(blocks) == 0 {
-		return nil, &ParseError{Part: "message/delivery-status", Reason: "empty report"}
-	}
-	msg := blocks[0]
-	d := &DSN{
-		ReportingMTA:       stripType(msg.get("Reporting-MTA")),
-		OriginalEnvelopeID: msg.get("Original-Envelope-Id"),
-		ArrivalDate:        parseDate(msg.get("Arrival-Date")),
-	}
-	for _, b := range blocks[1:] {
-		r := DSNRecipient{
-			FinalRecipient:    stripType(b.get("Final-Recipient")),
-			OriginalRecipient: stripType(b.get("Original-Recipient")),
-			Action:            DSNAction(strings.ToLower(firstWord(b.get("Action")))),
-			Status:            firstWord(b.get("Status")),
-			DiagnosticCode:    b.get("Diagnostic-Code"),
-			RemoteMTA:         stripType(b.get("Remote-MTA")),
-			LastAttemptDate:   parseDate(b.get("Last-Attempt-Date")),
-			WillRetryUntil:    parseDate(b.get("Will-Retry-Until")),
-		}
-		if r.FinalRecipient == "" && r.Action == "" {
-			continue // a stray block
-		}
-		if r.FinalRecipient == "" {
-			return nil, &ParseError{Part: "message/delivery-status", Reason: "recipient block without Final-Recipient"}
-		}
-		d.Recipients = append(d.Recipients, r)
-	}
-	if len(d.Recipients) == 0 {
-		return nil, &ParseError{Part: "message/delivery-status", Reason: "no recipient block"}
-	}
-	return d, nil
 }
 
 // stripType removes the "type;" prefix of an address or MTA field

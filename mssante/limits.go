@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Default limits of [Parse]. Every read of a message is bounded: a hostile
@@ -19,9 +21,28 @@ const (
 	DefaultMaxParts = 1000
 	// DefaultMaxDepth bounds the nesting of multipart entities.
 	DefaultMaxDepth = 20
-	// maxReportBytes bounds a delivery-status or disposition-notification
-	// body, which holds a few fields per recipient.
+	// DefaultMaxReportFields bounds the fields of one delivery-status or
+	// disposition-notification part: a few per recipient, so room for more
+	// than a thousand recipients.
+	DefaultMaxReportFields = 10000
+	// DefaultMaxReportFieldBytes bounds one field of a report part, its
+	// continuation lines unfolded. A real Diagnostic-Code is a few hundred
+	// bytes.
+	DefaultMaxReportFieldBytes = 64 << 10
+	// maxReportBytes bounds what is read of a delivery-status or
+	// disposition-notification body, and of the header of a returned
+	// message; the rest is skipped and reported as a problem.
 	maxReportBytes = 1 << 20
+	// maxQuote is how much of the input an error quotes.
+	maxQuote = 100
+	// maxErrorText bounds the text of an error read from a library that
+	// quotes its input whole (a malformed header line can be megabytes),
+	// and a quote once escaped. A ParseError is then at most about 450
+	// bytes long.
+	maxErrorText = 120
+	// maxPartProblems bounds the problems recorded for one part; the rest
+	// are counted in one more problem.
+	maxPartProblems = 8
 )
 
 // ErrLimitExceeded is wrapped by every [*LimitError].
@@ -29,7 +50,10 @@ var ErrLimitExceeded = errors.New("mssante: limit exceeded")
 
 // LimitError reports input larger than a configured limit.
 type LimitError struct {
-	Limit string // which limit: "message size", "header size", "parts", "depth", "report size"
+	// Limit says which: "message size", "header size" (the top-level
+	// header or a part header), "parts", "depth", and inside report parts
+	// "report size", "report fields", "report field size".
+	Limit string
 	Max   int64
 }
 
@@ -42,17 +66,24 @@ func (e *LimitError) Unwrap() error { return ErrLimitExceeded }
 var ErrMalformed = errors.New("mssante: malformed message")
 
 // ParseError reports input that does not follow the formats the parser
-// reads.
+// reads. Its text quotes at most about a hundred bytes of the input.
 type ParseError struct {
 	Part   string // where: a header field name or a media type
 	Reason string
 	Err    error // underlying error, if any
+	// Quote is the start of the offending input (at most 100 bytes, cut
+	// marked with "…"), or "".
+	Quote string
 }
 
 func (e *ParseError) Error() string {
-	s := "mssante: malformed " + e.Part + ": " + e.Reason
+	s := "mssante: malformed " + cutText(e.Part, maxQuote) + ": " + e.Reason
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		s += ": " + cutText(e.Err.Error(), maxErrorText)
+	}
+	if e.Quote != "" {
+		// Escaping can make the quote four times longer: cut it again.
+		s += " (" + cutText(strconv.Quote(e.Quote), maxErrorText) + ")"
 	}
 	return s
 }
@@ -93,4 +124,41 @@ func (l *limitReader) Read(p []byte) (int, error) {
 func readAllLimit(r io.Reader, max int64, limit string) ([]byte, error) {
 	b, err := io.ReadAll(&limitReader{r: r, n: max, err: &LimitError{Limit: limit, Max: max}})
 	return b, err
+}
+
+// quote returns the start of b for an error: at most maxQuote bytes, cut
+// on a UTF-8 boundary and marked with "…".
+func quote(b []byte) string {
+	if len(b) <= maxQuote {
+		return string(b)
+	}
+	return cutText(string(b[:min(len(b), maxQuote+utf8.UTFMax)]), maxQuote)
+}
+
+// cutText returns s when it is at most n bytes long, else its first n bytes
+// (less a rune cut in two) followed by "…".
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && cut > n-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// shortError returns err, or when its text is longer than maxErrorText
+// (go-message's header and multipart errors quote the offending line whole,
+// which can be megabytes) an error with the text cut. The long original is
+// not kept: a hostile message must not pin megabytes in an error.
+func shortError(err error) error {
+	var (
+		pe *ParseError
+		le *LimitError
+	)
+	if err == nil || errors.As(err, &pe) || errors.As(err, &le) || len(err.Error()) <= maxErrorText {
+		return err // ours are short already
+	}
+	return errors.New(cutText(err.Error(), maxErrorText))
 }

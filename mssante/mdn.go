@@ -11,6 +11,12 @@ import (
 // lecture" of MSSanté (ECO.2.3.2, ECO.3.1.6), also used by integration
 // platforms to report that a document was processed, or could not be
 // (CI-SIS "Transmission au LPS d'un document CDA", error codes 900-906).
+//
+// Parse reads MDNs leniently, as it reads DSNs: a report whose original is
+// cut short, without Original-Recipient, without Original-Message-ID (then
+// taken from the returned header, else from In-Reply-To) or with a
+// Disposition out of syntax (its type read from its words, or left empty)
+// is still an MDN, its defects in [Message.Problems].
 type MDN struct {
 	ReportingUA       string // the user agent that wrote the report
 	OriginalRecipient string // "rfc822;" removed; empty when not reported
@@ -144,36 +150,50 @@ func (m *MDN) Err() error {
 	if parts := strings.Split(m.Error, "^"); len(parts) > 1 {
 		text = parts[1]
 	}
-	return &IntegrationError{Recipient: m.FinalRecipient, Code: m.ErrorCode, Text: strings.TrimSpace(text)}
+	return &IntegrationError{Recipient: m.FinalRecipient, Code: m.ErrorCode, Text: cutText(strings.TrimSpace(text), maxQuote)}
 }
 
-// parseMDNFields reads the body of a message/disposition-notification part.
-func parseMDNFields(blocks []fieldBlock) (*MDN, error) {
+// parseMDNFields reads the body of a message/disposition-notification
+// part. It never fails: a field it cannot read is left aside and reported
+// in the problems it returns, and a Disposition that does not follow RFC
+// 8098 is read for what it says (see lenientDisposition).
+func parseMDNFields(blocks []fieldBlock, part string) (*MDN, []error) {
+	m := &MDN{}
 	if len(blocks) == 0 {
-		return nil, &ParseError{Part: "message/disposition-notification", Reason: "empty report"}
+		return m, []error{&ParseError{Part: part, Reason: "empty report"}}
 	}
-	b := blocks[0]
-	m := &MDN{
-		ReportingUA:       b.get("Reporting-UA"),
-		OriginalRecipient: stripType(b.get("Original-Recipient")),
-		FinalRecipient:    stripType(b.get("Final-Recipient")),
-		OriginalMessageID: strings.Trim(strings.TrimSpace(b.get("Original-Message-ID")), "<>"),
-		Error:             b.get("Error"),
+	// One block by the RFC; some writers put a blank line among the fields.
+	var b fieldBlock
+	for _, blk := range blocks {
+		b = append(b, blk...)
 	}
+	m.ReportingUA = b.get("Reporting-UA")
+	m.OriginalRecipient = stripType(b.get("Original-Recipient"))
+	m.FinalRecipient = stripType(b.get("Final-Recipient"))
+	var probs []error
+	if id := strings.TrimSpace(b.get("Original-Message-ID")); strings.HasPrefix(id, "<") && !strings.HasSuffix(id, ">") {
+		// A report cut short in this field: the id is not whole.
+		probs = append(probs, &ParseError{Part: part, Reason: "Original-Message-ID not closed, ignored", Quote: quote([]byte(id))})
+	} else {
+		m.OriginalMessageID = strings.Trim(id, "<>")
+	}
+	m.Error = b.get("Error")
 	raw := b.get("Disposition")
 	if raw == "" {
-		return nil, &ParseError{Part: "message/disposition-notification", Reason: "no Disposition field"}
-	}
-	d, legacyErr, err := parseDisposition(raw)
-	if err != nil {
-		return nil, err
-	}
-	m.Disposition = d
-	if m.Error == "" && legacyErr != "" {
-		m.Error = legacyErr
+		probs = append(probs, &ParseError{Part: part, Reason: "no Disposition field"})
+	} else {
+		d, legacyErr, err := parseDisposition(raw)
+		if err != nil {
+			probs = append(probs, err)
+			d = lenientDisposition(raw)
+		}
+		m.Disposition = d
+		if m.Error == "" && legacyErr != "" {
+			m.Error = legacyErr
+		}
 	}
 	m.ErrorCode = errorCode(m.Error)
-	return m, nil
+	return m, probs
 }
 
 // parseDisposition parses "action/sending; type/modifiers". It accepts the
@@ -181,7 +201,7 @@ func parseMDNFields(blocks []fieldBlock) (*MDN, error) {
 // is returned apart.
 func parseDisposition(v string) (Disposition, string, error) {
 	bad := func(reason string) (Disposition, string, error) {
-		return Disposition{}, "", &ParseError{Part: "Disposition", Reason: reason + ": " + v}
+		return Disposition{}, "", &ParseError{Part: "Disposition", Reason: reason, Quote: quote([]byte(v))}
 	}
 	modes, rest, ok := strings.Cut(v, ";")
 	if !ok {
@@ -212,6 +232,39 @@ func parseDisposition(v string) (Disposition, string, error) {
 		}
 	}
 	return d, legacy, nil
+}
+
+// lenientDisposition reads what a Disposition that parseDisposition
+// refused still says: the first disposition type word it holds (Type stays
+// empty without one), the error modifier, and the modes when they are
+// there. The tracker treats an MDN without a type as proof of delivery
+// only.
+func lenientDisposition(v string) Disposition {
+	var d Disposition
+	words := strings.FieldsFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-')
+	})
+	for _, w := range words {
+		switch lw := strings.ToLower(w); {
+		case lw == ManualAction || lw == AutomaticAction:
+			if d.ActionMode == "" {
+				d.ActionMode = lw
+			}
+		case strings.EqualFold(w, MDNSentManually) || strings.EqualFold(w, MDNSentAutomatically):
+			if d.SendingMode == "" {
+				d.SendingMode = w
+			}
+		case lw == string(Displayed) || lw == string(Processed) || lw == string(Deleted) || lw == string(Dispatched):
+			if d.Type == "" {
+				d.Type = DispositionType(lw)
+			}
+		case lw == dispositionModifError:
+			if !d.IsError() {
+				d.Modifiers = append(d.Modifiers, dispositionModifError)
+			}
+		}
+	}
+	return d
 }
 
 // errorCode reads the leading CI-SIS code of an Error field, or 0.

@@ -16,8 +16,27 @@ import (
 // against the streaming parse; what it saves is the copies through buffers
 // and the byte-wise search of the line breaks of base64 bodies: it looks
 // for the boundary, whose "--" base64 never contains.
+//
+// Unlike go-message, it bounds part headers as the top-level one is
+// bounded: a part header that does not end within maxHeader bytes is a
+// *LimitError (streamMultipart does the same for a stream).
 type memMultipart struct {
-	buf              []byte // what is left of the body
+	delimiters
+	buf       []byte // what is left of the body
+	maxHeader int64
+}
+
+// multipartLineMax is the size of go-message's buffer: a line between parts
+// longer than that is an error there, and here.
+const multipartLineMax = 4096
+
+func newMemMultipart(body []byte, boundary string, maxHeader int64) *memMultipart {
+	return &memMultipart{delimiters: newDelimiters(boundary), buf: body, maxHeader: maxHeader}
+}
+
+// delimiters are the boundary lines of a multipart body and how they are
+// recognised, as in go-message's textproto.MultipartReader.
+type delimiters struct {
 	nl               []byte // "\r\n", or "\n" once the first delimiter line ends so
 	nlDashBoundary   []byte
 	dashBoundary     []byte
@@ -25,14 +44,9 @@ type memMultipart struct {
 	partsRead        int
 }
 
-// multipartLineMax is the size of go-message's buffer: a line between parts
-// longer than that is an error there, and here.
-const multipartLineMax = 4096
-
-func newMemMultipart(body []byte, boundary string) *memMultipart {
+func newDelimiters(boundary string) delimiters {
 	b := []byte("\r\n--" + boundary + "--")
-	return &memMultipart{
-		buf:              body,
+	return delimiters{
 		nl:               b[:2],
 		nlDashBoundary:   b[:len(b)-2],
 		dashBoundaryDash: b[2:],
@@ -117,10 +131,15 @@ func (r *memMultipart) readLine() ([]byte, error) {
 }
 
 // part reads a part's header, as go-message reads it from the rest of the
-// body, and finds where the part's body ends. The header's raw fields point
-// into the body: part headers do not outlive the parse.
+// body but within maxHeader bytes, and finds where the part's body ends.
+// The header's raw fields point into the body: part headers do not outlive
+// the parse.
 func (r *memMultipart) part() (*memPart, error) {
-	h, n, err := readHeaderInPlace(r.buf, false, nil)
+	hb, limitErr := r.buf, error(nil)
+	if int64(len(hb)) >= r.maxHeader {
+		hb, limitErr = hb[:r.maxHeader], &LimitError{Limit: "header size", Max: r.maxHeader}
+	}
+	h, n, err := readHeaderInPlace(hb, false, limitErr)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +205,7 @@ func (r *memMultipart) matchAfter(buf, prefix []byte) bool {
 	return false
 }
 
-func (r *memMultipart) isFinalBoundary(line []byte) bool {
+func (r *delimiters) isFinalBoundary(line []byte) bool {
 	if !bytes.HasPrefix(line, r.dashBoundaryDash) {
 		return false
 	}
@@ -194,7 +213,7 @@ func (r *memMultipart) isFinalBoundary(line []byte) bool {
 	return len(rest) == 0 || bytes.Equal(rest, r.nl)
 }
 
-func (r *memMultipart) isBoundaryDelimiterLine(line []byte) bool {
+func (r *delimiters) isBoundaryDelimiterLine(line []byte) bool {
 	if !bytes.HasPrefix(line, r.dashBoundary) {
 		return false
 	}

@@ -28,6 +28,14 @@ type ParseOptions struct {
 	SpoolThreshold int64
 	// SpoolDir is where those files go. "" means os.TempDir().
 	SpoolDir string
+	// MaxReportFields bounds the fields kept from one delivery-status or
+	// disposition-notification part; 0 means DefaultMaxReportFields.
+	MaxReportFields int
+	// MaxReportFieldBytes bounds one field of such a part, unfolded; 0
+	// means DefaultMaxReportFieldBytes. A field over it is left out and
+	// listed in Message.Problems (a *LimitError in a *ParseError): unlike
+	// the limits above, the report limits never fail the parse.
+	MaxReportFieldBytes int
 }
 
 func (o *ParseOptions) withDefaults() ParseOptions {
@@ -50,6 +58,12 @@ func (o *ParseOptions) withDefaults() ParseOptions {
 	if out.SpoolThreshold == 0 {
 		out.SpoolThreshold = DefaultSpoolThreshold
 	}
+	if out.MaxReportFields <= 0 {
+		out.MaxReportFields = DefaultMaxReportFields
+	}
+	if out.MaxReportFieldBytes <= 0 {
+		out.MaxReportFieldBytes = DefaultMaxReportFieldBytes
+	}
 	return out
 }
 
@@ -64,22 +78,97 @@ func (o *ParseOptions) withDefaults() ParseOptions {
 // attachment ([ErrMalformed]) rather than the parse. An attachment larger
 // than the spool threshold is decoded into a temporary file at once.
 //
-// Every read is bounded by opts. Malformed structure gives a [*ParseError],
-// oversized input a [*LimitError], never a panic. A header field that
-// cannot be read (an address list with a syntax error, an unknown charset)
-// does not fail the parse: it is listed in [Message.Problems] and the raw
-// value stays in Message.Header, so that no message is lost.
+// Every read is bounded by opts: the message size, the top-level header and
+// each part header (MaxHeaderBytes), the number of parts and their depth.
+// Malformed structure gives a [*ParseError], oversized input a
+// [*LimitError], never a panic; an error quotes at most about a hundred
+// bytes of the input. A header field that cannot be read (an address list
+// with a syntax error, an unknown charset) does not fail the parse: it is
+// listed in [Message.Problems] and the raw value stays in Message.Header,
+// so that no message is lost.
+//
+// Reports are read as mail systems really write them: a defect inside a
+// multipart/report (no closing boundary, a returned message cut short,
+// lines that are not fields, a report without per-recipient fields, a
+// broken human-readable part) never fails the parse. The message comes
+// back marked as a report (DSN or MDN set) with every field that could be
+// read, and each defect is listed in Problems with its part and a short
+// quote; only the limits above stay fatal. A file that starts with an mbox
+// "From " envelope line (a message saved from a mail client) is read from
+// the line after it.
 func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 	o := opts.withDefaults()
 	lr := &limitReader{r: r, n: o.MaxMessageBytes, err: &LimitError{Limit: "message size", Max: o.MaxMessageBytes}}
-	e, err := message.ReadWithOptions(lr, &message.ReadOptions{MaxHeaderBytes: o.MaxHeaderBytes})
+	src, envelope, err := skipEnvelope(lr, o.MaxHeaderBytes)
+	if err != nil {
+		return nil, wrapReadErr("header", err)
+	}
+	e, err := message.ReadWithOptions(src, &message.ReadOptions{MaxHeaderBytes: o.MaxHeaderBytes})
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		if strings.Contains(err.Error(), "header exceeds maximum size") {
 			return nil, &LimitError{Limit: "header size", Max: o.MaxHeaderBytes}
 		}
 		return nil, wrapReadErr("header", err)
 	}
-	return parseEntity(e, err, nil, lr, &parser{opts: o})
+	return parseEntity(e, err, nil, lr, &parser{opts: o, envelope: envelope})
+}
+
+// skipEnvelope reads past an mbox "From " envelope line at the start of r,
+// if there is one, and returns the message that follows it, and the line.
+// The line must end within max bytes.
+func skipEnvelope(r io.Reader, max int64) (io.Reader, []byte, error) {
+	head := make([]byte, 512)
+	n, err := io.ReadAtLeast(r, head, len(mboxFrom)+1)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, nil, err
+	}
+	head = head[:n]
+	if envelopeLine(head) < 0 {
+		return io.MultiReader(bytes.NewReader(head), r), nil, nil
+	}
+	for {
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			if int64(i) >= max {
+				break
+			}
+			return io.MultiReader(bytes.NewReader(head[i+1:]), r), head[:i+1], nil
+		}
+		if int64(len(head)) > max {
+			break
+		}
+		chunk := make([]byte, 4096)
+		n, err := r.Read(chunk)
+		head = append(head, chunk[:n]...)
+		if err == io.EOF && !bytes.Contains(chunk[:n], []byte("\n")) {
+			if int64(len(head)) > max {
+				break
+			}
+			return bytes.NewReader(nil), head, nil // only the envelope line
+		}
+		if err != nil && err != io.EOF {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, &LimitError{Limit: "header size", Max: max}
+}
+
+const mboxFrom = "From "
+
+// envelopeLine returns the length of the mbox envelope line at the start
+// of b ("From sender date", the newline included, or all of b without
+// one), or -1. "From:" and "From :" are header fields, not envelopes.
+func envelopeLine(b []byte) int {
+	if len(b) <= len(mboxFrom) || string(b[:len(mboxFrom)]) != mboxFrom {
+		return -1
+	}
+	switch b[len(mboxFrom)] {
+	case ' ', '\t', ':', '\r', '\n':
+		return -1
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return i + 1
+	}
+	return len(b)
 }
 
 // parseBytes is Parse of a message held in memory. Its multipart bodies are
@@ -106,6 +195,13 @@ func parseInPlace(b []byte, owner *rawBuffer, opts *ParseOptions) (*Message, err
 	if int64(len(b)) > o.MaxMessageBytes {
 		return Parse(bytes.NewReader(b), opts) // for its error
 	}
+	var envelope []byte
+	if n := envelopeLine(b); n >= 0 {
+		if int64(n) > o.MaxHeaderBytes {
+			return nil, &LimitError{Limit: "header size", Max: o.MaxHeaderBytes}
+		}
+		envelope, b = b[:n], b[n:]
+	}
 	// As message.ReadWithOptions reads the header, within MaxHeaderBytes.
 	hb, limitErr := b, error(nil)
 	if int64(len(b)) >= o.MaxHeaderBytes {
@@ -117,7 +213,7 @@ func parseInPlace(b []byte, owner *rawBuffer, opts *ParseOptions) (*Message, err
 	}
 	body := b[n:]
 	e, err := message.New(message.Header{Header: h}, bytes.NewReader(body))
-	return parseEntity(e, err, body, nil, &parser{opts: o, raw: owner})
+	return parseEntity(e, err, body, nil, &parser{opts: o, raw: owner, envelope: envelope})
 }
 
 // parseEntity reads the parts of a message whose header is read, with p
@@ -127,6 +223,9 @@ func parseInPlace(b []byte, owner *rawBuffer, opts *ParseOptions) (*Message, err
 func parseEntity(e *message.Entity, eerr error, raw []byte, rest io.Reader, p *parser) (*Message, error) {
 	m := &Message{Header: gomail.Header{Header: e.Header}, raw: p.raw}
 	p.m = m
+	if p.envelope != nil {
+		p.report(&ParseError{Part: "header", Reason: "mbox envelope line skipped", Quote: quote(bytes.TrimRight(p.envelope, "\r\n"))})
+	}
 	if eerr != nil {
 		p.problem("body", eerr)
 	}
@@ -143,17 +242,45 @@ func parseEntity(e *message.Entity, eerr error, raw []byte, rest io.Reader, p *p
 			return nil, wrapReadErr("body", err)
 		}
 	}
-	if m.DSN != nil {
-		m.DSN.Text = m.Text
-		m.DSN.OriginalMessageID, m.DSN.OriginalSubject = p.origID, p.origSubject
-	}
-	if m.MDN != nil {
-		m.MDN.Text = m.Text
-		if m.MDN.OriginalMessageID == "" {
-			m.MDN.OriginalMessageID = p.origID
+	p.finishReport()
+	return m, nil
+}
+
+// finishReport completes the DSN or MDN of a report with what the other
+// parts said: the human-readable text, the returned message's Message-ID
+// and Subject, and for a DSN what the text says of each recipient. A
+// multipart/report whose report part is missing (a report cut short before
+// it) is still a report.
+func (p *parser) finishReport() {
+	m := p.m
+	if m.DSN == nil && m.MDN == nil {
+		switch p.reportType {
+		case "delivery-status", "global-delivery-status":
+			m.DSN = &DSN{}
+			p.report(&ParseError{Part: "multipart/report", Reason: "no message/delivery-status part"})
+		case "disposition-notification", "global-disposition-notification":
+			m.MDN = &MDN{}
+			p.report(&ParseError{Part: "multipart/report", Reason: "no message/disposition-notification part"})
 		}
 	}
-	return m, nil
+	if d := m.DSN; d != nil {
+		d.Text = m.Text
+		d.OriginalMessageID, d.OriginalSubject = p.origID, p.origSubject
+		for _, err := range d.infer(m.Text, m.Subject, "message/delivery-status") {
+			p.report(err)
+		}
+	}
+	if md := m.MDN; md != nil {
+		md.Text = m.Text
+		if md.OriginalMessageID == "" {
+			md.OriginalMessageID = p.origID
+		}
+		if md.OriginalMessageID == "" && len(m.InReplyTo) == 1 {
+			// Without Original-Message-ID and returned header, the MDN
+			// still answers the original (RFC 8098 §2.3 leaves it optional).
+			md.OriginalMessageID = m.InReplyTo[0]
+		}
+	}
 }
 
 type parser struct {
@@ -161,12 +288,28 @@ type parser struct {
 	m           *Message
 	raw         *rawBuffer // the pooled buffer of a message in memory, or nil
 	parts       int
+	envelope    []byte // the mbox "From " line skipped, or nil
+	reportType  string // report-type of the first multipart/report, or ""
 	origID      string // Message-ID of the original in a report
 	origSubject string
 }
 
+// problem records a header field or part that could not be read.
 func (p *parser) problem(where string, err error) {
-	p.m.Problems = append(p.m.Problems, &ParseError{Part: where, Reason: "ignored", Err: err})
+	p.report(&ParseError{Part: where, Reason: "ignored", Err: shortError(err)})
+}
+
+// report records a problem.
+func (p *parser) report(err error) {
+	p.m.Problems = append(p.m.Problems, err)
+}
+
+// fatal tells the errors that end a parse even inside a report: the limits
+// of the message (size, parts, depth, header bytes). Everything else
+// inside a report is a problem.
+func fatal(err error) bool {
+	var le *LimitError
+	return errors.As(err, &le)
 }
 
 // readHeader fills the header-derived fields. Bad fields become problems.
@@ -258,8 +401,9 @@ func parseReceivedList(v string) ([]Address, error) {
 }
 
 // walk visits an entity. report is the report-type of the enclosing
-// multipart/report, or "". raw is the body of e when it is in memory, or
-// nil.
+// multipart/report ("unknown" when it has none), or "" outside reports:
+// inside a report, a part that cannot be read is a problem, not an error.
+// raw is the body of e when it is in memory, or nil.
 func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) error {
 	p.parts++
 	if p.parts > p.opts.MaxParts {
@@ -273,34 +417,38 @@ func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) e
 		mt, params = "text/plain", map[string]string{}
 	}
 	if strings.HasPrefix(mt, "multipart/") {
-		return p.walkMultipart(e, depth, mt, params, raw)
+		return p.walkMultipart(e, depth, mt, params, report, raw)
 	}
 	switch mt {
 	case "message/delivery-status", "message/global-delivery-status":
-		blocks, err := readFieldBlocks(e.Body)
+		blocks, err := p.readReportFields(e.Body, mt)
 		if err != nil {
 			return err
 		}
-		d, err := parseDSNFields(blocks)
-		if err != nil {
-			return err
+		d, probs := parseDSNFields(blocks, mt)
+		p.m.Problems = append(p.m.Problems, probs...)
+		if p.m.DSN != nil {
+			p.report(&ParseError{Part: mt, Reason: "second delivery report in the message, ignored"})
+			return nil
 		}
 		p.m.DSN = d
 		return nil
 	case "message/disposition-notification", "message/global-disposition-notification":
-		blocks, err := readFieldBlocks(e.Body)
+		blocks, err := p.readReportFields(e.Body, mt)
 		if err != nil {
 			return err
 		}
-		md, err := parseMDNFields(blocks)
-		if err != nil {
-			return err
+		md, probs := parseMDNFields(blocks, mt)
+		p.m.Problems = append(p.m.Problems, probs...)
+		if p.m.MDN != nil {
+			p.report(&ParseError{Part: mt, Reason: "second disposition report in the message, ignored"})
+			return nil
 		}
 		p.m.MDN = md
 		return nil
 	case "text/rfc822-headers", "message/rfc822", "message/global", "message/global-headers":
 		if report != "" {
-			return p.readOriginal(e.Body)
+			return p.readOriginal(e.Body, mt)
 		}
 	}
 	disp, dparams, _ := contentDisposition(e.Header)
@@ -309,7 +457,12 @@ func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) e
 	if isText && disp != "attachment" && filename == "" {
 		b, err := readAllLimit(e.Body, p.opts.MaxMessageBytes, "message size")
 		if err != nil {
-			return wrapReadErr(mt, err)
+			if report == "" || fatal(err) {
+				return wrapReadErr(mt, err)
+			}
+			// A human-readable part cut short or badly encoded: keep
+			// what could be decoded, for support.
+			p.report(&ParseError{Part: mt, Reason: "read in part", Err: shortError(err)})
 		}
 		text := strings.ReplaceAll(string(b), "\r\n", "\n")
 		switch {
@@ -332,16 +485,35 @@ func (p *parser) walk(e *message.Entity, depth int, report string, raw []byte) e
 	return nil
 }
 
-func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params map[string]string, raw []byte) error {
+func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params map[string]string, report string, raw []byte) error {
 	if depth >= p.opts.MaxDepth {
 		return &LimitError{Limit: "depth", Max: int64(p.opts.MaxDepth)}
 	}
-	if params["boundary"] == "" {
-		return &ParseError{Part: mt, Reason: "no boundary parameter"}
-	}
-	report := ""
 	if mt == "multipart/report" {
 		report = strings.ToLower(params["report-type"])
+		if report == "" {
+			report = "unknown"
+		}
+		if p.reportType == "" {
+			p.reportType = report
+		}
+	}
+	if params["boundary"] == "" {
+		err := &ParseError{Part: mt, Reason: "no boundary parameter"}
+		if report == "" {
+			return err
+		}
+		p.report(err) // still a report, whose parts cannot be told apart
+		return nil
+	}
+	// A part that cannot be read inside a report is a problem; elsewhere
+	// it fails the parse, as it always did.
+	lenient := func(err error) bool {
+		if report == "" || fatal(err) {
+			return false
+		}
+		p.report(err)
+		return true
 	}
 	// The parts are read raw, so that base64 attachments, most of a
 	// document mail, are kept encoded and decoded on demand by
@@ -351,7 +523,7 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 	if raw != nil {
 		next = p.memParts(raw, params["boundary"])
 	} else {
-		next = streamParts(e.Body, params["boundary"])
+		next = p.streamParts(e.Body, params["boundary"])
 	}
 	for {
 		h, body, braw, err := next()
@@ -359,6 +531,9 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 			return nil
 		}
 		if err != nil {
+			if lenient(multipartProblem(mt, err)) {
+				return nil // nothing can be read after it
+			}
 			return wrapReadErr(mt, err)
 		}
 		if filename, amt, ok := base64Attachment(h); ok {
@@ -373,22 +548,36 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 				a, err = p.readBase64Attachment(filename, amt, body)
 			}
 			if err != nil {
-				return wrapReadErr(amt, err)
+				if err = wrapReadErr(amt, err); lenient(err) {
+					continue
+				}
+				return err
 			}
 			p.m.Attachments = append(p.m.Attachments, a)
 			continue
 		}
 		child, err := message.New(h, body)
 		if err != nil && !(message.IsUnknownCharset(err) || message.IsUnknownEncoding(err)) {
-			return wrapReadErr(mt, err)
+			if err = wrapReadErr(mt, err); lenient(err) {
+				continue
+			}
+			return err
 		}
 		if err != nil {
 			p.problem("part body", err)
 		}
-		if err := p.walk(child, depth+1, report, braw); err != nil {
+		if err := p.walk(child, depth+1, report, braw); err != nil && !lenient(err) {
 			return err
 		}
 	}
+}
+
+// multipartProblem describes why the parts of a report stopped.
+func multipartProblem(mt string, err error) error {
+	if strings.Contains(err.Error(), "NextPart: EOF") || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &ParseError{Part: mt, Reason: "no closing boundary: the message was cut short"}
+	}
+	return &ParseError{Part: mt, Reason: "parts after this point left out", Err: shortError(err)}
 }
 
 // A partSource returns the parts of a multipart body in order: header,
@@ -396,22 +585,22 @@ func (p *parser) walkMultipart(e *message.Entity, depth int, mt string, params m
 // after the last.
 type partSource func() (h message.Header, body io.Reader, raw []byte, err error)
 
-// streamParts reads the parts with go-message.
-func streamParts(r io.Reader, boundary string) partSource {
-	mr := textproto.NewMultipartReader(r, boundary)
+// streamParts reads the parts from a stream.
+func (p *parser) streamParts(r io.Reader, boundary string) partSource {
+	mr := newStreamMultipart(r, boundary, p.opts.MaxHeaderBytes)
 	return func() (message.Header, io.Reader, []byte, error) {
-		part, err := mr.NextPart()
+		h, part, err := mr.next()
 		if err != nil {
 			return message.Header{}, nil, nil, err
 		}
-		return message.Header{Header: part.Header}, part, nil, nil
+		return message.Header{Header: h}, part, nil, nil
 	}
 }
 
 // memParts splits an in-memory body. A part cut short (no boundary after
-// it) is handed over as a stream, which fails where go-message's would.
+// it) is handed over as a stream, which fails where the stream's would.
 func (p *parser) memParts(raw []byte, boundary string) partSource {
-	mr := newMemMultipart(raw, boundary)
+	mr := newMemMultipart(raw, boundary, p.opts.MaxHeaderBytes)
 	return func() (message.Header, io.Reader, []byte, error) {
 		part, err := mr.next()
 		if err != nil {
@@ -440,27 +629,78 @@ func base64Attachment(h message.Header) (filename, mt string, ok bool) {
 	return attachmentName(dparams, params), mt, true
 }
 
-// readOriginal reads the header of the message a report is about.
-func (p *parser) readOriginal(body io.Reader) error {
-	br := bufio.NewReader(&limitReader{r: body, n: maxReportBytes, err: &LimitError{Limit: "report size", Max: maxReportBytes}})
-	h, err := textproto.ReadHeader(br)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		if le := (*LimitError)(nil); errors.As(err, &le) {
-			return err
+// readReportFields reads the fields of a delivery-status or
+// disposition-notification part within the report limits. What is over
+// them, or cut short, is a problem; only the message's own limits end the
+// parse.
+func (p *parser) readReportFields(body io.Reader, mt string) ([]fieldBlock, error) {
+	tooLong := &LimitError{Limit: "report size", Max: maxReportBytes}
+	b, err := io.ReadAll(&limitReader{r: body, n: maxReportBytes, err: tooLong})
+	switch {
+	case err == nil:
+	case err == tooLong:
+		p.report(&ParseError{Part: mt, Reason: "rest of the report left out", Err: tooLong})
+		if _, err := io.Copy(io.Discard, body); fatal(err) {
+			return nil, err
 		}
-		p.problem("returned header", err)
+		b = b[:bytes.LastIndexByte(b, '\n')+1] // a line cut by the limit
+	case fatal(err):
+		return nil, err
+	default:
+		// The last line may be whole (the cut fell in the boundary line,
+		// whose line end it owns) or not: it is kept, and the fields are
+		// checked for what a cut would leave ("Status: 5.1" is not a
+		// status).
+		p.report(&ParseError{Part: mt, Reason: "cut short", Err: shortError(err)})
 	}
-	mh := gomail.Header{Header: message.Header{Header: h}}
-	if id, err := mh.MessageID(); err == nil && id != "" {
-		p.origID = id
+	blocks, probs := readFieldBlocks(b, fieldLimits{maxFields: p.opts.MaxReportFields, maxFieldBytes: p.opts.MaxReportFieldBytes}, mt)
+	p.m.Problems = append(p.m.Problems, probs...)
+	return blocks, nil
+}
+
+// readOriginal reads the header of the message a report is about (its
+// Message-ID and Subject); a returned message cut short or over the report
+// limit is a problem.
+func (p *parser) readOriginal(body io.Reader, mt string) error {
+	tooLong := &LimitError{Limit: "report size", Max: maxReportBytes}
+	br := bufio.NewReader(&limitReader{r: body, n: maxReportBytes, err: tooLong})
+	h, err := textproto.ReadHeader(br)
+	cut := false
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		cut = true
+	case err == tooLong:
+		p.report(&ParseError{Part: mt, Reason: "returned header over the limit, rest left out", Err: tooLong})
+	case fatal(err):
+		return err
+	default:
+		p.report(&ParseError{Part: mt, Reason: "returned header read in part", Err: shortError(err)})
 	}
-	if s, err := mh.Subject(); err == nil {
-		p.origSubject = s
+	if p.origID == "" && p.origSubject == "" {
+		mh := gomail.Header{Header: message.Header{Header: h}}
+		if id, err := mh.MessageID(); err == nil && id != "" {
+			p.origID = id
+		}
+		if s, err := mh.Subject(); err == nil {
+			p.origSubject = s
+		}
 	}
 	// The returned body, if any, is not kept; drain it within the bounds
 	// of the message.
-	_, err = io.Copy(io.Discard, body)
-	return wrapReadErr("returned message", err)
+	switch _, err := io.Copy(io.Discard, body); {
+	case err == nil:
+	case fatal(err):
+		return err
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		cut = true
+	default:
+		p.report(&ParseError{Part: mt, Reason: "returned message read in part", Err: shortError(err)})
+	}
+	if cut {
+		p.report(&ParseError{Part: mt, Reason: "returned message cut short"})
+	}
+	return nil
 }
 
 // attachmentName returns the file name of a part, from Content-Disposition
@@ -478,7 +718,8 @@ func attachmentName(dparams, ctparams map[string]string) string {
 	return name
 }
 
-// wrapReadErr passes limit errors through and makes the rest ParseErrors.
+// wrapReadErr passes limit errors through and makes the rest ParseErrors,
+// their text cut to quote little of the input.
 func wrapReadErr(part string, err error) error {
 	if err == nil {
 		return nil
@@ -487,56 +728,7 @@ func wrapReadErr(part string, err error) error {
 	if errors.As(err, &le) {
 		return le
 	}
-	return &ParseError{Part: part, Reason: "read failed", Err: err}
-}
-
-// fieldBlock is one block of "Name: value" fields of a report body.
-type fieldBlock []struct{ name, value string }
-
-// get returns the first value of name, without case, or "".
-func (b fieldBlock) get(name string) string {
-	for _, f := range b {
-		if strings.EqualFold(f.name, name) {
-			return f.value
-		}
-	}
-	return ""
-}
-
-// readFieldBlocks reads a report body (RFC 3464 / RFC 8098): blocks of
-// fields separated by blank lines, continuation lines unfolded.
-func readFieldBlocks(r io.Reader) ([]fieldBlock, error) {
-	b, err := readAllLimit(r, maxReportBytes, "report size")
-	if err != nil {
-		return nil, wrapReadErr("report", err)
-	}
-	var blocks []fieldBlock
-	var cur fieldBlock
-	flush := func() {
-		if len(cur) > 0 {
-			blocks = append(blocks, cur)
-			cur = nil
-		}
-	}
-	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
-		switch {
-		case strings.TrimSpace(line) == "":
-			flush()
-		case line[0] == ' ' || line[0] == '\t':
-			if len(cur) == 0 {
-				return nil, &ParseError{Part: "report", Reason: "continuation line without a field"}
-			}
-			cur[len(cur)-1].value += " " + strings.TrimSpace(line)
-		default:
-			name, value, ok := strings.Cut(line, ":")
-			if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
-				return nil, &ParseError{Part: "report", Reason: "line is not a field: " + truncate(line, 60)}
-			}
-			cur = append(cur, struct{ name, value string }{name, strings.TrimSpace(value)})
-		}
-	}
-	flush()
-	return blocks, nil
+	return &ParseError{Part: part, Reason: "read failed", Err: shortError(err)}
 }
 
 // parseDate reads an RFC 5322 date as found in report fields, or zero.
@@ -562,10 +754,3 @@ func parseMailDate(v string) (time.Time, error) {
 }
 
 const rfc5322Date = "Mon, 2 Jan 2006 15:04:05 -0700"
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}

@@ -192,23 +192,46 @@ func TestPatientBounceReasons(t *testing.T) {
 	}
 }
 
-func TestMalformedReports(t *testing.T) {
+// Report parts that do not follow RFC 3464 / RFC 8098 no longer fail the
+// parse (issue 21): the message is a report, and each defect a problem.
+func TestMalformedReportFields(t *testing.T) {
 	wrap := func(ct, body string) string {
 		return "From: a@b.fr\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=x; boundary=zz\r\n\r\n--zz\r\nContent-Type: " + ct + "\r\n\r\n" + body + "\r\n--zz--\r\n"
 	}
-	for name, raw := range map[string]string{
-		"dsn without recipients":  wrap("message/delivery-status", "Reporting-MTA: dns; x\r\n"),
-		"dsn garbage line":        wrap("message/delivery-status", "Reporting-MTA: dns; x\r\n\r\nthis is not a field\r\n"),
-		"mdn without disposition": wrap("message/disposition-notification", "Final-Recipient: rfc822;a@b.fr\r\n"),
-		"mdn empty":               wrap("message/disposition-notification", ""),
-		"continuation first":      wrap("message/delivery-status", " folded\r\n"),
+	for _, tt := range []struct {
+		name, raw string
+		kind      Kind
+		problem   string
+	}{
+		{"dsn without recipients", wrap("message/delivery-status", "Reporting-MTA: dns; x\r\n"), KindDSN, ReasonNoRecipientStatus},
+		{"dsn garbage line", wrap("message/delivery-status", "Reporting-MTA: dns; x\r\n\r\nthis is not a field\r\n"), KindDSN, "line is not a field"},
+		{"mdn without disposition", wrap("message/disposition-notification", "Final-Recipient: rfc822;a@b.fr\r\n"), KindMDN, "no Disposition field"},
+		{"mdn empty", wrap("message/disposition-notification", ""), KindMDN, "empty report"},
+		{"continuation first", wrap("message/delivery-status", " folded\r\n"), KindDSN, "continuation line without a field"},
 	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := Parse(strings.NewReader(raw), nil)
-			var pe *ParseError
-			if !errors.As(err, &pe) || !errors.Is(err, ErrMalformed) {
-				t.Fatalf("err = %v, want *ParseError", err)
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse(strings.NewReader(tt.raw), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Kind() != tt.kind || !hasProblem(m, tt.problem) {
+				t.Fatalf("kind %s, problems %v", m.Kind(), m.Problems)
+			}
+			for _, p := range m.Problems {
+				if !errors.Is(p, ErrMalformed) {
+					t.Errorf("problem %v is not ErrMalformed", p)
+				}
 			}
 		})
 	}
+}
+
+// hasProblem reports whether one of m's problems says text.
+func hasProblem(m *Message, text string) bool {
+	for _, p := range m.Problems {
+		if strings.Contains(p.Error(), text) {
+			return true
+		}
+	}
+	return false
 }

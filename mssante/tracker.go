@@ -16,7 +16,9 @@ import (
 // delayed (a DSN said so), delivered or relayed (a DSN), then displayed,
 // processed or deleted (an MDN). Failed ends the ladder from any step: a
 // refusal at submission, a failure DSN (a Mon Espace Santé bounce among
-// them), an error MDN, or the tracker's timeout.
+// them), an error MDN, or the tracker's delivery timeout. A read receipt
+// that does not come is not a failure: the recipient stays delivered,
+// marked (RecipientStatus.NoReadReceipt).
 type DeliveryState string
 
 // Delivery states.
@@ -62,17 +64,21 @@ const (
 	SourceSMTP    Source = "smtp"    // the operator's answer at submission
 	SourceDSN     Source = "dsn"     // a delivery status notification
 	SourceMDN     Source = "mdn"     // a message disposition notification
-	SourceTimeout Source = "timeout" // no report before the tracker's timeout
+	SourceTimeout Source = "timeout" // no report before one of the tracker's deadlines
 )
 
-// Errors a timed-out recipient reports.
+// Errors of the tracker's deadlines, in TrackEvent.Err.
 var (
-	// ErrReportTimeout: neither DSN nor MDN came within TrackerOptions.Timeout
-	// of the submission.
+	// ErrReportTimeout: a delivery receipt (DSN) was asked for and no
+	// report came within TrackerOptions.Timeout of the submission. The
+	// recipient failed.
 	ErrReportTimeout = errors.New("mssante: no delivery report before the timeout")
-	// ErrReadTimeout: the message was delivered but the read receipt asked
-	// for did not come within TrackerOptions.ReadTimeout.
-	ErrReadTimeout = errors.New("mssante: no read receipt before the timeout")
+	// ErrReadTimeout: the read receipt asked for did not come within
+	// TrackerOptions.ReadTimeout of the submission. Nothing failed: the
+	// wait is over, the recipient keeps its state (delivered, or submitted
+	// when no delivery receipt was asked for) and is marked
+	// NoReadReceipt.
+	ErrReadTimeout = errors.New("mssante: no read receipt before the deadline")
 )
 
 // Transition is one step in the history of a recipient.
@@ -87,6 +93,11 @@ type Transition struct {
 	Reason string `json:"reason,omitempty"`
 	// IntegrationCode is the CI-SIS code of an error MDN, 0 otherwise.
 	IntegrationCode IntegrationErrorCode `json:"integration_code,omitempty"`
+	// Problems are what the parser could not read in the report that made
+	// the transition (Message.Problems, the first few), e.g. "report
+	// without per-recipient status" or a returned message cut short: the
+	// report counted, but support may want to look at it.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // RecipientStatus is the state of a tracked message for one recipient and
@@ -101,7 +112,12 @@ type RecipientStatus struct {
 	Status          string               `json:"status,omitempty"`
 	Reason          string               `json:"reason,omitempty"`
 	IntegrationCode IntegrationErrorCode `json:"integration_code,omitempty"`
-	History         []Transition         `json:"history"`
+	// NoReadReceipt is set when the read receipt asked for did not come
+	// before TrackerOptions.ReadTimeout: the recipient keeps its state and
+	// counts as settled. A read receipt that comes later still counts and
+	// clears it.
+	NoReadReceipt bool         `json:"no_read_receipt,omitempty"`
+	History       []Transition `json:"history"`
 }
 
 // TrackedMessage is what the tracker knows of one sent message.
@@ -133,7 +149,8 @@ func (m *TrackedMessage) Recipient(addr string) *RecipientStatus {
 // Settled reports whether nothing more is expected for any recipient: each
 // failed, or reached the last report it can get (an MDN when a read
 // receipt was asked for, a DSN when only a delivery receipt was, the
-// submission when neither was).
+// submission when neither was), or stopped waiting for the read receipt
+// (NoReadReceipt).
 func (m *TrackedMessage) Settled() bool {
 	for i := range m.Recipients {
 		if !m.settled(&m.Recipients[i]) {
@@ -148,9 +165,9 @@ func (m *TrackedMessage) settled(r *RecipientStatus) bool {
 	case StateFailed, StateDisplayed, StateProcessed, StateDeleted:
 		return true
 	case StateDelivered, StateRelayed:
-		return !m.ReadReceipt
+		return !m.ReadReceipt || r.NoReadReceipt
 	case StateSubmitted:
-		return !m.ReadReceipt && !m.DeliveryReceipt
+		return !m.DeliveryReceipt && (!m.ReadReceipt || r.NoReadReceipt)
 	}
 	return false
 }
@@ -162,9 +179,10 @@ type TrackEvent struct {
 	Transition
 	// Err is the typed error of a failure or delay: a *RecipientError or
 	// *TransactionError (submission), a *DeliveryError (DSN), an
-	// *IntegrationError (error MDN), or ErrReportTimeout / ErrReadTimeout.
-	// It is nil for other transitions, and for events rebuilt from the
-	// store.
+	// *IntegrationError (error MDN), or ErrReportTimeout; ErrReadTimeout
+	// for the end of the wait for a read receipt (From and To are then the
+	// same state). It is nil for other transitions, and for events rebuilt
+	// from the store.
 	Err error
 }
 
@@ -175,15 +193,20 @@ type TrackerOptions struct {
 	Store Store
 	// Now gives the time. Nil means time.Now; tests give a fake clock.
 	Now func() time.Time
-	// Timeout fails a submitted (or delayed) recipient for which no report
-	// came within this delay of the submission, when a report was asked for
-	// (ErrReportTimeout). A report that comes later still counts. Zero means
-	// no timeout. It is applied by CheckTimeouts.
+	// Timeout fails a submitted (or delayed) recipient for which no
+	// delivery report came within this delay of the submission, when a
+	// delivery receipt (DSN) was asked for and the server offered it
+	// (ErrReportTimeout). A report that comes later still counts. Zero
+	// means no timeout. It is applied by CheckTimeouts.
 	Timeout time.Duration
-	// ReadTimeout fails a delivered or relayed recipient whose read receipt,
-	// asked for, did not come within this delay of the submission
-	// (ErrReadTimeout). Zero means never: a person may read a mail days
-	// later, and Pending lists the messages still waiting.
+	// ReadTimeout ends the wait for a read receipt that was asked for and
+	// did not come within this delay of the submission (ErrReadTimeout):
+	// the recipient keeps its state (delivered or relayed, or submitted
+	// when no delivery receipt was asked for), is marked NoReadReceipt and
+	// counts as settled. It never fails a recipient: a patient may never
+	// return a read receipt. Zero means never: a person may read a mail
+	// days later, and Pending lists the messages still waiting. It is
+	// applied by CheckTimeouts.
 	ReadTimeout time.Duration
 	// OnEvent is called for every transition, in order, after it was
 	// stored. It runs on the goroutine that fed the tracker; it may query
@@ -200,13 +223,24 @@ type TrackerOptions struct {
 // recipient only moves up the ladder of DeliveryState, and a late "delayed"
 // never overrides "delivered". It is safe for concurrent use.
 //
+// Reports are matched as mail systems write them. A DSN that names no
+// recipient (Postfix's "Delivery report unavailable", a report cut short:
+// see [DSNRecipient.Unnamed]) applies to every recipient still waiting for
+// a delivery report (queued, submitted, delayed or relayed), with the
+// reason ReasonNoRecipientStatus; a DSN or MDN whose recipients match none
+// of a message with one recipient applies to that one; an MDN without
+// Original-Recipient is matched by its Final-Recipient, then by the
+// report's From. What the parser could not read in a report is kept in the
+// transition's Problems.
+//
 // It follows the delivery-notification model of the Direct Project
 // (correlation per Message-ID and recipient, duplicate suppression, a
 // timeout that ends the wait), with MSSanté's reports: RFC 3464 DSNs, which
 // Direct does not use, come before MDNs. It differs in three ways: it asks
 // for no X-DIRECT-FINAL-DESTINATION-DELIVERY option (MSSanté has none), a
 // "dispatched" MDN counts as processed, and a timeout is an event for the
-// caller rather than a failure DSN written to the sender's mailbox.
+// caller rather than a failure DSN written to the sender's mailbox; a read
+// receipt that does not come is not a failure at all.
 type Tracker struct {
 	store Store
 	opts  TrackerOptions
@@ -362,38 +396,49 @@ func (t *Tracker) fail(ctx context.Context, id string, rcpts []string, err error
 }
 
 // Observe feeds the tracker a received message. A DSN is matched to the
-// tracked message by its ENVID or the Message-ID of the returned headers,
-// and each of its recipients by the original recipient (ORCPT) or the final
-// one; an MDN by its Original-Message-ID and reporting mailbox. Other
-// messages are ignored. It reports whether the message concerned a tracked
-// message.
+// tracked message by its ENVID, then the Message-ID of the returned headers
+// (or its Original-Message-ID), and each of its recipients by the original
+// recipient (ORCPT) or the final one; an MDN by its Original-Message-ID and
+// reporting mailbox. Other messages are ignored. It reports whether the
+// message concerned a tracked message.
 func (t *Tracker) Observe(ctx context.Context, msg *Message) (bool, error) {
 	switch {
 	case msg == nil:
 		return false, nil
 	case msg.DSN != nil:
-		return t.observeDSN(ctx, msg.DSN)
+		return t.observeDSN(ctx, msg)
 	case msg.MDN != nil:
-		return t.observeMDN(ctx, msg.MDN)
+		return t.observeMDN(ctx, msg)
 	}
 	return false, nil
 }
 
-func (t *Tracker) observeDSN(ctx context.Context, d *DSN) (bool, error) {
+// maxTransitionProblems bounds the problems a transition keeps.
+const maxTransitionProblems = 5
+
+// reportProblems returns the texts of the first problems of a report.
+func reportProblems(msg *Message) []string {
+	var out []string
+	for _, p := range msg.Problems {
+		if len(out) == maxTransitionProblems {
+			out = append(out, fmt.Sprintf("and %d more", len(msg.Problems)-maxTransitionProblems))
+			break
+		}
+		out = append(out, strings.TrimPrefix(p.Error(), "mssante: "))
+	}
+	return out
+}
+
+func (t *Tracker) observeDSN(ctx context.Context, msg *Message) (bool, error) {
+	d := msg.DSN
 	id, err := t.findDSN(ctx, d)
 	if id == "" || err != nil {
 		return false, err
 	}
+	problems := reportProblems(msg)
 	return true, t.apply(ctx, id, func(m *TrackedMessage, now time.Time) []TrackEvent {
 		var ev []TrackEvent
-		for _, dr := range d.Recipients {
-			r := m.Recipient(dr.Recipient())
-			if r == nil {
-				r = m.Recipient(dr.FinalRecipient)
-			}
-			if r == nil {
-				continue
-			}
+		apply := func(r *RecipientStatus, dr DSNRecipient) {
 			var to DeliveryState
 			switch dr.Action {
 			case ActionDelivered, ActionExpanded:
@@ -405,19 +450,79 @@ func (t *Tracker) observeDSN(ctx context.Context, d *DSN) (bool, error) {
 			case ActionFailed:
 				to = StateFailed
 			default:
+				return
+			}
+			unnamed := dr.Unnamed()
+			if unnamed {
+				// The report names nobody: say which recipient it is
+				// taken for, and why.
+				dr.FinalRecipient, dr.DiagnosticCode = r.Address, ReasonNoRecipientStatus
+			}
+			cause := dr.Err()
+			e, ok := t.move(m, r, to, SourceDSN, now, cause)
+			if !ok {
+				return
+			}
+			if dr.Status != "" {
+				r.Status = dr.Status
+				r.History[len(r.History)-1].Status = dr.Status
+				e.Status = dr.Status
+			}
+			if cause == nil && unnamed {
+				r.Reason = ReasonNoRecipientStatus
+				r.History[len(r.History)-1].Reason = r.Reason
+				e.Reason = r.Reason
+			}
+			t.noteProblems(r, &e, problems)
+			ev = append(ev, e)
+		}
+		var unmatched []DSNRecipient
+		for _, dr := range d.Recipients {
+			if dr.Unnamed() {
+				for i := range m.Recipients {
+					if r := &m.Recipients[i]; waitingForDSN(r) {
+						apply(r, DSNRecipient{Action: dr.Action, Status: dr.Status, StatusInferred: dr.StatusInferred})
+					}
+				}
 				continue
 			}
-			e, ok := t.move(m, r, to, SourceDSN, now, dr.Err())
-			if ok {
-				if r.Status = dr.Status; r.Status != "" {
-					r.History[len(r.History)-1].Status = dr.Status
-					e.Status = dr.Status
-				}
-				ev = append(ev, e)
+			r := m.Recipient(dr.Recipient())
+			if r == nil {
+				r = m.Recipient(dr.FinalRecipient)
 			}
+			if r == nil {
+				unmatched = append(unmatched, dr)
+				continue
+			}
+			apply(r, dr)
+		}
+		// A forwarded or aliased mailbox reports under another name: with
+		// one recipient, there is no doubt whom the report is about.
+		if len(unmatched) == 1 && len(m.Recipients) == 1 && len(d.Recipients) == 1 {
+			apply(&m.Recipients[0], unmatched[0])
 		}
 		return ev
 	})
+}
+
+// waitingForDSN tells the recipients an unnamed delivery report applies
+// to: those with no delivery report yet, and relayed ones (the next
+// operator may bounce).
+func waitingForDSN(r *RecipientStatus) bool {
+	switch r.State {
+	case StateQueued, StateSubmitted, StateDelayed, StateRelayed:
+		return true
+	}
+	return false
+}
+
+// noteProblems records the report's problems on the last transition.
+func (t *Tracker) noteProblems(r *RecipientStatus, e *TrackEvent, problems []string) {
+	if len(problems) == 0 {
+		return
+	}
+	r.History[len(r.History)-1].Problems = problems
+	e.Problems = problems
 }
 
 // findDSN returns the Message-ID a DSN is about, or "".
@@ -449,7 +554,8 @@ func (t *Tracker) findDSN(ctx context.Context, d *DSN) (string, error) {
 	return "", nil
 }
 
-func (t *Tracker) observeMDN(ctx context.Context, md *MDN) (bool, error) {
+func (t *Tracker) observeMDN(ctx context.Context, msg *Message) (bool, error) {
+	md := msg.MDN
 	if md.OriginalMessageID == "" {
 		return false, nil
 	}
@@ -460,10 +566,14 @@ func (t *Tracker) observeMDN(ctx context.Context, md *MDN) (bool, error) {
 		return false, err
 	}
 	matched := false
+	problems := reportProblems(msg)
 	err := t.apply(ctx, md.OriginalMessageID, func(m *TrackedMessage, now time.Time) []TrackEvent {
 		r := m.Recipient(md.OriginalRecipient)
 		if r == nil {
 			r = m.Recipient(md.FinalRecipient)
+		}
+		if r == nil {
+			r = m.Recipient(msg.From.Addr)
 		}
 		if r == nil && len(m.Recipients) == 1 {
 			// Forwarded or aliased mailbox that reports under another name.
@@ -479,6 +589,10 @@ func (t *Tracker) observeMDN(ctx context.Context, md *MDN) (bool, error) {
 			to = StateDisplayed
 		case Deleted:
 			to = StateDeleted
+		case "":
+			// A disposition that could not be read: the report still
+			// proves the message reached the mailbox.
+			to = StateDelivered
 		}
 		err := md.Err()
 		if err != nil {
@@ -493,14 +607,17 @@ func (t *Tracker) observeMDN(ctx context.Context, md *MDN) (bool, error) {
 			r.History[len(r.History)-1].IntegrationCode = md.ErrorCode
 			e.IntegrationCode = md.ErrorCode
 		}
+		t.noteProblems(r, &e, problems)
 		return []TrackEvent{e}
 	})
 	return matched, err
 }
 
-// CheckTimeouts fails the recipients whose reports are overdue (see
-// TrackerOptions.Timeout and ReadTimeout) and returns how many it failed.
-// Call it periodically, e.g. after each Sync.
+// CheckTimeouts applies the deadlines of TrackerOptions: it fails the
+// recipients whose delivery report is overdue (Timeout), marks those whose
+// read receipt is overdue (ReadTimeout: NoReadReceipt, not a failure), and
+// returns how many recipients it failed or marked. Call it periodically,
+// e.g. after each Sync.
 func (t *Tracker) CheckTimeouts(ctx context.Context) (int, error) {
 	if t.opts.Timeout <= 0 && t.opts.ReadTimeout <= 0 {
 		return 0, nil
@@ -518,22 +635,23 @@ func (t *Tracker) CheckTimeouts(ctx context.Context) (int, error) {
 			var ev []TrackEvent
 			for i := range m.Recipients {
 				r := &m.Recipients[i]
-				var why error
+				elapsed := now.Sub(m.Submitted)
+				readOverdue := t.opts.ReadTimeout > 0 && m.ReadReceipt && !r.NoReadReceipt && elapsed >= t.opts.ReadTimeout
 				switch r.State {
 				case StateSubmitted, StateDelayed:
-					if t.opts.Timeout > 0 && (m.DeliveryReceipt || m.ReadReceipt) && now.Sub(m.Submitted) >= t.opts.Timeout {
-						why = ErrReportTimeout
+					if t.opts.Timeout > 0 && m.DeliveryReceipt && elapsed >= t.opts.Timeout {
+						if e, ok := t.move(m, r, StateFailed, SourceTimeout, now, ErrReportTimeout); ok {
+							ev = append(ev, e)
+						}
+					} else if r.State == StateSubmitted && !m.DeliveryReceipt && readOverdue {
+						// No delivery report can come: the read receipt
+						// was the only news to wait for.
+						ev = append(ev, t.markNoReadReceipt(m, r, now))
 					}
 				case StateDelivered, StateRelayed:
-					if t.opts.ReadTimeout > 0 && m.ReadReceipt && now.Sub(m.Submitted) >= t.opts.ReadTimeout {
-						why = ErrReadTimeout
+					if readOverdue {
+						ev = append(ev, t.markNoReadReceipt(m, r, now))
 					}
-				}
-				if why == nil {
-					continue
-				}
-				if e, ok := t.move(m, r, StateFailed, SourceTimeout, now, why); ok {
-					ev = append(ev, e)
 				}
 			}
 			n += len(ev)
@@ -544,6 +662,17 @@ func (t *Tracker) CheckTimeouts(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// markNoReadReceipt ends the wait for r's read receipt: a transition from
+// its state to the same, by the timeout, with ErrReadTimeout as the reason;
+// the state and status stay.
+func (t *Tracker) markNoReadReceipt(m *TrackedMessage, r *RecipientStatus, now time.Time) TrackEvent {
+	tr := Transition{Time: now, From: r.State, To: r.State, Source: SourceTimeout, Status: r.Status, Reason: ErrReadTimeout.Error()}
+	r.NoReadReceipt = true
+	r.Since, r.Source, r.Reason, r.IntegrationCode = now, SourceTimeout, tr.Reason, 0
+	r.History = append(r.History, tr)
+	return TrackEvent{MessageID: m.MessageID, Recipient: r.Address, Transition: tr, Err: ErrReadTimeout}
 }
 
 // move applies one transition if the ladder allows it and returns the event.
@@ -561,6 +690,7 @@ func (t *Tracker) move(m *TrackedMessage, r *RecipientStatus, to DeliveryState, 
 		}
 	}
 	r.State, r.Since, r.Source, r.Status, r.Reason, r.IntegrationCode = to, now, src, tr.Status, tr.Reason, tr.IntegrationCode
+	r.NoReadReceipt = false
 	r.History = append(r.History, tr)
 	return TrackEvent{MessageID: m.MessageID, Recipient: r.Address, Transition: tr, Err: cause}, true
 }

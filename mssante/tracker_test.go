@@ -423,46 +423,82 @@ func TestTrackerErrorMDN(t *testing.T) {
 	}
 }
 
-// Timeouts on a fake clock: no report at all (read receipt asked, none
-// came), then a late MDN still counts; delivered but never read, with a
-// read timeout.
-func TestTrackerTimeouts(t *testing.T) {
+// A delivery receipt was asked for and no DSN came: the delivery timeout
+// fails the recipient (the only deadline that may), and a late DSN still
+// counts.
+func TestTrackerDeliveryTimeout(t *testing.T) {
 	e := newTrkEnv(t, &mssante.TrackerOptions{Timeout: 48 * time.Hour, ReadTimeout: 7 * 24 * time.Hour})
 	ctx := trkCtx(t)
-	silent := trkMessage(false, true, trkB)
-	if _, err := e.tr.Send(ctx, e.a, silent); err != nil {
+	msg := trkMessage(true, true, trkB)
+	if _, err := e.tr.Send(ctx, e.a, msg); err != nil {
 		t.Fatal(err)
 	}
-	unread := trkMessage(true, true, trkB)
-	if _, err := e.tr.Send(ctx, e.a, unread); err != nil {
-		t.Fatal(err)
-	}
-	e.observeInbox(t) // the DSN of unread
+	reports := syncMessages(t, e.a, &e.aCur) // the DSN, held back
 	e.clock.Advance(47 * time.Hour)
 	if n, err := e.tr.CheckTimeouts(ctx); n != 0 || err != nil {
 		t.Fatalf("early: %d %v", n, err)
 	}
-	if p, _ := e.tr.Pending(ctx, 47*time.Hour); len(p) != 2 {
-		t.Fatalf("pending %d", len(p))
-	}
 	e.clock.Advance(time.Hour)
 	if n, err := e.tr.CheckTimeouts(ctx); n != 1 || err != nil {
-		t.Fatalf("report timeout: %d %v", n, err)
+		t.Fatalf("delivery timeout: %d %v", n, err)
 	}
-	if ev := e.events.last(); ev.MessageID != silent.MessageID || ev.Source != mssante.SourceTimeout || !errors.Is(ev.Err, mssante.ErrReportTimeout) {
+	ev := e.events.last()
+	if ev.To != mssante.StateFailed || ev.Source != mssante.SourceTimeout || !errors.Is(ev.Err, mssante.ErrReportTimeout) {
 		t.Fatalf("event %+v", ev)
-	}
-	e.clock.Advance(6 * 24 * time.Hour)
-	if n, _ := e.tr.CheckTimeouts(ctx); n != 1 {
-		t.Fatalf("read timeout: %d", n)
-	}
-	if got := e.events.path(unread.MessageID, trkB); got != "queued>submitted>delivered>failed" {
-		t.Fatalf("unread path %s", got)
 	}
 	if n, _ := e.tr.CheckTimeouts(ctx); n != 0 {
 		t.Fatalf("timeouts fire once: %d", n)
 	}
-	// The late read receipt of the silent message overrides the timeout.
+	for _, m := range reports {
+		if _, err := e.tr.Observe(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.events.path(msg.MessageID, trkB); got != "queued>submitted>failed>delivered" {
+		t.Fatalf("path %s", got)
+	}
+}
+
+// Delivered, and the read receipt never comes: the read timeout ends the
+// wait without claiming a failure (issue 14 §6). The recipient stays
+// delivered, marked, and counts as settled; a late read receipt still
+// counts.
+func TestTrackerReadTimeoutDelivered(t *testing.T) {
+	e := newTrkEnv(t, &mssante.TrackerOptions{Timeout: 48 * time.Hour, ReadTimeout: 7 * 24 * time.Hour})
+	ctx := trkCtx(t)
+	msg := trkMessage(true, true, trkB)
+	if _, err := e.tr.Send(ctx, e.a, msg); err != nil {
+		t.Fatal(err)
+	}
+	e.observeInbox(t) // delivered
+	e.clock.Advance(3 * 24 * time.Hour)
+	if n, _ := e.tr.CheckTimeouts(ctx); n != 0 {
+		t.Fatalf("a delivered recipient is past the delivery timeout: %d", n)
+	}
+	if p, _ := e.tr.Pending(ctx, 0); len(p) != 1 {
+		t.Fatalf("pending %d", len(p))
+	}
+	e.clock.Advance(4 * 24 * time.Hour)
+	if n, err := e.tr.CheckTimeouts(ctx); n != 1 || err != nil {
+		t.Fatalf("read timeout: %d %v", n, err)
+	}
+	ev := e.events.last()
+	if ev.From != mssante.StateDelivered || ev.To != mssante.StateDelivered || ev.Source != mssante.SourceTimeout ||
+		!errors.Is(ev.Err, mssante.ErrReadTimeout) || errors.Is(ev.Err, mssante.ErrDeliveryFailed) {
+		t.Fatalf("event %+v", ev)
+	}
+	m, _ := e.tr.Message(ctx, msg.MessageID)
+	r := m.Recipient(trkB)
+	if r.State != mssante.StateDelivered || !r.NoReadReceipt || r.Reason != "mssante: no read receipt before the deadline" || r.Status != "2.0.0" || !m.Settled() {
+		t.Fatalf("recipient %+v, settled %v", r, m.Settled())
+	}
+	if p, _ := e.tr.Pending(ctx, 0); len(p) != 0 {
+		t.Fatalf("still pending: %d", len(p))
+	}
+	if n, _ := e.tr.CheckTimeouts(ctx); n != 0 {
+		t.Fatalf("the mark is made once: %d", n)
+	}
+	// The read receipt comes after all.
 	in := syncMessages(t, e.b, &mssante.Cursor{})
 	mdn, err := mssante.NewMDN(in[0], mssante.MDNOptions{From: e.b.Address()})
 	if err != nil {
@@ -472,8 +508,38 @@ func TestTrackerTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.observeInbox(t)
-	if got := e.events.path(silent.MessageID, trkB); got != "queued>submitted>failed>displayed" {
-		t.Fatalf("silent path %s", got)
+	if got := e.events.path(msg.MessageID, trkB); got != "queued>submitted>delivered>delivered>displayed" {
+		t.Fatalf("path %s", got)
+	}
+	if r, _ := e.tr.Recipient(ctx, msg.MessageID, trkB); r.NoReadReceipt || r.State != mssante.StateDisplayed {
+		t.Fatalf("recipient %+v", r)
+	}
+}
+
+// Only a read receipt was asked for (no DSN can come): the delivery
+// timeout does not apply, and the read timeout marks the submitted
+// recipient without failing it.
+func TestTrackerReadTimeoutWithoutDSN(t *testing.T) {
+	e := newTrkEnv(t, &mssante.TrackerOptions{Timeout: 48 * time.Hour, ReadTimeout: 7 * 24 * time.Hour})
+	ctx := trkCtx(t)
+	msg := trkMessage(false, true, trkB)
+	if _, err := e.tr.Send(ctx, e.a, msg); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(49 * time.Hour)
+	if n, _ := e.tr.CheckTimeouts(ctx); n != 0 {
+		t.Fatalf("delivery timeout without a delivery receipt asked: %d", n)
+	}
+	e.clock.Advance(6 * 24 * time.Hour)
+	if n, _ := e.tr.CheckTimeouts(ctx); n != 1 {
+		t.Fatalf("read timeout: %d", n)
+	}
+	m, _ := e.tr.Message(ctx, msg.MessageID)
+	if r := m.Recipient(trkB); r.State != mssante.StateSubmitted || !r.NoReadReceipt || !m.Settled() {
+		t.Fatalf("recipient %+v", r)
+	}
+	if got := e.events.path(msg.MessageID, trkB); got != "queued>submitted>submitted" {
+		t.Fatalf("path %s", got)
 	}
 }
 

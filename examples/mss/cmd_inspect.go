@@ -14,6 +14,10 @@ import (
 // runInspect parses a message and prints what the SDK sees:
 //
 //	mss inspect FILE.eml [--json]
+//
+// A file saved from a mail client may start with an mbox "From " line; a
+// delivery or read report is shown with what could not be read in it (its
+// problems), and the command exits 0 whenever the message could be read.
 func runInspect(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -70,19 +74,29 @@ type attachmentJSON struct {
 }
 
 type reportJSON struct {
-	Type              string          `json:"type"` // "dsn" or "mdn"
-	Recipients        []recipientJSON `json:"recipients"`
-	OriginalMessageID string          `json:"originalMessageId"`
-	Disposition       string          `json:"disposition,omitempty"`
-	ErrorCode         int             `json:"errorCode,omitempty"`
-	Error             string          `json:"error,omitempty"`
+	Type               string          `json:"type"` // "dsn" or "mdn"
+	Recipients         []recipientJSON `json:"recipients"`
+	OriginalMessageID  string          `json:"originalMessageId"`
+	OriginalEnvelopeID string          `json:"originalEnvelopeId,omitempty"`
+	Reporter           string          `json:"reporter,omitempty"` // Reporting-MTA or Reporting-UA
+	Disposition        string          `json:"disposition,omitempty"`
+	ErrorCode          int             `json:"errorCode,omitempty"`
+	Error              string          `json:"error,omitempty"`
+	// Text is the human-readable part, kept for support.
+	Text string `json:"text,omitempty"`
 }
 
 type recipientJSON struct {
+	// Address is empty for a report that names no recipient.
 	Address string `json:"address"`
 	Action  string `json:"action"`
 	Status  string `json:"status,omitempty"`
-	Error   string `json:"error,omitempty"`
+	// ReportedStatus is the Status field when Status was inferred from
+	// the diagnostic or the text.
+	ReportedStatus string `json:"reportedStatus,omitempty"`
+	StatusInferred bool   `json:"statusInferred,omitempty"`
+	ActionInferred bool   `json:"actionInferred,omitempty"`
+	Error          string `json:"error,omitempty"`
 }
 
 func inspectView(m *mssante.Message) inspectJSON {
@@ -114,9 +128,15 @@ func inspectView(m *mssante.Message) inspectJSON {
 	}
 	switch {
 	case m.DSN != nil:
-		r := &reportJSON{Type: "dsn", OriginalMessageID: m.DSN.OriginalMessageID, Recipients: []recipientJSON{}}
-		for _, rc := range m.DSN.Recipients {
-			rj := recipientJSON{Address: rc.Recipient(), Action: string(rc.Action), Status: rc.Status}
+		d := m.DSN
+		r := &reportJSON{Type: "dsn", OriginalMessageID: d.OriginalMessageID, OriginalEnvelopeID: d.OriginalEnvelopeID,
+			Reporter: d.ReportingMTA, Text: d.Text, Recipients: []recipientJSON{}}
+		for _, rc := range d.Recipients {
+			rj := recipientJSON{Address: rc.Recipient(), Action: string(rc.Action), Status: rc.Status,
+				StatusInferred: rc.StatusInferred, ActionInferred: rc.ActionInferred}
+			if rc.StatusInferred {
+				rj.ReportedStatus = rc.ReportedStatus
+			}
 			if err := rc.Err(); err != nil {
 				rj.Error = err.Error()
 			}
@@ -124,10 +144,18 @@ func inspectView(m *mssante.Message) inspectJSON {
 		}
 		v.Report = r
 	case m.MDN != nil:
-		d := m.MDN.Disposition
-		r := &reportJSON{Type: "mdn", OriginalMessageID: m.MDN.OriginalMessageID, Disposition: d.String(),
-			ErrorCode: int(m.MDN.ErrorCode), Error: m.MDN.Error,
-			Recipients: []recipientJSON{{Address: m.MDN.FinalRecipient, Action: string(d.Type)}}}
+		md := m.MDN
+		d := md.Disposition
+		disp := ""
+		if d.Type != "" {
+			disp = d.String()
+		}
+		r := &reportJSON{Type: "mdn", OriginalMessageID: md.OriginalMessageID, Reporter: md.ReportingUA, Disposition: disp,
+			ErrorCode: int(md.ErrorCode), Error: md.Error, Text: md.Text,
+			Recipients: []recipientJSON{{Address: md.FinalRecipient, Action: string(d.Type)}}}
+		if err := md.Err(); err != nil {
+			r.Recipients[0].Error = err.Error()
+		}
 		v.Report = r
 	}
 	for _, p := range m.Problems {
@@ -166,7 +194,17 @@ func printInspect(e *env, v inspectJSON) {
 		fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", a.Name, a.ContentType, a.Size)
 	}
 	if r := v.Report; r != nil {
-		fmt.Fprintf(w, "Report:     %s on %s\n", strings.ToUpper(r.Type), r.OriginalMessageID)
+		about := r.OriginalMessageID
+		if about == "" {
+			about = "(original Message-ID not returned)"
+		}
+		fmt.Fprintf(w, "Report:     %s on %s\n", strings.ToUpper(r.Type), about)
+		if r.OriginalEnvelopeID != "" {
+			fmt.Fprintf(w, "  envelope id %s\n", r.OriginalEnvelopeID)
+		}
+		if r.Reporter != "" {
+			fmt.Fprintf(w, "  reported by %s\n", r.Reporter)
+		}
 		if r.Disposition != "" {
 			fmt.Fprintf(w, "  disposition %s\n", r.Disposition)
 		}
@@ -174,10 +212,68 @@ func printInspect(e *env, v inspectJSON) {
 			fmt.Fprintf(w, "  error %s\n", r.Error)
 		}
 		for _, rc := range r.Recipients {
-			fmt.Fprintf(w, "  %s: %s %s\n", rc.Address, rc.Action, rc.Status)
+			addr := rc.Address
+			if addr == "" {
+				addr = "(recipients not named)"
+			}
+			var notes []string
+			if rc.ActionInferred {
+				notes = append(notes, "action inferred")
+			}
+			if rc.StatusInferred {
+				reported := rc.ReportedStatus
+				if reported == "" {
+					reported = "none"
+				}
+				notes = append(notes, "status inferred, reported "+reported)
+			}
+			line := strings.TrimSpace(rc.Action + " " + rc.Status)
+			if len(notes) > 0 {
+				line += " (" + strings.Join(notes, "; ") + ")"
+			}
+			fmt.Fprintf(w, "  %s: %s\n", addr, line)
+			if rc.Error != "" {
+				fmt.Fprintf(w, "    %s\n", rc.Error)
+			}
+		}
+		if text := firstLines(r.Text, 12); text != "" {
+			fmt.Fprintf(w, "  text:\n%s", text)
 		}
 	}
 	for _, p := range v.Problems {
 		fmt.Fprintf(w, "Problem:    %s\n", p)
 	}
+}
+
+// firstLines returns up to n non-empty lines of a report's human-readable
+// text, indented, for support; "…" says there was more.
+func firstLines(text string, n int) string {
+	var b strings.Builder
+	lines := 0
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimRight(l, " \t\r"); l == "" {
+			continue
+		}
+		if lines == n {
+			b.WriteString("    …\n")
+			break
+		}
+		if r := []rune(l); len(r) > 200 {
+			l = string(r[:200]) + "…"
+		}
+		b.WriteString("    " + printable(l) + "\n")
+		lines++
+	}
+	return b.String()
+}
+
+// printable replaces the control characters of text from a message (a
+// hostile report could hold terminal escapes) by U+FFFD.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }

@@ -72,7 +72,10 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 }
 
 // printTracked writes one block per message: its id, date and subject,
-// then a line per recipient.
+// then a line per recipient, and under it the problems of the report that
+// made its last transition. A recipient whose read receipt did not come
+// before the tracker's ReadTimeout keeps its state, marked "no read
+// receipt": it counts as settled, it did not fail.
 func printTracked(e *env, list []*mssante.TrackedMessage) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for i, m := range list {
@@ -96,14 +99,21 @@ func printTracked(e *env, list []*mssante.TrackedMessage) error {
 		// No tab: the header line is outside the recipients' columns.
 		fmt.Fprintf(tw, "%s %s (%s) %s\n", m.Created.UTC().Format(time.RFC3339), oneLine(m.MessageID), state, oneLine(m.Subject))
 		for _, r := range m.Recipients {
-			detail := r.Reason
+			detail := strings.TrimPrefix(r.Reason, "mssante: ")
 			if r.IntegrationCode != 0 {
 				detail = fmt.Sprintf("[%d] %s", int(r.IntegrationCode), detail)
 			}
 			if r.Status != "" && !strings.Contains(detail, r.Status) {
 				detail = strings.TrimSpace(r.Status + " " + detail)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(r.Address), r.State, r.Since.UTC().Format(time.RFC3339), r.Source, oneLine(detail))
+			state := string(r.State)
+			if r.NoReadReceipt {
+				state += " (no read receipt)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(r.Address), state, r.Since.UTC().Format(time.RFC3339), r.Source, oneLine(detail))
+			if n := len(r.History); n > 0 && len(r.History[n-1].Problems) > 0 {
+				fmt.Fprintf(tw, "    report problems: %s\n", oneLine(strings.Join(r.History[n-1].Problems, "; ")))
+			}
 		}
 	}
 	return tw.Flush()

@@ -129,3 +129,63 @@ func TestTrackErrors(t *testing.T) {
 		t.Fatal("no timeout on a locked store")
 	}
 }
+
+// A read receipt that did not come before the deadline, and a bounce that
+// named no recipient: the first stays delivered, marked, and settles its
+// message; the second failed, with the report's problem shown.
+func TestTrackReadTimeoutAndProblems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "track.db")
+	st, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	tr := mssante.NewTracker(&mssante.TrackerOptions{Store: st, Now: func() time.Time { return now }, ReadTimeout: 7 * 24 * time.Hour})
+	ctx := context.Background()
+	for _, id := range []string{"3@medecin.mssante.fr", "4@medecin.mssante.fr"} {
+		m := &mssante.Message{MessageID: id, From: mssante.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre",
+			To: []mssante.Address{mssante.MustParseAddress("b@ch-test.mssante.fr")}, RequestDeliveryReceipt: true, RequestReadReceipt: true}
+		res := &mssante.SendResult{MessageID: id, DSNRequested: true, Recipients: []mssante.RecipientResult{{Address: "b@ch-test.mssante.fr", Accepted: true}}}
+		if err := tr.Sent(ctx, m, res, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delivered := &mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "3@medecin.mssante.fr",
+		Recipients: []mssante.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mssante.ActionDelivered, Status: "2.0.0"}}}}
+	unnamed := &mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "4@medecin.mssante.fr",
+		Recipients: []mssante.DSNRecipient{{Action: mssante.ActionFailed, ActionInferred: true}}},
+		Problems: []error{&mssante.ParseError{Part: "message/delivery-status", Reason: mssante.ReasonNoRecipientStatus}}}
+	for _, m := range []*mssante.Message{delivered, unnamed} {
+		if ok, err := tr.Observe(ctx, m); !ok || err != nil {
+			t.Fatalf("observe: %v %v", ok, err)
+		}
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	if n, err := tr.CheckTimeouts(ctx); n != 1 || err != nil {
+		t.Fatalf("timeouts: %d %v", n, err)
+	}
+	st.Close()
+	out, err := runTrackCLI(t, "--store", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i, want := range [][]string{
+		{"3@medecin.mssante.fr", "(settled, DSN+MDN asked)"},
+		{"b@ch-test.mssante.fr", "delivered (no read receipt)", "timeout", "2.0.0 no read receipt before the deadline"},
+		{},
+		{"4@medecin.mssante.fr", "(settled"},
+		{"b@ch-test.mssante.fr", "failed", "dsn", "delivery to b@ch-test.mssante.fr failed: report without per-recipient status"},
+		{"report problems: malformed message/delivery-status: report without per-recipient status"},
+	} {
+		if i >= len(lines) {
+			t.Fatalf("%d lines:\n%s", len(lines), out)
+		}
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d %q lacks %q", i, lines[i], w)
+			}
+		}
+	}
+}

@@ -6,9 +6,10 @@
 //
 //  1. to Dr B, who reads it and returns a read receipt;
 //  2. to a mailbox that does not exist: the operator bounces it;
-//  3. to Dr C, who never answers: the message is delivered, and the
-//     tracker gives up waiting for the read receipt after a week (the
-//     example moves its clock a week ahead).
+//  3. to Dr C, who never answers: the message is delivered, and after a
+//     week the tracker stops waiting for the read receipt (the example
+//     moves its clock a week ahead). That is not a failure: the message
+//     stays delivered, marked "no read receipt", and counts as settled.
 //
 // It then prints the timeline of each message, per recipient.
 //
@@ -104,8 +105,8 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 	tracker := mssante.NewTracker(&mssante.TrackerOptions{
 		Store:       st,
 		Now:         clk.Now,
-		Timeout:     48 * time.Hour,     // no delivery report at all within two days: failed
-		ReadTimeout: 7 * 24 * time.Hour, // delivered, but no read receipt within a week: failed
+		Timeout:     48 * time.Hour,     // no delivery report within two days: failed
+		ReadTimeout: 7 * 24 * time.Hour, // no read receipt within a week: stop waiting, still delivered
 	})
 	a, err := mssante.NewClient(op.MustConfig(drA))
 	if err != nil {
@@ -197,9 +198,17 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 // printTimeline writes the history of each recipient of m, times relative
 // to the moment the message was queued.
 func printTimeline(out io.Writer, m *mssante.TrackedMessage) {
-	fmt.Fprintf(out, "Message <%s> %q\n", m.MessageID, m.Subject)
+	settled := "pending"
+	if m.Settled() {
+		settled = "settled"
+	}
+	fmt.Fprintf(out, "Message <%s> %q (%s)\n", m.MessageID, m.Subject, settled)
 	for _, r := range m.Recipients {
-		fmt.Fprintf(out, "  to %s: %s\n", r.Address, r.State)
+		state := string(r.State)
+		if r.NoReadReceipt {
+			state += ", no read receipt"
+		}
+		fmt.Fprintf(out, "  to %s: %s\n", r.Address, state)
 		for _, tr := range r.History {
 			line := fmt.Sprintf("    %-10s %-9s (%s)", "+"+tr.Time.Sub(m.Created).Round(time.Second).String(), tr.To, tr.Source)
 			if tr.Reason != "" {

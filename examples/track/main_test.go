@@ -23,12 +23,15 @@ func TestTrackExample(t *testing.T) {
 		"displayed (mdn)",
 		"to personne@ch-test.mssante.fr: failed",
 		"(5.1.1)",
-		"to claire.petit@pharmacien.mssante.fr: failed",
-		"+192h0m0s  failed    (timeout) mssante: no read receipt before the timeout",
+		"to claire.petit@pharmacien.mssante.fr: delivered, no read receipt",
+		"+192h0m0s  delivered (timeout) mssante: no read receipt before the deadline",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+	if strings.Count(got, "(settled)") != 3 || strings.Contains(got, "failed    (timeout)") {
+		t.Errorf("the three messages settle, none by a timeout failure:\n%s", got)
 	}
 	if strings.Count(got, "submitted (smtp)") != 3 {
 		t.Errorf("three submissions expected:\n%s", got)

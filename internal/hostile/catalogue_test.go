@@ -35,7 +35,7 @@ func is(target error) func(error) bool { return func(err error) bool { return er
 func accepted(err error) bool          { return err == nil }
 
 func TestCatalogue(t *testing.T) {
-	cases := slices.Concat(zipCases(t), xdmReadCases(t), mimeCases(t), xmlCases(t), headerCases(), addressCases(t),
+	cases := slices.Concat(zipCases(t), xdmReadCases(t), mimeCases(t), reportCases(), xmlCases(t), headerCases(), addressCases(t),
 		trustCases(t), clientCases(t))
 	var md strings.Builder
 	md.WriteString("| Area | Case | Expected | Result |\n|---|---|---|---|\n")

@@ -1,0 +1,45 @@
+package mssante_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mssantetest"
+)
+
+// Sync hands back the parse error of a message that cannot be read, and
+// that error quotes little of the message (issue 19, item 3): a part
+// header line of 900 kB without a colon, in a message parsed in memory
+// (under 1 MiB) and in one parsed from the stream (over it).
+func TestSyncErrorTextBounded(t *testing.T) {
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.MustAddMailbox(trkA, mssantetest.Personal)
+	line := strings.Repeat("x", 900<<10)
+	small := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--b\r\n" + line + "\r\n\r\nbody\r\n--b--\r\n"
+	large := strings.Replace(small, "first", strings.Repeat("padding line\r\n", 100_000), 1)
+	for _, raw := range []string{small, large} {
+		if _, err := s.Deliver(trkA, "INBOX", []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := trkClient(t, s, trkA)
+	n := 0
+	for r, err := range c.Sync(trkCtx(t), "INBOX", &mssante.Cursor{}) {
+		if r == nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		n++
+		if !errors.Is(err, mssante.ErrMalformed) || len(err.Error()) > 500 || r.Message != nil {
+			t.Fatalf("message %d (%d bytes): error %.200v", r.UID, r.Size, err)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d messages", n)
+	}
+}
