@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"mime"
 	"net/mail"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
 
 	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // PatientDomain is the domain of Mon Espace Santé mailboxes: a patient's
@@ -31,7 +31,7 @@ type AddressError struct {
 }
 
 func (e *AddressError) Error() string {
-	return fmt.Sprintf("mssante: invalid address %s: %s", quoteInput(e.Input), e.Reason)
+	return fmt.Sprintf("mssante: invalid address %s: %s", textcut.Quote(e.Input), e.Reason)
 }
 
 // Unwrap returns ErrInvalidAddress and the underlying error.
@@ -223,19 +223,6 @@ func splitMailbox(s string) (local, domain, reason string) {
 		return "", "", "more than one '@' outside quotes"
 	}
 	return local, domain, ""
-}
-
-// quoteInput quotes at most 100 bytes of an input for an error message.
-func quoteInput(s string) string {
-	const max = 100
-	if len(s) <= max {
-		return strconv.Quote(s)
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…"
 }
 
 // addrSpec joins a local part (as net/mail returns it, unquoted) and a

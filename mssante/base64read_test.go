@@ -66,7 +66,7 @@ func TestParseBadBase64Part(t *testing.T) {
 		"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBE*i0x\r\n--b--\r\n"
 	for name, parse := range map[string]func() (*Message, error){
 		"stream":    func() (*Message, error) { return Parse(strings.NewReader(raw), nil) },
-		"in memory": func() (*Message, error) { return parseBytes([]byte(raw), nil) },
+		"in memory": func() (*Message, error) { return ParseBytes([]byte(raw), nil) },
 	} {
 		m, err := parse()
 		if err != nil {
@@ -99,7 +99,7 @@ func TestBase64AttachmentSize(t *testing.T) {
 				name  string
 				parse func() (*Message, error)
 			}{
-				{"memory", func() (*Message, error) { return parseBytes([]byte(raw), nil) }},
+				{"memory", func() (*Message, error) { return ParseBytes([]byte(raw), nil) }},
 				{"stream", func() (*Message, error) { return Parse(strings.NewReader(raw), nil) }},
 				{"bytewise", func() (*Message, error) { return Parse(iotest.OneByteReader(strings.NewReader(raw)), nil) }},
 			} {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mssante-go/sdk/internal/textcut"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -55,7 +56,7 @@ type DiscoveryError struct {
 }
 
 func (e *DiscoveryError) Error() string {
-	return "mssante: DNS SRV record " + e.Record + " names " + quoteInput(e.Target) + ", " + e.Reason +
+	return "mssante: DNS SRV record " + e.Record + " names " + textcut.Quote(e.Target) + ", " + e.Reason +
 		": set Config.Operator to the operator's servers (or pin the target in Config.SRVTargets)"
 }
 
@@ -216,7 +217,7 @@ func (b *operatorBinding) check(cs tls.ConnectionState) error {
 		}
 	}
 	return &DiscoveryError{Domain: b.domain, Record: b.record, Target: b.target,
-		Reason: "outside the mail domain, whose certificate " + quoteInput(got) + " is not of an operator the liste blanche names for " + b.domain}
+		Reason: "outside the mail domain, whose certificate " + textcut.Quote(got) + " is not of an operator the liste blanche names for " + b.domain}
 }
 
 // sameOperator reports whether a certificate subject (cert) carries the

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // DisplayName is the sender name Ref#2 §3.5 (ECO.2.2.7) asks for in From.
@@ -36,7 +38,7 @@ type DisplayNameError struct {
 }
 
 func (e *DisplayNameError) Error() string {
-	return fmt.Sprintf("mssante: display name %s breaks Ref#2 ECO.2.2.7 (Titre_Prénom_NOM_Entité): %s", quoteInput(e.Name), e.Reason)
+	return fmt.Sprintf("mssante: display name %s breaks Ref#2 ECO.2.2.7 (Titre_Prénom_NOM_Entité): %s", textcut.Quote(e.Name), e.Reason)
 }
 
 // Unwrap returns ErrDisplayName.
@@ -72,7 +74,7 @@ func (d DisplayName) Validate() error {
 	name := d.Title + "_" + d.Given + "_" + d.Family + "_" + d.Entity
 	for _, p := range []struct{ what, v string }{{"title", d.Title}, {"first name", d.Given}, {"NOM", d.Family}, {"entity", d.Entity}} {
 		if strings.Contains(p.v, "_") {
-			return &DisplayNameError{Name: name, Reason: "'_' inside the " + p.what + " " + quoteInput(p.v) + " would read back as a separator"}
+			return &DisplayNameError{Name: name, Reason: "'_' inside the " + p.what + " " + textcut.Quote(p.v) + " would read back as a separator"}
 		}
 	}
 	given, family := strings.TrimSpace(d.Given), strings.TrimSpace(d.Family)
@@ -111,10 +113,10 @@ func CheckDisplayName(name string) error {
 	}
 	d, _ := ParseDisplayName(name)
 	if d.Title == "" && isTitle(d.Given) && d.Entity == "" {
-		return &DisplayNameError{Name: name, Reason: "missing first name (prénom): " + quoteInput(d.Given) + " is a title"}
+		return &DisplayNameError{Name: name, Reason: "missing first name (prénom): " + textcut.Quote(d.Given) + " is a title"}
 	}
 	if strings.ToUpper(d.Family) != d.Family {
-		return &DisplayNameError{Name: name, Reason: quoteInput(d.Family) + " reads as the NOM, which is written in upper case (is there a '_' inside a part?)"}
+		return &DisplayNameError{Name: name, Reason: textcut.Quote(d.Family) + " reads as the NOM, which is written in upper case (is there a '_' inside a part?)"}
 	}
 	return nil
 }

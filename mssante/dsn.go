@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // DSN is a delivery status notification (RFC 3464): the report a mail server
@@ -129,7 +131,7 @@ func (e *DeliveryError) Error() string {
 	} else if e.Diagnostic != "" {
 		// A real diagnostic is one SMTP reply line; a hostile one may be
 		// tens of kilobytes.
-		s += ": " + cutText(e.Diagnostic, maxDiagnosticText)
+		s += ": " + textcut.Cut(e.Diagnostic, maxDiagnosticText)
 	}
 	return s
 }

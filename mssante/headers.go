@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // Header field names, spelled as the specifications write them. The
@@ -60,7 +62,7 @@ type HeaderError struct {
 }
 
 func (e *HeaderError) Error() string {
-	return fmt.Sprintf("mssante: header %s: %v (value %s)", e.Field, e.Err, quoteInput(e.Value))
+	return fmt.Sprintf("mssante: header %s: %v (value %s)", e.Field, e.Err, textcut.Quote(e.Value))
 }
 func (e *HeaderError) Unwrap() error { return e.Err }
 

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // Default limits of [Parse]. Every read of a message is bounded: a hostile
@@ -77,13 +78,13 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	s := "mssante: malformed " + cutText(e.Part, maxQuote) + ": " + e.Reason
+	s := "mssante: malformed " + textcut.Cut(e.Part, maxQuote) + ": " + e.Reason
 	if e.Err != nil {
-		s += ": " + cutText(e.Err.Error(), maxErrorText)
+		s += ": " + textcut.Cut(e.Err.Error(), maxErrorText)
 	}
 	if e.Quote != "" {
 		// Escaping can make the quote four times longer: cut it again.
-		s += " (" + cutText(strconv.Quote(e.Quote), maxErrorText) + ")"
+		s += " (" + textcut.Cut(strconv.Quote(e.Quote), maxErrorText) + ")"
 	}
 	return s
 }
@@ -128,25 +129,7 @@ func readAllLimit(r io.Reader, max int64, limit string) ([]byte, error) {
 
 // quote returns the start of b for an error: at most maxQuote bytes, cut
 // on a UTF-8 boundary and marked with "…".
-func quote(b []byte) string {
-	if len(b) <= maxQuote {
-		return string(b)
-	}
-	return cutText(string(b[:min(len(b), maxQuote+utf8.UTFMax)]), maxQuote)
-}
-
-// cutText returns s when it is at most n bytes long, else its first n bytes
-// (less a rune cut in two) followed by "…".
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && cut > n-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func quote(b []byte) string { return textcut.Bytes(b, maxQuote) }
 
 // shortError returns err, or when its text is longer than maxErrorText
 // (go-message's header and multipart errors quote the offending line whole,
@@ -160,5 +143,5 @@ func shortError(err error) error {
 	if err == nil || errors.As(err, &pe) || errors.As(err, &le) || len(err.Error()) <= maxErrorText {
 		return err // ours are short already
 	}
-	return errors.New(cutText(err.Error(), maxErrorText))
+	return errors.New(textcut.Cut(err.Error(), maxErrorText))
 }

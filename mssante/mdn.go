@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // MDN is a message disposition notification (RFC 8098): the "accusé de
@@ -150,7 +152,7 @@ func (m *MDN) Err() error {
 	if parts := strings.Split(m.Error, "^"); len(parts) > 1 {
 		text = parts[1]
 	}
-	return &IntegrationError{Recipient: m.FinalRecipient, Code: m.ErrorCode, Text: cutText(strings.TrimSpace(text), maxQuote)}
+	return &IntegrationError{Recipient: m.FinalRecipient, Code: m.ErrorCode, Text: textcut.Cut(strings.TrimSpace(text), maxQuote)}
 }
 
 // parseMDNFields reads the body of a message/disposition-notification

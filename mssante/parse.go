@@ -36,6 +36,13 @@ type ParseOptions struct {
 	// listed in Message.Problems (a *LimitError in a *ParseError): unlike
 	// the limits above, the report limits never fail the parse.
 	MaxReportFieldBytes int
+	// Release, used by ParseBytes only, is called once with the input
+	// when the message no longer refers to it: at once when the parse
+	// fails or keeps nothing of it, else when the Message is closed and
+	// every attachment reader opened on it is closed. Nil means the input
+	// is never handed back (the garbage collector frees it). Sync and Fetch
+	// give their pooled buffers back this way.
+	Release func([]byte)
 }
 
 func (o *ParseOptions) withDefaults() ParseOptions {
@@ -171,21 +178,19 @@ func envelopeLine(b []byte) int {
 	return len(b)
 }
 
-// parseBytes is Parse of a message held in memory. Its multipart bodies are
-// split in place and its base64 attachments keep their bytes in b, which
-// must not change afterwards: the copies and boundary searches of the
-// stream are most of what Parse costs on a document mail.
-func parseBytes(b []byte, opts *ParseOptions) (*Message, error) {
-	return parseInPlace(b, nil, opts)
-}
-
-// parseRaw is parseBytes of a pooled buffer, which the message keeps until
-// it is closed; the buffer is released at once when the message does not
-// refer to it.
-func parseRaw(rb *rawBuffer, opts *ParseOptions) (*Message, error) {
-	m, err := parseInPlace(rb.b, rb, opts)
-	if m == nil || m.raw != rb {
-		rb.close()
+// ParseBytes is Parse of a message held in memory, in place: its
+// multipart bodies are split where they lie and its base64 attachments
+// keep their bytes in b, which must not change until the message is closed
+// (see ParseOptions.Release to get b back). The copies and boundary
+// searches of the stream are most of what Parse costs on a document mail.
+func ParseBytes(b []byte, opts *ParseOptions) (*Message, error) {
+	var owner *rawBuffer
+	if opts != nil && opts.Release != nil {
+		owner = &rawBuffer{b: b, release: opts.Release}
+	}
+	m, err := parseInPlace(b, owner, opts)
+	if owner != nil && (m == nil || m.raw != owner) {
+		owner.close()
 	}
 	return m, err
 }

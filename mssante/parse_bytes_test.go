@@ -16,7 +16,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 )
 
-// FuzzParseInMemory checks that parseBytes, which splits multipart bodies in
+// FuzzParseInMemory checks that ParseBytes, which splits multipart bodies in
 // place, reads every input exactly as Parse reads it from a stream: the same
 // message, or the same error.
 func FuzzParseInMemory(f *testing.F) {
@@ -93,7 +93,7 @@ func inMemorySeeds(tb testing.TB) [][]byte {
 
 func checkSameAsStream(t *testing.T, raw []byte, opts *ParseOptions) {
 	t.Helper()
-	got, gerr := parseBytes(raw, opts)
+	got, gerr := ParseBytes(raw, opts)
 	if got != nil {
 		defer got.Close()
 	}

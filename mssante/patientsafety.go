@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // Errors of the patient-safety rules that Client.Send, Sender.Send and
@@ -45,7 +47,7 @@ func (e *PatientSafetyError) Error() string {
 	s := "mssante: not sent: " + strings.TrimPrefix(e.Err.Error(), "mssante: ")
 	switch {
 	case e.Attachment != "":
-		s += " (attachment " + quoteInput(e.Attachment) + ")"
+		s += " (attachment " + textcut.Quote(e.Attachment) + ")"
 	case errors.Is(e.Err, ErrWrongPatient) && e.DocumentINS == "":
 		s += " (the documents carry no INS): " + strings.Join(e.Recipients, ", ")
 	case len(e.Recipients) > 0:

@@ -1,26 +1,19 @@
 package mssante
 
 import (
-	"math/bits"
 	"sync"
 )
 
-// rawBuffer holds a message that Sync or Fetch read into memory to parse it
-// in place. Its base64 attachments read from it, so it goes back to the
-// pool only once the Message is closed and every reader opened on it is
-// closed. Reusing these buffers is what makes a Sync loop that closes its
-// messages cheap: a fresh buffer per message costs more CPU in page faults
-// and zeroing than parsing the message does.
+// rawBuffer holds a message parsed in place whose buffer goes back to its
+// owner (ParseOptions.Release): its base64 attachments read from it, so it
+// is released only once the Message is closed and every reader opened on
+// it is closed.
 type rawBuffer struct {
 	b       []byte
+	release func([]byte)
 	mu      sync.Mutex
 	readers int  // attachment readers open
 	closed  bool // Message.Close was called
-}
-
-// newRawBuffer returns a buffer of n bytes, whose content is undefined.
-func newRawBuffer(n int) *rawBuffer {
-	return &rawBuffer{b: getRaw(n)}
 }
 
 // open registers a reader, or fails once the message is closed.
@@ -52,40 +45,7 @@ func (r *rawBuffer) close() {
 
 func (r *rawBuffer) recycle() {
 	if r.closed && r.readers == 0 && r.b != nil {
-		putRaw(r.b)
+		r.release(r.b)
 		r.b = nil
 	}
-}
-
-// Buffers are pooled by power-of-two capacity, from 16 KiB to the default
-// spool threshold (larger messages are parsed from the stream).
-const (
-	rawMinClass = 14
-	rawMaxClass = 20
-)
-
-var rawPools [rawMaxClass - rawMinClass + 1]sync.Pool
-
-func rawClass(n int) int {
-	return max(bits.Len(uint(n-1)), rawMinClass)
-}
-
-func getRaw(n int) []byte {
-	c := rawClass(n)
-	if c > rawMaxClass {
-		return make([]byte, n)
-	}
-	if p, ok := rawPools[c-rawMinClass].Get().(*[]byte); ok {
-		return (*p)[:n]
-	}
-	return make([]byte, n, 1<<c)
-}
-
-func putRaw(b []byte) {
-	c := rawClass(cap(b))
-	if c > rawMaxClass || cap(b) != 1<<c {
-		return
-	}
-	b = b[:0]
-	rawPools[c-rawMinClass].Put(&b)
 }

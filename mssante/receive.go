@@ -189,7 +189,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	}
 	type job struct {
 		r   *Received
-		raw *rawBuffer
+		raw []byte
 	}
 	jobs := make(chan job, 4)
 	var parsing sync.WaitGroup
@@ -197,7 +197,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	go func() {
 		defer parsing.Done()
 		for j := range jobs {
-			m, perr := parseRaw(j.raw, c.parseOptions())
+			m, perr := ParseBytes(j.raw, c.pooledParseOptions())
 			add(j.r, m, perr)
 		}
 	}()
@@ -243,27 +243,34 @@ func (c *Client) parseFetched(body io.Reader) (*Message, error) {
 		return nil, err
 	}
 	if raw != nil {
-		return parseRaw(raw, c.parseOptions())
+		return ParseBytes(raw, c.pooledParseOptions())
 	}
 	return Parse(body, c.parseOptions())
 }
 
 // readFetched reads a message no larger than the spool threshold (1 MiB
-// by default) into a pooled buffer, to be parsed in place by parseRaw,
+// by default) into a pooled buffer, to be parsed in place by ParseBytes,
 // which saves copying its attachments. It returns nil for a larger message,
 // to be parsed from the stream.
-func (c *Client) readFetched(body io.Reader) (*rawBuffer, error) {
-	o := c.parseOptions().withDefaults()
+func (c *Client) readFetched(body io.Reader) ([]byte, error) {
 	lit, ok := body.(imap.LiteralReader)
-	if !ok || lit.Size() > o.SpoolThreshold || lit.Size() > o.MaxMessageBytes {
+	if !ok || lit.Size() > DefaultSpoolThreshold || lit.Size() > c.cfg.MaxMessageBytes {
 		return nil, nil
 	}
-	raw := newRawBuffer(int(lit.Size()))
-	if _, err := io.ReadFull(body, raw.b); err != nil {
-		raw.close()
-		return nil, wrapReadErr("body", err)
+	raw := GetBuffer(int(lit.Size()))
+	if _, err := io.ReadFull(body, raw); err != nil {
+		PutBuffer(raw)
+		return nil, &ConnectError{Server: c.imapServer(), Err: err} // the literal is cut: the connection is gone
 	}
 	return raw, nil
+}
+
+// pooledParseOptions are parseOptions for a message read by readFetched:
+// its buffer goes back to the pool when the message is done with it.
+func (c *Client) pooledParseOptions() *ParseOptions {
+	o := c.parseOptions()
+	o.Release = PutBuffer
+	return o
 }
 
 // parseOptions are the bounds of messages read from the server.
@@ -512,12 +519,12 @@ func (c *Client) Delete(ctx context.Context, folder string, uids []uint32, trash
 func (c *Client) Append(ctx context.Context, folder string, msg *Message) (uint32, error) {
 	// IMAP needs the size before the content: encode first, into memory up
 	// to DefaultSpoolThreshold and into a temporary file beyond.
-	sp := &spoolWriter{max: DefaultSpoolThreshold}
-	defer sp.close()
+	sp := &SpoolWriter{Max: DefaultSpoolThreshold}
+	defer sp.Close()
 	if err := msg.Encode(sp, nil); err != nil {
 		return 0, err
 	}
-	body, size, err := sp.reader()
+	body, size, err := sp.Reader()
 	if err != nil {
 		return 0, err
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // reportField is one "Name: value" field of a report body, its
@@ -59,7 +61,7 @@ func readFieldBlocks(b []byte, lim fieldLimits, part string) ([]fieldBlock, []er
 		open = false
 		switch {
 		case over:
-			probs.add(&ParseError{Part: part, Reason: "field " + cutText(name, 40) + " left out",
+			probs.add(&ParseError{Part: part, Reason: "field " + textcut.Cut(name, 40) + " left out",
 				Err: &LimitError{Limit: "report field size", Max: int64(lim.maxFieldBytes)}})
 		case kept >= lim.maxFields:
 			if !tooMany {

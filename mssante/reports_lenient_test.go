@@ -420,7 +420,7 @@ func TestReportCutAtEveryOffset(t *testing.T) {
 					var m *Message
 					var err error
 					if inMemory {
-						m, err = parseBytes(raw[:off], nil)
+						m, err = ParseBytes(raw[:off], nil)
 					} else {
 						m, err = Parse(bytes.NewReader(raw[:off]), nil)
 					}

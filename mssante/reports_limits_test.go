@@ -75,7 +75,7 @@ func TestFoldedReportDefaultLimit(t *testing.T) {
 		var m *Message
 		var err error
 		if inMemory {
-			m, err = parseBytes(raw, nil)
+			m, err = ParseBytes(raw, nil)
 		} else {
 			m, err = Parse(bytes.NewReader(raw), nil)
 		}
@@ -160,7 +160,7 @@ func TestPartHeaderLimit(t *testing.T) {
 	if n > 16<<20 {
 		t.Fatalf("the stream parse allocated %d bytes for a refused 30 MB header", n)
 	}
-	if _, err := parseBytes(raw, &ParseOptions{MaxMessageBytes: 64 << 20}); !errors.As(err, &le) || le.Limit != "header size" {
+	if _, err := ParseBytes(raw, &ParseOptions{MaxMessageBytes: 64 << 20}); !errors.As(err, &le) || le.Limit != "header size" {
 		t.Fatalf("in memory: %v", err)
 	}
 	// Under the limit, the same header is read.
@@ -168,7 +168,7 @@ func TestPartHeaderLimit(t *testing.T) {
 	for _, inMemory := range []bool{false, true} {
 		var m *Message
 		if inMemory {
-			m, err = parseBytes(small, nil)
+			m, err = ParseBytes(small, nil)
 		} else {
 			m, err = Parse(bytes.NewReader(small), nil)
 		}
@@ -200,7 +200,7 @@ func TestErrorTextBounded(t *testing.T) {
 			for _, inMemory := range []bool{false, true} {
 				var err error
 				if inMemory {
-					_, err = parseBytes(tt.raw, &ParseOptions{MaxMessageBytes: 64 << 20})
+					_, err = ParseBytes(tt.raw, &ParseOptions{MaxMessageBytes: 64 << 20})
 				} else {
 					_, err = Parse(bytes.NewReader(tt.raw), nil)
 				}

@@ -1,7 +1,6 @@
 package mssante
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -24,19 +23,19 @@ func (p *parser) readAttachment(filename, mediaType string, body io.Reader) (*At
 		}
 		return BytesAttachment(filename, mediaType, b), nil
 	}
-	w := &spoolWriter{max: p.opts.SpoolThreshold, dir: p.opts.SpoolDir, prefix: "mssante-attachment-*"}
+	w := &SpoolWriter{Max: p.opts.SpoolThreshold, Dir: p.opts.SpoolDir, Prefix: "mssante-attachment-*"}
 	size, err := io.Copy(w, limit)
 	if err != nil {
-		w.close()
+		w.Close()
 		return nil, err
 	}
-	path, err := w.keep()
+	path, err := w.Keep()
 	if err != nil {
-		w.close()
+		w.Close()
 		return nil, err
 	}
 	if path == "" {
-		return BytesAttachment(filename, mediaType, w.mem.Bytes()), nil
+		return BytesAttachment(filename, mediaType, w.Bytes()), nil
 	}
 	s := &spooled{path: path}
 	p.m.spooled = append(p.m.spooled, s)
@@ -91,72 +90,4 @@ func (m *Message) Close() error {
 		m.raw.close()
 	}
 	return nil
-}
-
-// spoolWriter keeps what is written in memory up to max bytes, then in a
-// temporary file: for content whose size must be known before it is sent,
-// or that may be too large to hold.
-type spoolWriter struct {
-	max    int64
-	dir    string // "" means os.TempDir()
-	prefix string // temporary file name pattern; "" means "mssante-spool-*"
-	mem    bytes.Buffer
-	file   *os.File
-	n      int64
-}
-
-func (w *spoolWriter) Write(p []byte) (int, error) {
-	if w.file == nil && int64(w.mem.Len()+len(p)) > w.max {
-		prefix := w.prefix
-		if prefix == "" {
-			prefix = "mssante-spool-*"
-		}
-		f, err := os.CreateTemp(w.dir, prefix)
-		if err != nil {
-			return 0, err
-		}
-		w.file = f
-		if _, err := w.mem.WriteTo(f); err != nil {
-			return 0, err
-		}
-	}
-	w.n += int64(len(p))
-	if w.file != nil {
-		return w.file.Write(p)
-	}
-	return w.mem.Write(p)
-}
-
-// reader returns the content written and its size.
-func (w *spoolWriter) reader() (io.Reader, int64, error) {
-	if w.file == nil {
-		return bytes.NewReader(w.mem.Bytes()), w.n, nil
-	}
-	if _, err := w.file.Seek(0, io.SeekStart); err != nil {
-		return nil, 0, err
-	}
-	return w.file, w.n, nil
-}
-
-// keep closes the temporary file and returns its path, which the caller now
-// owns; "" when the content stayed in memory.
-func (w *spoolWriter) keep() (string, error) {
-	if w.file == nil {
-		return "", nil
-	}
-	f := w.file
-	w.file = nil
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-// close removes the temporary file, if any.
-func (w *spoolWriter) close() {
-	if w.file != nil {
-		w.file.Close()
-		os.Remove(w.file.Name())
-	}
 }

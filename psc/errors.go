@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // Sentinels. Every error the package returns for one of these conditions
@@ -63,22 +65,9 @@ var (
 	ErrConfig = errors.New("psc: invalid configuration")
 )
 
-// maxQuoted bounds how much of a server's text an error quotes.
-const maxQuoted = 100
-
-// quote returns s cut to maxQuoted bytes (on a rune boundary), quoted.
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		cut := maxQuoted
-		for cut > 0 && !utf8RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// quote returns s quoted, cut to textcut.Max bytes: an error quotes no more
+// of a server's text.
+func quote(s string) string { return textcut.Quote(s) }
 
 // TokenError is an OAuth 2.0 error response (RFC 6749 §5.2) from a PSC
 // endpoint: the token endpoint, the backchannel authentication endpoint or

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // TestHMACIDToken: an ID token signed HS256 with the client secret (a
@@ -166,7 +167,7 @@ func TestRedirectRefused(t *testing.T) {
 
 func TestQuote(t *testing.T) {
 	long := strings.Repeat("é", 200)
-	if q := quote(long); len(q) > maxQuoted+10 {
+	if q := quote(long); len(q) > textcut.Max+10 {
 		t.Fatalf("quote kept %d bytes", len(q))
 	}
 }

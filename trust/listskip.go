@@ -3,7 +3,8 @@ package trust
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // MaxSkippedRecorded is how many skipped entries a List keeps the details
@@ -60,16 +61,7 @@ func (l *List) addSkipped(e SkippedEntry) {
 
 // quoteValue keeps at most maxQuotedValue bytes of v, cut on a character
 // boundary.
-func quoteValue(v []byte) string {
-	if len(v) <= maxQuotedValue {
-		return string(v)
-	}
-	cut := maxQuotedValue
-	for cut > 0 && !utf8.RuneStart(v[cut]) {
-		cut--
-	}
-	return string(v[:cut]) + "…"
-}
+func quoteValue(v []byte) string { return textcut.Bytes(v, maxQuotedValue) }
 
 // domainNameProblem says why a <Nom> value is not a domain name as mail
 // addresses write it, or returns "". The rules are those of a host name

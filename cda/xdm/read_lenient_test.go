@@ -371,7 +371,7 @@ func TestDocumentErrorQuotes(t *testing.T) {
 	if n := len(e.Error()); n > 700 {
 		t.Errorf("error of %d bytes", n)
 	}
-	if !strings.Contains(e.Error(), `..."`) && !strings.Contains(e.Error(), `"...`) {
+	if !strings.Contains(e.Error(), `"…`) {
 		t.Errorf("no cut mark: %s", e.Error())
 	}
 	if !errors.Is(e, ErrHashMismatch) || e.Note() {

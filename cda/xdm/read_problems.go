@@ -2,9 +2,9 @@ package xdm
 
 import (
 	"errors"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // Problems of one document of a package, found by [Read] and kept in
@@ -94,18 +94,5 @@ func (e *DocumentError) Note() bool {
 	return e.Err == ErrNoHash || e.Err == ErrNoSize || e.Err == ErrNoURI
 }
 
-// maxQuote is the most bytes of input an error string quotes.
-const maxQuote = 100
-
-// quote returns s quoted, cut to maxQuote bytes (on a rune boundary) with
-// "..." when longer.
-func quote(s string) string {
-	if len(s) <= maxQuote {
-		return strconv.Quote(s)
-	}
-	cut := maxQuote
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "..."
-}
+// quote returns s quoted, cut to textcut.Max bytes.
+func quote(s string) string { return textcut.Quote(s) }
