@@ -142,15 +142,15 @@ func checkParts(input, name, local, domain string) (Address, error) {
 // maxLocalPart is the longest local part RFC 5321 §4.5.3.1.1 allows.
 const maxLocalPart = 64
 
-// validateAddress checks an Address that may have been built by hand, not
-// by ParseAddress: its Addr must be an RFC 5321 Mailbox, a dot-atom or a
+// Validate checks an Address that may have been built by hand, not by
+// ParseAddress, as Send does for every address it sends to or from: its Addr must be an RFC 5321 Mailbox, a dot-atom or a
 // quoted string of at most 64 characters, one '@' outside the quotes, and
 // a domain. Without this,
 // "victim@evil.com@ch.mssante.fr" (two '@'), a source route
 // "@evil.com:victim@ch.mssante.fr" or "a>,<evil@evil.com@ch.mssante.fr"
 // would reach the trust check whole, be judged by their last domain, and go
 // out as such in RCPT TO and in To.
-func validateAddress(a Address) error {
+func (a Address) Validate() error {
 	local, domain, reason := splitMailbox(a.Addr)
 	if reason != "" {
 		return &AddressError{Input: a.Addr, Reason: reason}

@@ -137,9 +137,9 @@ func TestValidateHandBuiltAddress(t *testing.T) {
 		{"279035121518988@patient.mssante.fr", false},
 	}
 	for _, tt := range tests {
-		err := validateAddress(Address{Addr: tt.addr})
+		err := (Address{Addr: tt.addr}).Validate()
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalidAddress)) {
-			t.Errorf("validateAddress(%q) = %v, want ok=%v", tt.addr, err, tt.ok)
+			t.Errorf("(%q).Validate() = %v, want ok=%v", tt.addr, err, tt.ok)
 		}
 	}
 	// Every address ParseAddress returns passes, so parsed and hand-built
@@ -149,12 +149,12 @@ func TestValidateHandBuiltAddress(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := validateAddress(a); err != nil {
+		if err := a.Validate(); err != nil {
 			t.Errorf("ParseAddress(%q) = %q, which validateAddress refuses: %v", in, a.Addr, err)
 		}
 	}
 	// An error quotes at most about 100 bytes of what it was given.
-	err := validateAddress(Address{Addr: strings.Repeat("x", 5000) + "@@x.fr"})
+	err := (Address{Addr: strings.Repeat("x", 5000) + "@@x.fr"}).Validate()
 	if err == nil || len(err.Error()) > 300 {
 		t.Errorf("error of %d bytes: %.200v", len(err.Error()), err)
 	}

@@ -174,7 +174,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Address.IsZero() {
 		return nil, errors.New("mssante: Config.Address is required")
 	}
-	if err := validateAddress(cfg.Address); err != nil {
+	if err := cfg.Address.Validate(); err != nil {
 		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
 	}
 	if err := CheckDisplayName(cfg.Address.Name); err != nil {

@@ -121,7 +121,7 @@ func (m *Message) Validate() error {
 	}
 	check := func(field string, list ...Address) error {
 		for _, a := range list {
-			if err := validateAddress(a); err != nil {
+			if err := a.Validate(); err != nil {
 				return fmt.Errorf("%s: %w", field, err)
 			}
 		}
@@ -283,8 +283,12 @@ func formatMsgIDs(ids []string) string {
 	return strings.Join(out, " ")
 }
 
+// NewMessageID returns a globally unique message id in domain: 128 random
+// bits (crypto/rand), base32-encoded, without angle brackets.
+func NewMessageID(domain string) (string, error) { return newMessageID(rand.Reader, domain) }
+
 // newMessageID returns a globally unique id in the sender's domain: 128
-// random bits, base32-encoded.
+// random bits from r, base32-encoded.
 func newMessageID(r io.Reader, domain string) (string, error) {
 	var b [16]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {

@@ -19,11 +19,11 @@ func FuzzAddressGrammar(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if a, err := ParseAddress(s); err == nil {
-			if err := validateAddress(a); err != nil && !strings.Contains(err.Error(), "longer than 64") {
+			if err := a.Validate(); err != nil && !strings.Contains(err.Error(), "longer than 64") {
 				t.Fatalf("ParseAddress(%q) = %q, refused by validateAddress: %v", s, a.Addr, err)
 			}
 		}
-		if validateAddress(Address{Addr: s}) == nil {
+		if (Address{Addr: s}).Validate() == nil {
 			// The same mailbox: local part unquoted, domain without case.
 			a, err := ParseAddress(s)
 			l1, d1, _ := splitMailbox(s)

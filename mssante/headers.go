@@ -74,6 +74,12 @@ func checkHeaderValue(field, v string) error {
 	return nil
 }
 
+// CheckMessageID reports whether id, without its angle brackets, can be
+// written as a message id (printable ASCII without spaces or brackets):
+// an *HeaderError wrapping ErrInvalidMessageID or ErrHeaderInjection when
+// it cannot.
+func CheckMessageID(id string) error { return checkMsgID(HeaderMessageID, id, false) }
+
 // checkMsgID checks one message id as Validate writes it between angle
 // brackets: printable ASCII without spaces or brackets, and for the
 // message's own id (own) an "@" with something on both sides (RFC 5322

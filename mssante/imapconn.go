@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"net"
 	"strconv"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
 )
 
 // imapConn is an authenticated IMAP connection and its server's address.
@@ -114,7 +116,7 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 		}
 		stop := watchContext(ctx, conn)
 		ct := &connTLS{serverName: host, binding: ep.binding}
-		opts := &imapclient.Options{TLSConfig: c.tlsConfig(ct), WordDecoder: wordDecoder, UnilateralDataHandler: handler}
+		opts := &imapclient.Options{TLSConfig: c.tlsConfig(ct), WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}, UnilateralDataHandler: handler}
 		var cl *imapclient.Client
 		if implicit {
 			tc := tlsClient(conn, opts.TLSConfig)

@@ -378,10 +378,11 @@ func fetchMany(cl *imapclient.Client, uids []imap.UID, f func(r *Received, body 
 // Message-ID header is id (with or without angle brackets).
 func (c *Client) SearchMessageID(ctx context.Context, folder, id string) ([]uint32, error) {
 	var out []uint32
-	id = "<" + strings.Trim(id, "<>") + ">"
-	if err := checkHeaderValue("Message-ID", id); err != nil {
+	id = strings.Trim(id, "<>")
+	if err := CheckMessageID(id); err != nil {
 		return nil, err
 	}
+	id = "<" + id + ">"
 	err := c.withIMAP(ctx, func(ic *imapConn) error {
 		if err := c.selectFolder(ic, folder); err != nil {
 			return err

@@ -242,7 +242,7 @@ func (c *Client) Prepare(ctx context.Context, msg *Message) error {
 	}
 	// The Message-ID is known before the envelope, for the ENVID.
 	if msg.MessageID == "" {
-		id, err := newMessageID(randReader, msg.From.Domain())
+		id, err := NewMessageID(msg.From.Domain())
 		if err != nil {
 			return err
 		}

@@ -1,14 +1,11 @@
 package mssante
 
 import (
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"net"
 	"strings"
 )
-
-var randReader = rand.Reader
 
 func tlsClient(conn net.Conn, conf *tls.Config) *tls.Conn { return tls.Client(conn, conf) }
 
