@@ -24,14 +24,15 @@ type memMultipart struct {
 	delimiters
 	buf       []byte // what is left of the body
 	maxHeader int64
+	headerErr error // returned when a part header is longer than maxHeader
 }
 
 // multipartLineMax is the size of go-message's buffer: a line between parts
 // longer than that is an error there, and here.
 const multipartLineMax = 4096
 
-func newMemMultipart(body []byte, boundary string, maxHeader int64) *memMultipart {
-	return &memMultipart{delimiters: newDelimiters(boundary), buf: body, maxHeader: maxHeader}
+func newMemMultipart(body []byte, boundary string, maxHeader int64, headerErr error) *memMultipart {
+	return &memMultipart{delimiters: newDelimiters(boundary), buf: body, maxHeader: maxHeader, headerErr: headerErr}
 }
 
 // delimiters are the boundary lines of a multipart body and how they are
@@ -137,7 +138,7 @@ func (r *memMultipart) readLine() ([]byte, error) {
 func (r *memMultipart) part() (*memPart, error) {
 	hb, limitErr := r.buf, error(nil)
 	if int64(len(hb)) >= r.maxHeader {
-		hb, limitErr = hb[:r.maxHeader], &LimitError{Limit: "header size", Max: r.maxHeader}
+		hb, limitErr = hb[:r.maxHeader], r.headerErr
 	}
 	h, n, err := readHeaderInPlace(hb, false, limitErr)
 	if err != nil {

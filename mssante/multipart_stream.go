@@ -24,13 +24,15 @@ type streamMultipart struct {
 	br        *bufio.Reader
 	cur       *streamPart
 	maxHeader int64
+	headerErr error // returned when a part header is longer than maxHeader
 }
 
-func newStreamMultipart(r io.Reader, boundary string, maxHeader int64) *streamMultipart {
+func newStreamMultipart(r io.Reader, boundary string, maxHeader int64, headerErr error) *streamMultipart {
 	return &streamMultipart{
 		delimiters: newDelimiters(boundary),
 		br:         bufio.NewReaderSize(&stickyReader{r: r}, multipartLineMax),
 		maxHeader:  maxHeader,
+		headerErr:  headerErr,
 	}
 }
 
@@ -120,7 +122,7 @@ func (r *streamMultipart) readHeader() (textproto.Header, error) {
 	}
 	var limitErr error
 	if int64(len(hb)) >= r.maxHeader {
-		hb, limitErr = hb[:r.maxHeader], &LimitError{Limit: "header size", Max: r.maxHeader}
+		hb, limitErr = hb[:r.maxHeader], r.headerErr
 	}
 	h, _, err := readHeaderInPlace(hb, false, limitErr)
 	return h, err

@@ -92,7 +92,7 @@ func describeGoMessageParts(r io.Reader, boundary string) string {
 }
 
 func describeStreamParts(r io.Reader, boundary string, max int64) string {
-	mr := newStreamMultipart(r, boundary, max)
+	mr := newStreamMultipart(r, boundary, max, errPartHeader)
 	var b strings.Builder
 	for {
 		h, p, err := mr.next()
@@ -105,7 +105,7 @@ func describeStreamParts(r io.Reader, boundary string, max int64) string {
 }
 
 func describeMemParts(body []byte, boundary string, max int64) string {
-	mr := newMemMultipart(body, boundary, max)
+	mr := newMemMultipart(body, boundary, max, errPartHeader)
 	var b strings.Builder
 	for {
 		p, err := mr.next()
@@ -117,11 +117,14 @@ func describeMemParts(body []byte, boundary string, max int64) string {
 	}
 }
 
-// limitText names a LimitError by its limit only.
+// errPartHeader is what the splitters return for a part header over the
+// limit (the parser gives them its LimitError).
+var errPartHeader = errors.New("part header over the limit")
+
+// limitText names the part-header limit error by its limit only.
 func limitText(err error) string {
-	var le *LimitError
-	if errors.As(err, &le) {
-		return "limit " + le.Limit
+	if errors.Is(err, errPartHeader) {
+		return "limit header size"
 	}
 	return err.Error()
 }

@@ -592,7 +592,7 @@ type partSource func() (h message.Header, body io.Reader, raw []byte, err error)
 
 // streamParts reads the parts from a stream.
 func (p *parser) streamParts(r io.Reader, boundary string) partSource {
-	mr := newStreamMultipart(r, boundary, p.opts.MaxHeaderBytes)
+	mr := newStreamMultipart(r, boundary, p.opts.MaxHeaderBytes, p.partHeaderLimit())
 	return func() (message.Header, io.Reader, []byte, error) {
 		h, part, err := mr.next()
 		if err != nil {
@@ -605,7 +605,7 @@ func (p *parser) streamParts(r io.Reader, boundary string) partSource {
 // memParts splits an in-memory body. A part cut short (no boundary after
 // it) is handed over as a stream, which fails where the stream's would.
 func (p *parser) memParts(raw []byte, boundary string) partSource {
-	mr := newMemMultipart(raw, boundary, p.opts.MaxHeaderBytes)
+	mr := newMemMultipart(raw, boundary, p.opts.MaxHeaderBytes, p.partHeaderLimit())
 	return func() (message.Header, io.Reader, []byte, error) {
 		part, err := mr.next()
 		if err != nil {
@@ -759,3 +759,8 @@ func parseMailDate(v string) (time.Time, error) {
 }
 
 const rfc5322Date = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// partHeaderLimit is the error of a part header longer than MaxHeaderBytes.
+func (p *parser) partHeaderLimit() error {
+	return &LimitError{Limit: "header size", Max: p.opts.MaxHeaderBytes}
+}
