@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -22,7 +23,7 @@ type Config struct {
 	// Address is the mailbox (BAL) the client works for, and the From of
 	// the messages that have none. Required. Its display name, if any,
 	// must follow ECO.2.2.7 ([CheckDisplayName]).
-	Address Address
+	Address mail.Address
 	// Operator gives the servers. Zero means discovered by DNS SRV
 	// (RFC 6186) in the domain of Address (ECO.1.1.9), with the rule of
 	// RFC 6186 §6: a record can be spoofed, and any valid IGC-Santé server
@@ -177,7 +178,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.Address.Validate(); err != nil {
 		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
 	}
-	if err := CheckDisplayName(cfg.Address.Name); err != nil {
+	if err := mail.CheckDisplayName(cfg.Address.Name); err != nil {
 		return nil, fmt.Errorf("mssante: Config.Address: %w", err)
 	}
 	if cfg.Auth.kind == authNone {
@@ -197,7 +198,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Trust == nil && !cfg.AllowAnyRecipient {
 		return nil, errors.New("mssante: Config.Trust is required to check recipients (or set AllowAnyRecipient in tests)")
 	}
-	if err := checkProductRef(cfg.ProductRef); err != nil {
+	if err := mail.CheckProductRef(cfg.ProductRef); err != nil {
 		return nil, err
 	}
 	if cfg.DialTimeout == 0 {
@@ -213,13 +214,13 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxMessageBytes == 0 {
-		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+		cfg.MaxMessageBytes = mail.DefaultMaxMessageBytes
 	}
 	return &Client{cfg: cfg, closed: make(chan struct{})}, nil
 }
 
 // Address returns the mailbox the client works for.
-func (c *Client) Address() Address { return c.cfg.Address }
+func (c *Client) Address() mail.Address { return c.cfg.Address }
 
 // Close closes the client's connections. Operations after Close fail with
 // ErrClosed.

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -89,7 +90,7 @@ func TestSRVBinding(t *testing.T) {
 				hosts: map[string][]string{tt.target: {"127.0.0.1"}},
 			}
 			cfg := Config{
-				Address:  MustParseAddress("alice.martin@medecin.mssante.fr"),
+				Address:  mail.MustParseAddress("alice.martin@medecin.mssante.fr"),
 				Auth:     OAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})),
 				RootCAs:  p.Pool(),
 				Resolver: res, SRVTargets: tt.pin, Trust: tt.trust, AllowAnyRecipient: tt.trust == nil,
@@ -102,7 +103,7 @@ func TestSRVBinding(t *testing.T) {
 			defer c.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err = c.Send(ctx, &Message{To: []Address{MustParseAddress("bruno@medecin.mssante.fr")}, Subject: "s", Text: "t"})
+			_, err = c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress("bruno@medecin.mssante.fr")}, Subject: "s", Text: "t"})
 			conns, auths, mails := srv.stats()
 			if tt.want == nil {
 				if err != nil || mails != 1 {

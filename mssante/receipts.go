@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // KeywordMDNSent is the IMAP keyword that records that a disposition
@@ -35,7 +37,7 @@ type IntegrationReceiptOptions struct {
 // IntegrationReceipt tells what Client.AcknowledgeIntegration sent.
 type IntegrationReceipt struct {
 	// Sent is the MDN or the plain mail sent, nil when nothing was sent.
-	Sent   *Message
+	Sent   *mail.Message
 	Result *SendResult
 	// Skipped says why no MDN was sent: ErrNoReceiptRequested (the sender
 	// asked for none) or ErrMDNLoopRule. Nil when an MDN was sent.
@@ -69,7 +71,7 @@ func (c *Client) AcknowledgeIntegration(ctx context.Context, received *Received,
 	if opts != nil {
 		o = *opts
 	}
-	var ie *IntegrationError
+	var ie *mail.IntegrationError
 	if outcome != nil && !errors.As(outcome, &ie) {
 		return nil, outcome
 	}
@@ -77,28 +79,28 @@ func (c *Client) AcknowledgeIntegration(ctx context.Context, received *Received,
 		return nil, errors.New("mssante: an integration refusal needs a CI-SIS code (900-906)")
 	}
 	msg := received.Message
-	if msg.Kind() == KindDSN || msg.Kind() == KindMDN {
-		return &IntegrationReceipt{Skipped: ErrNoReceiptRequested}, nil // never a report on a report
+	if msg.Kind() == mail.KindDSN || msg.Kind() == mail.KindMDN {
+		return &IntegrationReceipt{Skipped: mail.ErrNoReceiptRequested}, nil // never a report on a report
 	}
 	original := o.Original
 	if original == nil && received.UID != 0 {
 		original = c.rawOpener(ctx, received.Folder, received.UID)
 	}
-	mo := MDNOptions{From: c.cfg.Address, Type: Processed, Automatic: true, ReportingUA: o.ReportingUA, Force: o.Force, ProductRef: c.cfg.ProductRef}
+	mo := mail.MDNOptions{From: c.cfg.Address, Type: mail.Processed, Automatic: true, ReportingUA: o.ReportingUA, Force: o.Force, ProductRef: c.cfg.ProductRef}
 	if ie != nil {
 		mo.ErrorCode, mo.ErrorText, mo.Original = ie.Code, ie.Text, original
 	}
 	rcpt := &IntegrationReceipt{}
-	report, err := NewMDN(msg, mo)
+	report, err := mail.NewMDN(msg, mo)
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrNoReceiptRequested), errors.Is(err, ErrMDNLoopRule):
+	case errors.Is(err, mail.ErrNoReceiptRequested), errors.Is(err, mail.ErrMDNLoopRule):
 		rcpt.Skipped = err
 		if ie == nil {
 			return rcpt, nil
 		}
 		// CI-SIS: without a read receipt request, a refusal is told by mail.
-		report, err = NewIntegrationErrorMail(msg, c.cfg.Address, ie.Code, ie.Text, original)
+		report, err = mail.NewIntegrationErrorMail(msg, c.cfg.Address, ie.Code, ie.Text, original)
 		if err != nil {
 			return rcpt, err
 		}
@@ -128,7 +130,7 @@ func (c *Client) rawOpener(ctx context.Context, folder string, uid uint32) func(
 // without the user's consent).
 type ReadReceiptRequest struct {
 	// To is where the receipt would go.
-	To Address
+	To mail.Address
 	// OtherAddress reports that To is not the address the message came from
 	// (Disposition-Notification-To differs from Return-Path, or no
 	// Return-Path): RFC 8098 §2.1 asks to tell the user before sending.
@@ -146,7 +148,7 @@ func ReadReceiptRequested(r *Received) (ReadReceiptRequest, bool) {
 		return ReadReceiptRequest{}, false
 	}
 	m := r.Message
-	if !m.RequestReadReceipt || m.ReadReceiptTo == nil || m.Kind() == KindDSN || m.Kind() == KindMDN {
+	if !m.RequestReadReceipt || m.ReadReceiptTo == nil || m.Kind() == mail.KindDSN || m.Kind() == mail.KindMDN {
 		return ReadReceiptRequest{}, false
 	}
 	req := ReadReceiptRequest{To: *m.ReadReceiptTo}
@@ -173,7 +175,7 @@ type ReadReceiptOptions struct {
 func (c *Client) SendReadReceipt(ctx context.Context, received *Received, opts *ReadReceiptOptions) (*SendResult, error) {
 	req, ok := ReadReceiptRequested(received)
 	if !ok {
-		return nil, ErrNoReceiptRequested
+		return nil, mail.ErrNoReceiptRequested
 	}
 	if req.AlreadySent {
 		return nil, ErrReceiptAlreadySent
@@ -182,7 +184,7 @@ func (c *Client) SendReadReceipt(ctx context.Context, received *Received, opts *
 	if opts != nil {
 		o = *opts
 	}
-	mdn, err := NewMDN(received.Message, MDNOptions{From: c.cfg.Address, Type: Displayed, ReportingUA: o.ReportingUA, Text: o.Text, ProductRef: c.cfg.ProductRef})
+	mdn, err := mail.NewMDN(received.Message, mail.MDNOptions{From: c.cfg.Address, Type: mail.Displayed, ReportingUA: o.ReportingUA, Text: o.Text, ProductRef: c.cfg.ProductRef})
 	if err != nil {
 		return nil, err
 	}

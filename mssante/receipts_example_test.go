@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // An application mailbox integrates each document mail and tells the
@@ -13,9 +14,9 @@ import (
 // the code, or a plain mail when no read receipt was asked for.
 func ExampleClient_AcknowledgeIntegration() {
 	var app *mssante.Client // the application mailbox (BAL APP)
-	integrate := func(m *mssante.Message) error {
+	integrate := func(m *mail.Message) error {
 		// The vendor's integration: find the patient, check the INS...
-		return &mssante.IntegrationError{Code: mssante.ErrCodeUnknownPatient}
+		return &mail.IntegrationError{Code: mail.ErrCodeUnknownPatient}
 	}
 	ctx := context.Background()
 	var cursor mssante.Cursor // persisted between runs
@@ -23,12 +24,12 @@ func ExampleClient_AcknowledgeIntegration() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		if r.Message == nil || r.Message.Kind() != mssante.KindDocument {
+		if r.Message == nil || r.Message.Kind() != mail.KindDocument {
 			continue
 		}
 		outcome := integrate(r.Message)
 		if _, err := app.AcknowledgeIntegration(ctx, r, outcome, nil); err != nil {
-			var ie *mssante.IntegrationError
+			var ie *mail.IntegrationError
 			if !errors.As(outcome, &ie) {
 				continue // not decided: handle it again later
 			}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mssante-go/sdk/internal/mimeparse"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // Folder is a mailbox folder on the server.
@@ -63,7 +65,7 @@ type Received struct {
 	UID     uint32
 	Flags   []string // e.g. \Seen, \Flagged
 	Size    int64    // RFC822.SIZE
-	Message *Message
+	Message *mail.Message
 }
 
 // Seen reports whether the \Seen flag is set.
@@ -181,7 +183,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 		mu  sync.Mutex
 		got []fetched
 	)
-	add := func(r *Received, m *Message, perr error) {
+	add := func(r *Received, m *mail.Message, perr error) {
 		r.Message = m
 		mu.Lock()
 		got = append(got, fetched{r, perr})
@@ -197,7 +199,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	go func() {
 		defer parsing.Done()
 		for j := range jobs {
-			m, perr := ParseBytes(j.raw, c.pooledParseOptions())
+			m, perr := mail.ParseBytes(j.raw, c.pooledParseOptions())
 			add(j.r, m, perr)
 		}
 	}()
@@ -214,7 +216,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 			case raw != nil:
 				jobs <- job{r, raw}
 			default:
-				m, perr := Parse(body, c.parseOptions())
+				m, perr := mail.Parse(body, c.parseOptions())
 				add(r, m, perr)
 			}
 			return nil
@@ -237,15 +239,15 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 }
 
 // parseFetched parses a message as the server streams it.
-func (c *Client) parseFetched(body io.Reader) (*Message, error) {
+func (c *Client) parseFetched(body io.Reader) (*mail.Message, error) {
 	raw, err := c.readFetched(body)
 	if err != nil {
 		return nil, err
 	}
 	if raw != nil {
-		return ParseBytes(raw, c.pooledParseOptions())
+		return mail.ParseBytes(raw, c.pooledParseOptions())
 	}
-	return Parse(body, c.parseOptions())
+	return mail.Parse(body, c.parseOptions())
 }
 
 // readFetched reads a message no larger than the spool threshold (1 MiB
@@ -254,12 +256,12 @@ func (c *Client) parseFetched(body io.Reader) (*Message, error) {
 // to be parsed from the stream.
 func (c *Client) readFetched(body io.Reader) ([]byte, error) {
 	lit, ok := body.(imap.LiteralReader)
-	if !ok || lit.Size() > DefaultSpoolThreshold || lit.Size() > c.cfg.MaxMessageBytes {
+	if !ok || lit.Size() > mail.DefaultSpoolThreshold || lit.Size() > c.cfg.MaxMessageBytes {
 		return nil, nil
 	}
-	raw := GetBuffer(int(lit.Size()))
+	raw := mimeparse.GetBuffer(int(lit.Size()))
 	if _, err := io.ReadFull(body, raw); err != nil {
-		PutBuffer(raw)
+		mimeparse.PutBuffer(raw)
 		return nil, &ConnectError{Server: c.imapServer(), Err: err} // the literal is cut: the connection is gone
 	}
 	return raw, nil
@@ -267,15 +269,15 @@ func (c *Client) readFetched(body io.Reader) ([]byte, error) {
 
 // pooledParseOptions are parseOptions for a message read by readFetched:
 // its buffer goes back to the pool when the message is done with it.
-func (c *Client) pooledParseOptions() *ParseOptions {
+func (c *Client) pooledParseOptions() *mail.ParseOptions {
 	o := c.parseOptions()
-	o.Release = PutBuffer
+	o.Release = mimeparse.PutBuffer
 	return o
 }
 
 // parseOptions are the bounds of messages read from the server.
-func (c *Client) parseOptions() *ParseOptions {
-	return &ParseOptions{MaxMessageBytes: c.cfg.MaxMessageBytes}
+func (c *Client) parseOptions() *mail.ParseOptions {
+	return &mail.ParseOptions{MaxMessageBytes: c.cfg.MaxMessageBytes}
 }
 
 // NotFoundError reports a UID that is not in the folder.
@@ -379,7 +381,7 @@ func fetchMany(cl *imapclient.Client, uids []imap.UID, f func(r *Received, body 
 func (c *Client) SearchMessageID(ctx context.Context, folder, id string) ([]uint32, error) {
 	var out []uint32
 	id = strings.Trim(id, "<>")
-	if err := CheckMessageID(id); err != nil {
+	if err := mail.CheckMessageID(id); err != nil {
 		return nil, err
 	}
 	id = "<" + id + ">"
@@ -517,10 +519,10 @@ func (c *Client) Delete(ctx context.Context, folder string, uids []uint32, trash
 
 // Append stores a message in a folder (e.g. a copy in Sent) and returns its
 // UID when the server reports it.
-func (c *Client) Append(ctx context.Context, folder string, msg *Message) (uint32, error) {
+func (c *Client) Append(ctx context.Context, folder string, msg *mail.Message) (uint32, error) {
 	// IMAP needs the size before the content: encode first, into memory up
 	// to DefaultSpoolThreshold and into a temporary file beyond.
-	sp := &SpoolWriter{Max: DefaultSpoolThreshold}
+	sp := &mimeparse.SpoolWriter{Max: mail.DefaultSpoolThreshold}
 	defer sp.Close()
 	if err := msg.Encode(sp, nil); err != nil {
 		return 0, err

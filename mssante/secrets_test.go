@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mssante-go/sdk/mssante/mail"
 	"golang.org/x/oauth2"
 )
 
@@ -44,7 +45,7 @@ func TestSecretsEchoedByServer(t *testing.T) {
 			logger := slog.New(slog.NewJSONHandler(&lockedBuffer{b: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			var events []string
 			cfg := Config{
-				Address:  MustParseAddress(user),
+				Address:  mail.MustParseAddress(user),
 				Operator: Operator{SMTP: fs.Addr, IMAP: fi.Addr, IMAPImplicitTLS: true},
 				Auth:     tt.auth, RootCAs: p.Pool(), AllowAnyRecipient: true, ProductRef: "DEV935997",
 				Logger: logger, DialTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second,
@@ -70,7 +71,7 @@ func TestSecretsEchoedByServer(t *testing.T) {
 					t.Errorf("want an AuthError with the echo redacted, got %#v", err)
 				}
 			}
-			_, err = c.Send(ctx, &Message{To: []Address{MustParseAddress("b@medecin.mssante.fr")}, Subject: "s", Text: "t"})
+			_, err = c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress("b@medecin.mssante.fr")}, Subject: "s", Text: "t"})
 			keep(err)
 			_, err = c.Folders(ctx)
 			keep(err)

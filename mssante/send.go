@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // SendResult is the outcome of a submission.
@@ -56,7 +57,7 @@ func (r *SendResult) Accepted() []string {
 //
 // The result lists each recipient; refused recipients do not fail the send
 // when others were accepted. The error is non-nil when nothing was sent.
-func (c *Client) Send(ctx context.Context, msg *Message) (*SendResult, error) {
+func (c *Client) Send(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	if err := c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
@@ -198,7 +199,7 @@ func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit
 }
 
 // Send submits one message on the session's connection; see [Client.Send].
-func (s *Sender) Send(ctx context.Context, msg *Message) (*SendResult, error) {
+func (s *Sender) Send(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	if err := s.c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func (s *Sender) Send(ctx context.Context, msg *Message) (*SendResult, error) {
 }
 
 // sendPrepared submits a message that Prepare accepted.
-func (s *Sender) sendPrepared(ctx context.Context, msg *Message) (*SendResult, error) {
+func (s *Sender) sendPrepared(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	res, err := s.submit(ctx, msg)
 	s.c.audit(ctx, "smtp.send", msg.MessageID, s.server, err)
 	return res, err
@@ -219,7 +220,7 @@ func (s *Sender) sendPrepared(ctx context.Context, msg *Message) (*SendResult, e
 // ([TrustError]). Send calls it; call it yourself to keep a message that
 // will be sent later exactly as it will go out (package delivery's Outbox
 // does). Preparing twice changes nothing.
-func (c *Client) Prepare(ctx context.Context, msg *Message) error {
+func (c *Client) Prepare(ctx context.Context, msg *mail.Message) error {
 	if msg.From.IsZero() {
 		msg.From = c.cfg.Address
 	}
@@ -232,7 +233,7 @@ func (c *Client) Prepare(ctx context.Context, msg *Message) error {
 	if err := msg.Validate(); err != nil {
 		return err
 	}
-	if err := checkPatientSafety(msg); err != nil {
+	if err := mail.CheckPatientSafety(msg); err != nil {
 		c.audit(ctx, "smtp.send", msg.MessageID, "", err)
 		return err
 	}
@@ -242,7 +243,7 @@ func (c *Client) Prepare(ctx context.Context, msg *Message) error {
 	}
 	// The Message-ID is known before the envelope, for the ENVID.
 	if msg.MessageID == "" {
-		id, err := NewMessageID(msg.From.Domain())
+		id, err := mail.NewMessageID(msg.From.Domain())
 		if err != nil {
 			return err
 		}
@@ -251,7 +252,7 @@ func (c *Client) Prepare(ctx context.Context, msg *Message) error {
 	return nil
 }
 
-func (s *Sender) submit(ctx context.Context, msg *Message) (*SendResult, error) {
+func (s *Sender) submit(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	rcpts := msg.Recipients()
 	addrs := make([]string, len(rcpts))
 	for i, r := range rcpts {
@@ -395,7 +396,7 @@ func (s *Sender) transact(ctx context.Context, tx transaction) (*SendResult, err
 
 // checkRecipients applies the trust-space guard. (Patient addresses had
 // their INS key checked by Validate.)
-func (c *Client) checkRecipients(list []Address) error {
+func (c *Client) checkRecipients(list []mail.Address) error {
 	if c.cfg.AllowAnyRecipient {
 		return nil
 	}
@@ -430,7 +431,7 @@ func EnvelopeID(messageID string) string {
 
 // estimatedSize is an upper estimate of the encoded size of m, from the
 // attachments' known sizes (base64 grows by 4/3, plus line ends).
-func estimatedSize(m *Message) int64 {
+func estimatedSize(m *mail.Message) int64 {
 	n := int64(4096 + len(m.Text)*3 + len(m.HTML)*3)
 	for _, a := range m.Attachments {
 		if a.Size > 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
@@ -19,23 +20,23 @@ func TestSyncErrorTextBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(trkA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.Personal)
 	line := strings.Repeat("x", 900<<10)
 	small := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--b\r\n" + line + "\r\n\r\nbody\r\n--b--\r\n"
 	large := strings.Replace(small, "first", strings.Repeat("padding line\r\n", 100_000), 1)
 	for _, raw := range []string{small, large} {
-		if _, err := s.Deliver(trkA, "INBOX", []byte(raw)); err != nil {
+		if _, err := s.Deliver(mailboxA, "INBOX", []byte(raw)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := trkClient(t, s, trkA)
+	c := mailboxClient(t, s, mailboxA)
 	n := 0
-	for r, err := range c.Sync(trkCtx(t), "INBOX", &mssante.Cursor{}) {
+	for r, err := range c.Sync(testCtx(t), "INBOX", &mssante.Cursor{}) {
 		if r == nil {
 			t.Fatalf("Sync: %v", err)
 		}
 		n++
-		if !errors.Is(err, mssante.ErrMalformed) || len(err.Error()) > 500 || r.Message != nil {
+		if !errors.Is(err, mail.ErrMalformed) || len(err.Error()) > 500 || r.Message != nil {
 			t.Fatalf("message %d (%d bytes): error %.200v", r.UID, r.Size, err)
 		}
 	}

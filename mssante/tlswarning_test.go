@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 	"github.com/mssante-go/sdk/trust"
 )
@@ -29,8 +30,8 @@ func TestTLSWarningsAndComposedChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := func() *mssante.Message {
-		return &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(b)}, Subject: "s", Text: "t"}
+	msg := func() *mail.Message {
+		return &mail.Message{To: []mail.Address{mail.MustParseAddress(b)}, Subject: "s", Text: "t"}
 	}
 	config := func(policy trust.RevocationPolicy, extra func(tls.ConnectionState) error) (mssante.Config, *[]mssante.AuditEvent, *[]mssante.TLSWarning) {
 		var mu sync.Mutex
@@ -109,14 +110,4 @@ func TestTLSWarningsAndComposedChecks(t *testing.T) {
 			t.Fatalf("refusing VerifyConnection: %v", err)
 		}
 	})
-}
-
-func newTestClient(t *testing.T, cfg mssante.Config) *mssante.Client {
-	t.Helper()
-	c, err := mssante.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }

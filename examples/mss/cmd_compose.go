@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // runCompose writes an RFC 5322 MSSanté message:
@@ -75,14 +75,14 @@ func addMessageFlags(fs *flag.FlagSet, fromRequired bool) *messageFlags {
 }
 
 // message builds the message the flags describe.
-func (f *messageFlags) message() (*mssante.Message, error) {
+func (f *messageFlags) message() (*mail.Message, error) {
 	if (f.fromRequired && *f.from == "") || len(f.to)+len(f.cc)+len(f.bcc) == 0 {
 		if f.fromRequired {
 			return nil, errors.New("--from and at least one of --to, --cc, --bcc are required")
 		}
 		return nil, errors.New("at least one of --to, --cc, --bcc is required")
 	}
-	msg := &mssante.Message{
+	msg := &mail.Message{
 		Subject: *f.subject, Text: *f.text, HTML: *f.html,
 		RequestReadReceipt: *f.readReceipt, ReturnReceiptTo: *f.returnReceipt, EndConversation: *f.endConv,
 		RequestDeliveryReceipt: *f.deliveryReceipt,
@@ -90,21 +90,21 @@ func (f *messageFlags) message() (*mssante.Message, error) {
 	}
 	var err error
 	if *f.from != "" {
-		if msg.From, err = mssante.ParseAddress(*f.from); err != nil {
+		if msg.From, err = mail.ParseAddress(*f.from); err != nil {
 			return nil, err
 		}
 		// Ref#2 ECO.2.2.7: "Dr_Marie_MARTIN", not "Dr_MARTIN" nor
 		// "Jean_Pierre_MARTIN" (which reads NOM "Pierre").
-		if err := mssante.CheckDisplayName(msg.From.Name); err != nil {
+		if err := mail.CheckDisplayName(msg.From.Name); err != nil {
 			return nil, fmt.Errorf("--from: %w", err)
 		}
 	}
 	for _, l := range []struct {
-		dst  *[]mssante.Address
+		dst  *[]mail.Address
 		list listFlag
 	}{{&msg.To, f.to}, {&msg.Cc, f.cc}, {&msg.Bcc, f.bcc}} {
 		for _, s := range l.list {
-			a, err := mssante.ParseAddress(s)
+			a, err := mail.ParseAddress(s)
 			if err != nil {
 				return nil, err
 			}
@@ -112,18 +112,18 @@ func (f *messageFlags) message() (*mssante.Message, error) {
 		}
 	}
 	for _, path := range f.attach {
-		a, err := mssante.FileAttachment(path)
+		a, err := mail.FileAttachment(path)
 		if err != nil {
 			return nil, err
 		}
 		msg.Attachments = append(msg.Attachments, a)
 	}
 	if len(f.cdas) > 0 {
-		sources := make([]mssante.CDASource, len(f.cdas))
+		sources := make([]mail.CDASource, len(f.cdas))
 		for i, path := range f.cdas {
-			sources[i] = mssante.CDAFile(path)
+			sources[i] = mail.CDAFile(path)
 		}
-		if msg.Documents, err = mssante.NewDocumentSet(sources, nil); err != nil {
+		if msg.Documents, err = mail.NewDocumentSet(sources, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -83,7 +83,7 @@ func TestInspectReports(t *testing.T) {
 		{"mdn-cisis-error.eml", "mdn", "aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr", 1},
 	}
 	for _, tt := range tests {
-		code, stdout, stderr := runCLI(t, "inspect", "--json", filepath.Join("..", "..", "mssante", "testdata", tt.file))
+		code, stdout, stderr := runCLI(t, "inspect", "--json", filepath.Join("..", "..", "mssante", "mail", "testdata", tt.file))
 		if code != 0 {
 			t.Fatalf("%s: exit %d %s", tt.file, code, stderr)
 		}

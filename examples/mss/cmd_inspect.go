@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // runInspect parses a message and prints what the SDK sees:
@@ -33,7 +33,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	m, err := mssante.Parse(f, nil)
+	m, err := mail.Parse(f, nil)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ type inspectJSON struct {
 	XDMSubject     bool              `json:"xdmSubject"`
 	Headers        map[string]string `json:"headers"`
 	Attachments    []attachmentJSON  `json:"attachments"`
-	Kind           mssante.Kind      `json:"kind"`
+	Kind           mail.Kind         `json:"kind"`
 	PatientSender  bool              `json:"patientSender"`
 	ReadReceipt    string            `json:"readReceiptTo,omitempty"`
 	Report         *reportJSON       `json:"report,omitempty"`
@@ -99,7 +99,7 @@ type recipientJSON struct {
 	Error          string `json:"error,omitempty"`
 }
 
-func inspectView(m *mssante.Message) inspectJSON {
+func inspectView(m *mail.Message) inspectJSON {
 	v := inspectJSON{
 		MessageID: m.MessageID, From: m.From.String(), To: []string{},
 		Subject: m.Subject, DisplaySubject: m.DisplaySubject(), XDMSubject: m.IsXDMSubject(),
@@ -115,7 +115,7 @@ func inspectView(m *mssante.Message) inspectJSON {
 	for _, a := range m.Cc {
 		v.Cc = append(v.Cc, a.String())
 	}
-	for _, h := range []string{mssante.HeaderNIL, mssante.HeaderCodeCDA, mssante.HeaderINS, mssante.HeaderMES} {
+	for _, h := range []string{mail.HeaderNIL, mail.HeaderCodeCDA, mail.HeaderINS, mail.HeaderMES} {
 		if m.Header.Has(h) {
 			v.Headers[h] = strings.TrimSpace(m.Header.Get(h))
 		}
@@ -182,7 +182,7 @@ func printInspect(e *env, v inspectJSON) {
 	} else {
 		fmt.Fprintf(w, "Subject:    %s\n", v.Subject)
 	}
-	for _, h := range []string{mssante.HeaderNIL, mssante.HeaderCodeCDA, mssante.HeaderINS, mssante.HeaderMES} {
+	for _, h := range []string{mail.HeaderNIL, mail.HeaderCodeCDA, mail.HeaderINS, mail.HeaderMES} {
 		if val, ok := v.Headers[h]; ok {
 			fmt.Fprintf(w, "%-13s %s\n", h+":", val)
 		}

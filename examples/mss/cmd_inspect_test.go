@@ -41,7 +41,7 @@ func TestInspectFoldedReport(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 	if code != 0 || !strings.Contains(stdout, "a@medecin.mssante.fr: failed 5.1.1") ||
-		!strings.Contains(stdout, "Problem:    mssante: malformed message/delivery-status: field Diagnostic-Code left out: mssante: report field size over the limit of 65536") {
+		!strings.Contains(stdout, "Problem:    mail: malformed message/delivery-status: field Diagnostic-Code left out: mail: report field size over the limit of 65536") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
@@ -67,9 +67,9 @@ func TestInspectLenientReport(t *testing.T) {
 		"Report:     DSN on aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr",
 		"(recipients not named): failed (action inferred)",
 		"--- Delivery report unavailable ---",
-		"Problem:    mssante: malformed header: mbox envelope line skipped",
-		"Problem:    mssante: malformed message/delivery-status: report without per-recipient status",
-		"Problem:    mssante: malformed multipart/report: no closing boundary",
+		"Problem:    mail: malformed header: mbox envelope line skipped",
+		"Problem:    mail: malformed message/delivery-status: report without per-recipient status",
+		"Problem:    mail: malformed multipart/report: no closing boundary",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)

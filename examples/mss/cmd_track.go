@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mssante-go/sdk/mssante"
-	"github.com/mssante-go/sdk/mssante/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery"
+	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
 )
 
 // defaultTrackStore is the store file when neither --store nor
@@ -46,8 +46,8 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w (is a program using it? the store opens for one writer at a time)", err)
 	}
 	defer st.Close()
-	tr := mssante.NewTracker(&mssante.TrackerOptions{Store: st})
-	var list []*mssante.TrackedMessage
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st})
+	var list []*delivery.TrackedMessage
 	if *pending >= 0 {
 		list, err = tr.Pending(ctx, *pending)
 	} else {
@@ -58,7 +58,7 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	}
 	if *asJSON {
 		if list == nil {
-			list = []*mssante.TrackedMessage{}
+			list = []*delivery.TrackedMessage{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -76,7 +76,7 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 // made its last transition. A recipient whose read receipt did not come
 // before the tracker's ReadTimeout keeps its state, marked "no read
 // receipt": it counts as settled, it did not fail.
-func printTracked(e *env, list []*mssante.TrackedMessage) error {
+func printTracked(e *env, list []*delivery.TrackedMessage) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for i, m := range list {
 		if i > 0 {
@@ -99,7 +99,7 @@ func printTracked(e *env, list []*mssante.TrackedMessage) error {
 		// No tab: the header line is outside the recipients' columns.
 		fmt.Fprintf(tw, "%s %s (%s) %s\n", m.Created.UTC().Format(time.RFC3339), oneLine(m.MessageID), state, oneLine(m.Subject))
 		for _, r := range m.Recipients {
-			detail := strings.TrimPrefix(r.Reason, "mssante: ")
+			detail := withoutPackage(r.Reason)
 			if r.IntegrationCode != 0 {
 				detail = fmt.Sprintf("[%d] %s", int(r.IntegrationCode), detail)
 			}
@@ -110,13 +110,26 @@ func printTracked(e *env, list []*mssante.TrackedMessage) error {
 			if r.NoReadReceipt {
 				state += " (no read receipt)"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(r.Address), state, r.Since.UTC().Format(time.RFC3339), r.Source, oneLine(detail))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(r.Address), state, r.Since.UTC().Format(time.RFC3339), r.Cause, oneLine(detail))
 			if n := len(r.History); n > 0 && len(r.History[n-1].Problems) > 0 {
-				fmt.Fprintf(tw, "    report problems: %s\n", oneLine(strings.Join(r.History[n-1].Problems, "; ")))
+				problems := make([]string, len(r.History[n-1].Problems))
+				for i, p := range r.History[n-1].Problems {
+					problems[i] = withoutPackage(p)
+				}
+				fmt.Fprintf(tw, "    report problems: %s\n", oneLine(strings.Join(problems, "; ")))
 			}
 		}
 	}
 	return tw.Flush()
+}
+
+// withoutPackage drops the "mail: " or "delivery: " an error text starts
+// with: the table says what the text is about.
+func withoutPackage(s string) string {
+	for _, p := range []string{"mail: ", "delivery: ", "mssante: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
 }
 
 // oneLine keeps stored text (subjects, server replies) on its line.

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/mssante"
-	"github.com/mssante-go/sdk/mssante/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery"
+	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // trackStore writes a store with two messages: one delivered and read,
@@ -24,14 +26,14 @@ func trackStore(t *testing.T) string {
 	}
 	defer st.Close()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	tr := mssante.NewTracker(&mssante.TrackerOptions{Store: st, Now: func() time.Time { now = now.Add(time.Minute); return now }})
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Now: func() time.Time { now = now.Add(time.Minute); return now }})
 	ctx := context.Background()
 	send := func(id string, to ...string) {
-		m := &mssante.Message{MessageID: id, From: mssante.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre\nde sortie",
+		m := &mail.Message{MessageID: id, From: mail.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre\nde sortie",
 			RequestDeliveryReceipt: true, RequestReadReceipt: true}
 		res := &mssante.SendResult{MessageID: id, DSNRequested: true}
 		for _, a := range to {
-			m.To = append(m.To, mssante.MustParseAddress(a))
+			m.To = append(m.To, mail.MustParseAddress(a))
 			res.Recipients = append(res.Recipients, mssante.RecipientResult{Address: a, Accepted: true})
 		}
 		if err := tr.Sent(ctx, m, res, nil); err != nil {
@@ -40,14 +42,14 @@ func trackStore(t *testing.T) string {
 	}
 	send("1@medecin.mssante.fr", "b@ch-test.mssante.fr")
 	send("2@medecin.mssante.fr", "c@ch-test.mssante.fr", "279035121518989@patient.mssante.fr")
-	observe := func(m *mssante.Message) {
+	observe := func(m *mail.Message) {
 		if ok, err := tr.Observe(ctx, m); !ok || err != nil {
 			t.Fatalf("observe: %v %v", ok, err)
 		}
 	}
-	observe(&mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "1@medecin.mssante.fr", Recipients: []mssante.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mssante.ActionDelivered, Status: "2.0.0"}}}})
-	observe(&mssante.Message{MDN: &mssante.MDN{OriginalMessageID: "1@medecin.mssante.fr", FinalRecipient: "b@ch-test.mssante.fr", Disposition: mssante.Disposition{Type: mssante.Displayed}}})
-	observe(&mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "2@medecin.mssante.fr", Recipients: []mssante.DSNRecipient{{FinalRecipient: "279035121518989@patient.mssante.fr", Action: mssante.ActionFailed, Status: "5.2.1", DiagnosticCode: "smtp; 550 5.2.1 Mailbox disabled"}}}})
+	observe(&mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "1@medecin.mssante.fr", Recipients: []mail.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mail.ActionDelivered, Status: "2.0.0"}}}})
+	observe(&mail.Message{MDN: &mail.MDN{OriginalMessageID: "1@medecin.mssante.fr", FinalRecipient: "b@ch-test.mssante.fr", Disposition: mail.Disposition{Type: mail.Displayed}}})
+	observe(&mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "2@medecin.mssante.fr", Recipients: []mail.DSNRecipient{{FinalRecipient: "279035121518989@patient.mssante.fr", Action: mail.ActionFailed, Status: "5.2.1", DiagnosticCode: "smtp; 550 5.2.1 Mailbox disabled"}}}})
 	return path
 }
 
@@ -94,11 +96,11 @@ func TestTrackJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list []mssante.TrackedMessage
+	var list []delivery.TrackedMessage
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(list) != 2 || list[0].Recipients[0].State != mssante.StateDisplayed || len(list[0].Recipients[0].History) != 4 ||
+	if len(list) != 2 || list[0].Recipients[0].State != delivery.StateDisplayed || len(list[0].Recipients[0].History) != 4 ||
 		list[1].Recipient("279035121518989@patient.mssante.fr").Status != "5.2.1" {
 		t.Fatalf("%+v", list)
 	}
@@ -140,22 +142,22 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	tr := mssante.NewTracker(&mssante.TrackerOptions{Store: st, Now: func() time.Time { return now }, ReadTimeout: 7 * 24 * time.Hour})
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Now: func() time.Time { return now }, ReadTimeout: 7 * 24 * time.Hour})
 	ctx := context.Background()
 	for _, id := range []string{"3@medecin.mssante.fr", "4@medecin.mssante.fr"} {
-		m := &mssante.Message{MessageID: id, From: mssante.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre",
-			To: []mssante.Address{mssante.MustParseAddress("b@ch-test.mssante.fr")}, RequestDeliveryReceipt: true, RequestReadReceipt: true}
+		m := &mail.Message{MessageID: id, From: mail.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre",
+			To: []mail.Address{mail.MustParseAddress("b@ch-test.mssante.fr")}, RequestDeliveryReceipt: true, RequestReadReceipt: true}
 		res := &mssante.SendResult{MessageID: id, DSNRequested: true, Recipients: []mssante.RecipientResult{{Address: "b@ch-test.mssante.fr", Accepted: true}}}
 		if err := tr.Sent(ctx, m, res, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	delivered := &mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "3@medecin.mssante.fr",
-		Recipients: []mssante.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mssante.ActionDelivered, Status: "2.0.0"}}}}
-	unnamed := &mssante.Message{DSN: &mssante.DSN{OriginalEnvelopeID: "4@medecin.mssante.fr",
-		Recipients: []mssante.DSNRecipient{{Action: mssante.ActionFailed, ActionInferred: true}}},
-		Problems: []error{&mssante.ParseError{Part: "message/delivery-status", Reason: mssante.ReasonNoRecipientStatus}}}
-	for _, m := range []*mssante.Message{delivered, unnamed} {
+	delivered := &mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "3@medecin.mssante.fr",
+		Recipients: []mail.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mail.ActionDelivered, Status: "2.0.0"}}}}
+	unnamed := &mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "4@medecin.mssante.fr",
+		Recipients: []mail.DSNRecipient{{Action: mail.ActionFailed, ActionInferred: true}}},
+		Problems: []error{&mail.ParseError{Part: "message/delivery-status", Reason: mail.ReasonNoRecipientStatus}}}
+	for _, m := range []*mail.Message{delivered, unnamed} {
 		if ok, err := tr.Observe(ctx, m); !ok || err != nil {
 			t.Fatalf("observe: %v %v", ok, err)
 		}

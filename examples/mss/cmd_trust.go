@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -149,9 +149,9 @@ func runTrustCheck(ctx context.Context, e *env, args []string) error {
 		}
 		// The send guard's view: the address itself must be valid, a
 		// patient's INS key included, then its domain listed.
-		if _, perr := mssante.ParseAddress(a); perr != nil {
+		if _, perr := mail.ParseAddress(a); perr != nil {
 			out++
-			var ae *mssante.AddressError
+			var ae *mail.AddressError
 			reason := perr.Error()
 			if errors.As(perr, &ae) {
 				reason = ae.Reason

@@ -29,6 +29,7 @@ import (
 	"github.com/mssante-go/sdk/cda/xdm"
 	"github.com/mssante-go/sdk/examples/internal/mssenv"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
@@ -76,7 +77,7 @@ func runSandbox(ctx context.Context, out io.Writer) error {
 	defer b.Close()
 
 	// 1. Dr A sends the discharge letter.
-	sent, err := sendLetter(ctx, out, a, mssante.MustParseAddress(drB))
+	sent, err := sendLetter(ctx, out, a, mail.MustParseAddress(drB))
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func runSandbox(ctx context.Context, out io.Writer) error {
 }
 
 // sendLetter builds the N1 letter and sends it as a document mail.
-func sendLetter(ctx context.Context, out io.Writer, c *mssante.Client, to mssante.Address) (*mssante.Message, error) {
+func sendLetter(ctx context.Context, out io.Writer, c *mssante.Client, to mail.Address) (*mail.Message, error) {
 	pdf := letterPDF([]string{
 		"Lettre de liaison a la sortie",
 		"Patiente : Corse FIGATELLIX, nee le 12/10/1988",
@@ -143,14 +144,14 @@ func sendLetter(ctx context.Context, out io.Writer, c *mssante.Client, to mssant
 	if err := doc.Encode(&xml); err != nil {
 		return nil, err
 	}
-	set, err := mssante.NewDocumentSet([]mssante.CDASource{{
+	set, err := mail.NewDocumentSet([]mail.CDASource{{
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(xml.Bytes())), nil },
 	}}, nil)
 	if err != nil {
 		return nil, err
 	}
-	msg := &mssante.Message{
-		To:                     []mssante.Address{to},
+	msg := &mail.Message{
+		To:                     []mail.Address{to},
 		Text:                   "Cher confrère,\nvous trouverez ci-joint la lettre de liaison de votre patiente.\nBien confraternellement,\nDr Alice Martin\n",
 		Documents:              set,
 		RequestReadReceipt:     true,
@@ -204,7 +205,7 @@ func readLetter(ctx context.Context, out io.Writer, c *mssante.Client, r *mssant
 		fmt.Fprintf(out, "  content   %s, %d bytes\n", doc.Body.MediaType, n)
 		closer.Close()
 	}
-	mdn, err := mssante.NewMDN(m, mssante.MDNOptions{From: c.Address(), Type: mssante.Displayed})
+	mdn, err := mail.NewMDN(m, mail.MDNOptions{From: c.Address(), Type: mail.Displayed})
 	if err != nil {
 		return err
 	}
@@ -216,7 +217,7 @@ func readLetter(ctx context.Context, out io.Writer, c *mssante.Client, r *mssant
 }
 
 // report prints a DSN or MDN about sent and says which it was.
-func report(out io.Writer, m *mssante.Message, sent *mssante.Message) (delivered, read bool) {
+func report(out io.Writer, m *mail.Message, sent *mail.Message) (delivered, read bool) {
 	switch {
 	case m == nil:
 	case m.DSN != nil && m.DSN.OriginalEnvelopeID == mssante.EnvelopeID(sent.MessageID):
@@ -225,14 +226,14 @@ func report(out io.Writer, m *mssante.Message, sent *mssante.Message) (delivered
 			if err := r.Err(); err != nil {
 				fmt.Fprintf(out, "    %v\n", err)
 			}
-			delivered = delivered || r.Action == mssante.ActionDelivered || r.Action == mssante.ActionRelayed
+			delivered = delivered || r.Action == mail.ActionDelivered || r.Action == mail.ActionRelayed
 		}
 	case m.MDN != nil && m.MDN.OriginalMessageID == sent.MessageID:
 		fmt.Fprintf(out, "  read receipt: %s by %s (%s)\n", m.MDN.Disposition.Type, m.MDN.FinalRecipient, m.MDN.Disposition)
 		if err := m.MDN.Err(); err != nil {
 			fmt.Fprintf(out, "    %v\n", err)
 		}
-		read = m.MDN.Disposition.Type == mssante.Displayed || m.MDN.Disposition.Type == mssante.Processed
+		read = m.MDN.Disposition.Type == mail.Displayed || m.MDN.Disposition.Type == mail.Processed
 	}
 	return delivered, read
 }
@@ -243,7 +244,7 @@ func runReal(ctx context.Context, out io.Writer, getenv mssenv.Getenv) error {
 	if err != nil {
 		return err
 	}
-	to, err := mssante.ParseAddress(getenv("MSSANTE_TO"))
+	to, err := mail.ParseAddress(getenv("MSSANTE_TO"))
 	if err != nil {
 		return fmt.Errorf("MSSANTE_TO: %w", err)
 	}

@@ -32,7 +32,9 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/mssante"
-	"github.com/mssante-go/sdk/mssante/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery"
+	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
@@ -102,7 +104,7 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 	defer st.Close()
 
 	clk := &clock{}
-	tracker := mssante.NewTracker(&mssante.TrackerOptions{
+	tracker := delivery.NewTracker(&delivery.TrackerOptions{
 		Store:       st,
 		Now:         clk.Now,
 		Timeout:     48 * time.Hour,     // no delivery report within two days: failed
@@ -113,7 +115,7 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		return err
 	}
 	defer a.Close()
-	outbox, err := mssante.NewOutbox(a, tracker, &mssante.OutboxOptions{Clock: clk})
+	outbox, err := delivery.NewOutbox(a, tracker, &delivery.OutboxOptions{Clock: clk})
 	if err != nil {
 		return err
 	}
@@ -128,8 +130,8 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 	// 1. Three letters, each stored durably before Send returns.
 	var ids []string
 	for _, to := range []string{drB, unknown, drC} {
-		id, err := outbox.Send(ctx, &mssante.Message{
-			To:                     []mssante.Address{mssante.MustParseAddress(to)},
+		id, err := outbox.Send(ctx, &mail.Message{
+			To:                     []mail.Address{mail.MustParseAddress(to)},
 			Subject:                "Lettre de liaison",
 			Text:                   "Bonjour,\nvoici la lettre de liaison de votre patient.\n",
 			RequestDeliveryReceipt: true,
@@ -197,7 +199,7 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 
 // printTimeline writes the history of each recipient of m, times relative
 // to the moment the message was queued.
-func printTimeline(out io.Writer, m *mssante.TrackedMessage) {
+func printTimeline(out io.Writer, m *delivery.TrackedMessage) {
 	settled := "pending"
 	if m.Settled() {
 		settled = "settled"
@@ -210,7 +212,7 @@ func printTimeline(out io.Writer, m *mssante.TrackedMessage) {
 		}
 		fmt.Fprintf(out, "  to %s: %s\n", r.Address, state)
 		for _, tr := range r.History {
-			line := fmt.Sprintf("    %-10s %-9s (%s)", "+"+tr.Time.Sub(m.Created).Round(time.Second).String(), tr.To, tr.Source)
+			line := fmt.Sprintf("    %-10s %-9s (%s)", "+"+tr.Time.Sub(m.Created).Round(time.Second).String(), tr.To, tr.Cause)
 			if tr.Reason != "" {
 				line += " " + tr.Reason
 			}

@@ -24,7 +24,7 @@ func TestTrackExample(t *testing.T) {
 		"to personne@ch-test.mssante.fr: failed",
 		"(5.1.1)",
 		"to claire.petit@pharmacien.mssante.fr: delivered, no read receipt",
-		"+192h0m0s  delivered (timeout) mssante: no read receipt before the deadline",
+		"+192h0m0s  delivered (timeout) delivery: no read receipt before the deadline",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/internal/testdocs"
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // benchPDF returns n bytes shaped like a PDF whose streams are compressed:
@@ -60,15 +60,15 @@ func streamN1(openPDF func() (io.ReadCloser, error)) func() (io.ReadCloser, erro
 }
 
 var (
-	benchFrom = mssante.MustParseAddress("Dr_Alice_MARTIN <alice.martin@medecin.mssante.fr>")
-	benchTo   = mssante.MustParseAddress("dest@relay.mssante.fr")
+	benchFrom = mail.MustParseAddress("Dr_Alice_MARTIN <alice.martin@medecin.mssante.fr>")
+	benchTo   = mail.MustParseAddress("dest@relay.mssante.fr")
 )
 
 // documentMail returns a document mail carrying the N1 of a PDF of pdfSize
 // bytes: with Documents (the XDM built at each encoding from the cached CDA
 // bytes) when docs is set, else with the IHE_XDM.ZIP built once and written
 // from memory at each encoding.
-func documentMail(pdfSize int, docs bool) (*mssante.Message, error) {
+func documentMail(pdfSize int, docs bool) (*mail.Message, error) {
 	pdf := benchPDF(pdfSize, 2)
 	d, err := benchN1(bytes.NewReader(pdf))
 	if err != nil {
@@ -78,15 +78,15 @@ func documentMail(pdfSize int, docs bool) (*mssante.Message, error) {
 	if err := d.Encode(&xml); err != nil {
 		return nil, err
 	}
-	set, err := mssante.NewDocumentSet([]mssante.CDASource{{
+	set, err := mail.NewDocumentSet([]mail.CDASource{{
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(xml.Bytes())), nil },
 		PDF:  func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(pdf)), nil },
 	}}, nil)
 	if err != nil {
 		return nil, err
 	}
-	msg := &mssante.Message{
-		From: benchFrom, To: []mssante.Address{benchTo},
+	msg := &mail.Message{
+		From: benchFrom, To: []mail.Address{benchTo},
 		Subject:    "Lettre de liaison",
 		Text:       "Cher confrère,\nvoici la lettre de liaison de votre patiente.\nBien confraternellement,\nDr Alice Martin\n",
 		ProductRef: "MSS-BENCH",
@@ -104,17 +104,17 @@ func documentMail(pdfSize int, docs bool) (*mssante.Message, error) {
 	}
 	info := set.Documents()[0]
 	info.PDF = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(pdf)), nil }
-	msg.Documents = prebuiltDocuments{docs: []mssante.DocumentInfo{info}, zip: zip.Bytes()}
+	msg.Documents = prebuiltDocuments{docs: []mail.DocumentInfo{info}, zip: zip.Bytes()}
 	return msg, nil
 }
 
 // prebuiltDocuments is a DocumentSet whose archive was built once.
 type prebuiltDocuments struct {
-	docs []mssante.DocumentInfo
+	docs []mail.DocumentInfo
 	zip  []byte
 }
 
-func (p prebuiltDocuments) Documents() []mssante.DocumentInfo { return p.docs }
+func (p prebuiltDocuments) Documents() []mail.DocumentInfo { return p.docs }
 
 func (p prebuiltDocuments) WriteXDM(w io.Writer, _ []string) error {
 	_, err := w.Write(p.zip)
@@ -129,7 +129,7 @@ func pdfSizeForMail(mailBytes int) int { return max(1000, (mailBytes-8000)*10/28
 
 // encodedDocumentMail builds the document mail of pairs 1 and 2 and encodes
 // it once.
-func encodedDocumentMail(c *Config, withDocuments bool) (*mssante.Message, *bytes.Buffer, error) {
+func encodedDocumentMail(c *Config, withDocuments bool) (*mail.Message, *bytes.Buffer, error) {
 	msg, err := documentMail(pdfSizeForMail(c.MailKB*1000), withDocuments)
 	if err != nil {
 		return nil, nil, err

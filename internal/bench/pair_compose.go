@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // benchCompose composes a document mail from a PDF file on disk: CDA N1
@@ -58,12 +58,12 @@ func newComposePair(c *Config) (*benchPair, error) {
 	openPDF := func() (io.ReadCloser, error) { return os.Open(name) }
 
 	sdk := func() error {
-		set, err := mssante.NewDocumentSet([]mssante.CDASource{{Open: streamN1(openPDF), PDF: openPDF}}, nil)
+		set, err := mail.NewDocumentSet([]mail.CDASource{{Open: streamN1(openPDF), PDF: openPDF}}, nil)
 		if err != nil {
 			return err
 		}
-		msg := &mssante.Message{
-			From: benchFrom, To: []mssante.Address{benchTo},
+		msg := &mail.Message{
+			From: benchFrom, To: []mail.Address{benchTo},
 			Subject: "Compte rendu", Text: "Bonjour,\nle compte rendu est joint.\n",
 			ProductRef: "MSS-BENCH", Documents: set,
 		}

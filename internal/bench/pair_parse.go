@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/cda/xdm"
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // benchParse parses the message of pair 3 and extracts the PDF from the
@@ -54,7 +54,7 @@ func newParsePair(c *Config) (*benchPair, error) {
 	}
 	defer os.Remove(pdfName) // only the mail is read by the pair
 	openPDF := func() (io.ReadCloser, error) { return os.Open(pdfName) }
-	set, err := mssante.NewDocumentSet([]mssante.CDASource{{Open: streamN1(openPDF), PDF: openPDF}}, nil)
+	set, err := mail.NewDocumentSet([]mail.CDASource{{Open: streamN1(openPDF), PDF: openPDF}}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func newParsePair(c *Config) (*benchPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg := &mssante.Message{From: benchFrom, To: []mssante.Address{benchTo}, Subject: "Compte rendu",
+	msg := &mail.Message{From: benchFrom, To: []mail.Address{benchTo}, Subject: "Compte rendu",
 		Text: "Bonjour,\nle compte rendu est joint.\n", ProductRef: "MSS-BENCH", Documents: set}
 	err = msg.Encode(f, nil)
 	if cerr := f.Close(); err == nil {
@@ -80,7 +80,7 @@ func newParsePair(c *Config) (*benchPair, error) {
 			return err
 		}
 		defer f.Close()
-		m, err := mssante.Parse(f, nil)
+		m, err := mail.Parse(f, nil)
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func newParsePair(c *Config) (*benchPair, error) {
 
 // extractPDF reads the PDF out of the IHE_XDM.ZIP of a parsed document
 // mail, as an LPS integrating it would, and returns its size.
-func extractPDF(m *mssante.Message) (int64, error) {
+func extractPDF(m *mail.Message) (int64, error) {
 	att := m.XDM()
 	if att == nil {
 		return 0, errors.New("no IHE_XDM.ZIP")

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // benchSync synchronises n document mails delivered in a mailbox: Client.Sync
@@ -55,7 +56,7 @@ func newSyncPair(ctx context.Context, c *Config) (*benchPair, error) {
 			}
 			kind := r.Message.Kind()
 			r.Message.Close()
-			if kind != mssante.KindDocument {
+			if kind != mail.KindDocument {
 				return fmt.Errorf("message %d is %s", r.UID, kind)
 			}
 			got++

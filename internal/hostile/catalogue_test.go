@@ -17,7 +17,7 @@ import (
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/cda/xdm"
 	"github.com/mssante-go/sdk/internal/testdocs"
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -247,7 +247,7 @@ func n1(t *testing.T, ins string) []byte {
 // --- MIME ---
 
 func parseMIME(raw string) error {
-	m, err := mssante.Parse(strings.NewReader(raw), nil)
+	m, err := mail.Parse(strings.NewReader(raw), nil)
 	if err == nil {
 		m.Close()
 	}
@@ -266,7 +266,7 @@ func mimeCases(t *testing.T) []hostileCase {
 	}
 	problem := func(raw string) func() error {
 		return func() error {
-			m, err := mssante.Parse(strings.NewReader(raw), nil)
+			m, err := mail.Parse(strings.NewReader(raw), nil)
 			if err != nil {
 				return err
 			}
@@ -278,17 +278,17 @@ func mimeCases(t *testing.T) []hostileCase {
 		}
 	}
 	return []hostileCase{
-		{"MIME", "multipart nested 1,000 deep", "`mssante.ErrLimitExceeded` (depth 20)", func() error { return parseMIME(nested(1000)) }, is(mssante.ErrLimitExceeded)},
+		{"MIME", "multipart nested 1,000 deep", "`mssante.ErrLimitExceeded` (depth 20)", func() error { return parseMIME(nested(1000)) }, is(mail.ErrLimitExceeded)},
 		{"MIME", "a 10 MB header", "`mssante.ErrLimitExceeded` (header size 1 MiB)", func() error {
 			return parseMIME("From: a@b.fr\r\nX-Big: " + strings.Repeat("a", 10<<20) + "\r\n\r\nbody")
-		}, is(mssante.ErrLimitExceeded)},
+		}, is(mail.ErrLimitExceeded)},
 		{"MIME", "multipart without boundary", "`mssante.ErrMalformed`", func() error {
 			return parseMIME("From: a@b.fr\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\n\r\nbody\r\n")
-		}, is(mssante.ErrMalformed)},
+		}, is(mail.ErrMalformed)},
 		{"MIME", "invalid base64 attachment", "`mssante.ErrMalformed`", func() error {
 			return parseMIME("From: a@b.fr\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not*base64!!!\r\n")
-		}, is(mssante.ErrMalformed)},
-		{"MIME", "unknown charset", "parsed; a `mssante.ErrMalformed` problem recorded, body kept", problem("From: a@b.fr\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nqapla'\r\n"), is(mssante.ErrMalformed)},
+		}, is(mail.ErrMalformed)},
+		{"MIME", "unknown charset", "parsed; a `mssante.ErrMalformed` problem recorded, body kept", problem("From: a@b.fr\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nqapla'\r\n"), is(mail.ErrMalformed)},
 		{"MIME", "bare LF line ends", "parsed like CRLF", func() error {
 			return parseMIME("From: a@b.fr\nSubject: s\nContent-Type: text/plain\n\nbody\n")
 		}, accepted},
@@ -296,9 +296,9 @@ func mimeCases(t *testing.T) []hostileCase {
 			return parseMIME("From: a@b.fr\r\nSubject: a\x00b\r\n\r\nbo\x00dy\r\n")
 		}, accepted},
 		{"MIME", "message over the size limit", "`mssante.ErrLimitExceeded` (message size)", func() error {
-			_, err := mssante.Parse(strings.NewReader("From: a@b.fr\r\n\r\n"+strings.Repeat("x", 2000)), &mssante.ParseOptions{MaxMessageBytes: 1000})
+			_, err := mail.Parse(strings.NewReader("From: a@b.fr\r\n\r\n"+strings.Repeat("x", 2000)), &mail.ParseOptions{MaxMessageBytes: 1000})
 			return err
-		}, is(mssante.ErrLimitExceeded)},
+		}, is(mail.ErrLimitExceeded)},
 	}
 }
 
@@ -365,9 +365,9 @@ func xmlCases(t *testing.T) []hostileCase {
 
 func headerCases() []hostileCase {
 	inj := "x\r\nBcc: evil@attacker.example"
-	base := func(mod func(m *mssante.Message)) func() error {
+	base := func(mod func(m *mail.Message)) func() error {
 		return func() error {
-			m := &mssante.Message{From: mssante.MustParseAddress("a@medecin.mssante.fr"), To: []mssante.Address{mssante.MustParseAddress("b@medecin.mssante.fr")}}
+			m := &mail.Message{From: mail.MustParseAddress("a@medecin.mssante.fr"), To: []mail.Address{mail.MustParseAddress("b@medecin.mssante.fr")}}
 			mod(m)
 			var out bytes.Buffer
 			err := m.Encode(&out, nil)
@@ -378,23 +378,23 @@ func headerCases() []hostileCase {
 		}
 	}
 	injected := func(err error) bool {
-		return errors.Is(err, mssante.ErrHeaderInjection) || errors.Is(err, mssante.ErrInvalidAddress)
+		return errors.Is(err, mail.ErrHeaderInjection) || errors.Is(err, mail.ErrInvalidAddress)
 	}
 	rows := []struct {
 		name string
-		mod  func(m *mssante.Message)
+		mod  func(m *mail.Message)
 	}{
-		{"CR/LF in the subject", func(m *mssante.Message) { m.Subject = inj }},
-		{"CR/LF in a display name", func(m *mssante.Message) { m.From.Name = inj }},
-		{"CR/LF in an attachment file name", func(m *mssante.Message) {
-			m.Attachments = []*mssante.Attachment{mssante.BytesAttachment("a.pdf"+inj, "", nil)}
+		{"CR/LF in the subject", func(m *mail.Message) { m.Subject = inj }},
+		{"CR/LF in a display name", func(m *mail.Message) { m.From.Name = inj }},
+		{"CR/LF in an attachment file name", func(m *mail.Message) {
+			m.Attachments = []*mail.Attachment{mail.BytesAttachment("a.pdf"+inj, "", nil)}
 		}},
-		{"CR/LF in an attachment content type", func(m *mssante.Message) {
-			m.Attachments = []*mssante.Attachment{mssante.BytesAttachment("a.pdf", "application/pdf"+inj, nil)}
+		{"CR/LF in an attachment content type", func(m *mail.Message) {
+			m.Attachments = []*mail.Attachment{mail.BytesAttachment("a.pdf", "application/pdf"+inj, nil)}
 		}},
-		{"CR/LF in X-MSS-NIL (product reference)", func(m *mssante.Message) { m.ProductRef = inj }},
-		{"CR/LF in Message-ID, In-Reply-To, References", func(m *mssante.Message) { m.References = []string{"a@b", inj} }},
-		{"CR/LF in an address", func(m *mssante.Message) { m.To[0].Addr = "b@medecin.mssante.fr" + inj }},
+		{"CR/LF in X-MSS-NIL (product reference)", func(m *mail.Message) { m.ProductRef = inj }},
+		{"CR/LF in Message-ID, In-Reply-To, References", func(m *mail.Message) { m.References = []string{"a@b", inj} }},
+		{"CR/LF in an address", func(m *mail.Message) { m.To[0].Addr = "b@medecin.mssante.fr" + inj }},
 	}
 	var out []hostileCase
 	for _, r := range rows {
@@ -412,7 +412,7 @@ func addressCases(t *testing.T) []hostileCase {
 	}
 	guard := func(addr string) func() error {
 		return func() error {
-			a, err := mssante.ParseAddress(addr)
+			a, err := mail.ParseAddress(addr)
 			if err != nil {
 				return err
 			}
@@ -420,7 +420,7 @@ func addressCases(t *testing.T) []hostileCase {
 		}
 	}
 	two := func() error {
-		set, err := mssante.NewDocumentSet([]mssante.CDASource{src(n1(t, "279035121518989")), src(n1(t, "146026322000196"))}, nil)
+		set, err := mail.NewDocumentSet([]mail.CDASource{src(n1(t, "279035121518989")), src(n1(t, "146026322000196"))}, nil)
 		if err == nil {
 			_ = set
 		}
@@ -431,15 +431,15 @@ func addressCases(t *testing.T) []hostileCase {
 		{"Addresses", "look-alike domain `medecin.mssante.fr.evil.com`", "`trust.ErrNotInTrustSpace`", guard("x@medecin.mssante.fr.evil.com"), is(trust.ErrNotInTrustSpace)},
 		{"Addresses", "look-alike domain `medecin-mssante.fr`", "`trust.ErrNotInTrustSpace`", guard("x@medecin-mssante.fr"), is(trust.ErrNotInTrustSpace)},
 		{"Addresses", "subdomain `x.medecin.mssante.fr`", "`trust.ErrNotInTrustSpace` (no suffix match)", guard("x@x.medecin.mssante.fr"), is(trust.ErrNotInTrustSpace)},
-		{"Addresses", "IDN homograph `médecin.mssante.fr` (Unicode)", "`mssante.ErrInvalidAddress` (ASCII domains only)", guard("x@médecin.mssante.fr"), is(mssante.ErrInvalidAddress)},
+		{"Addresses", "IDN homograph `médecin.mssante.fr` (Unicode)", "`mssante.ErrInvalidAddress` (ASCII domains only)", guard("x@médecin.mssante.fr"), is(mail.ErrInvalidAddress)},
 		{"Addresses", "IDN homograph in punycode `xn--mdecin-dva.mssante.fr`", "`trust.ErrNotInTrustSpace`", guard("x@xn--mdecin-dva.mssante.fr"), is(trust.ErrNotInTrustSpace)},
-		{"Addresses", "Cyrillic `а` in `medecin` (homograph)", "`mssante.ErrInvalidAddress`", guard("x@mеdecin.mssante.fr"), is(mssante.ErrInvalidAddress)},
+		{"Addresses", "Cyrillic `а` in `medecin` (homograph)", "`mssante.ErrInvalidAddress`", guard("x@mеdecin.mssante.fr"), is(mail.ErrInvalidAddress)},
 		{"Addresses", "quoted local part `\"a b\"@medecin.mssante.fr`", "accepted (valid RFC 5322, listed domain)", guard(`"a b"@medecin.mssante.fr`), accepted},
 		{"Addresses", "quoted local part hiding a domain `\"x@medecin.mssante.fr\"@evil.com`", "`trust.ErrNotInTrustSpace` (the real domain is checked)", guard(`"x@medecin.mssante.fr"@evil.com`), is(trust.ErrNotInTrustSpace)},
-		{"Documents", "document mail with two patients", "`mssante.ErrSeveralPatients`", two, is(mssante.ErrSeveralPatients)},
+		{"Documents", "document mail with two patients", "`mssante.ErrSeveralPatients`", two, is(mail.ErrSeveralPatients)},
 	}
 }
 
-func src(b []byte) mssante.CDASource {
-	return mssante.CDASource{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+func src(b []byte) mail.CDASource {
+	return mail.CDASource{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
 }

@@ -25,6 +25,8 @@ import (
 
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/delivery"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 	"github.com/mssante-go/sdk/trust"
 )
@@ -45,13 +47,13 @@ func clientCases(t *testing.T) []hostileCase {
 	} {
 		out = append(out, hostileCase{"Addresses", "hand-built " + addr.show,
 			"`mssante.ErrInvalidAddress` from `Send`, before the trust check and any connection",
-			func() error { return op.sendHandBuilt(addr.addr) }, is(mssante.ErrInvalidAddress)})
+			func() error { return op.sendHandBuilt(addr.addr) }, is(mail.ErrInvalidAddress)})
 	}
 
 	// --- Header values (item 9): refused before any byte.
-	encode := func(mod func(m *mssante.Message)) func() error {
+	encode := func(mod func(m *mail.Message)) func() error {
 		return func() error {
-			m := &mssante.Message{From: mssante.MustParseAddress("a@medecin.mssante.fr"), To: []mssante.Address{mssante.MustParseAddress("b@medecin.mssante.fr")}}
+			m := &mail.Message{From: mail.MustParseAddress("a@medecin.mssante.fr"), To: []mail.Address{mail.MustParseAddress("b@medecin.mssante.fr")}}
 			mod(m)
 			var b bytes.Buffer
 			err := m.Encode(&b, nil)
@@ -63,13 +65,13 @@ func clientCases(t *testing.T) []hostileCase {
 	}
 	out = append(out,
 		hostileCase{"Headers", "Message-ID `<>`", "refused before any byte: `mssante.ErrInvalidMessageID`",
-			encode(func(m *mssante.Message) { m.MessageID = "<>" }), is(mssante.ErrInvalidMessageID)},
+			encode(func(m *mail.Message) { m.MessageID = "<>" }), is(mail.ErrInvalidMessageID)},
 		hostileCase{"Headers", "Message-ID with a control character (ESC)", "refused before any byte: `mssante.ErrInvalidMessageID`",
-			encode(func(m *mssante.Message) { m.MessageID = "a\x1b[2Jb@medecin.mssante.fr" }), is(mssante.ErrInvalidMessageID)},
+			encode(func(m *mail.Message) { m.MessageID = "a\x1b[2Jb@medecin.mssante.fr" }), is(mail.ErrInvalidMessageID)},
 		hostileCase{"Headers", "non-ASCII X-MSS-NIL `DÉV935997`", "refused before any byte: `mssante.ErrInvalidProductRef`",
-			encode(func(m *mssante.Message) { m.ProductRef = "DÉV935997" }), is(mssante.ErrInvalidProductRef)},
+			encode(func(m *mail.Message) { m.ProductRef = "DÉV935997" }), is(mail.ErrInvalidProductRef)},
 		hostileCase{"Headers", "From display name `Dr_MARTIN` (no first name, ECO.2.2.7)", "refused before any byte: `mssante.ErrDisplayName`",
-			encode(func(m *mssante.Message) { m.From.Name = "Dr_MARTIN" }), is(mssante.ErrDisplayName)},
+			encode(func(m *mail.Message) { m.From.Name = "Dr_MARTIN" }), is(mail.ErrDisplayName)},
 	)
 
 	// --- Secrets (item 10).
@@ -93,25 +95,25 @@ func clientCases(t *testing.T) []hostileCase {
 		op.unboundSRV, is(mssante.ErrUntrustedSRVTarget)})
 
 	// --- Patient safety (issue 14 §5), through Client.Send and Outbox.Send.
-	other, err := mssante.PatientAddress(otherINS)
+	other, err := mail.PatientAddress(otherINS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	patient := mssante.MustParseAddress(patientAddr)
+	patient := mail.MustParseAddress(patientAddr)
 	out = append(out,
 		hostileCase{"Patient safety", "document mail about patient A to patient B's Mon Espace Santé address", "`mssante.ErrWrongPatient` from `Send` and `Outbox.Send`: nothing sent, nothing stored",
-			op.bothSends(func() *mssante.Message {
-				return &mssante.Message{To: []mssante.Address{patient}, Text: "x", Documents: oneDocument{otherINS}}
-			}), is(mssante.ErrWrongPatient)},
+			op.bothSends(func() *mail.Message {
+				return &mail.Message{To: []mail.Address{patient}, Text: "x", Documents: oneDocument{otherINS}}
+			}), is(mail.ErrWrongPatient)},
 		hostileCase{"Patient safety", "plain mail to two patients (one in To, one in Bcc)", "`mssante.ErrSeveralPatientRecipients` (no option lifts it): nothing sent, nothing stored",
-			op.bothSends(func() *mssante.Message {
-				return &mssante.Message{To: []mssante.Address{patient}, Bcc: []mssante.Address{other}, Subject: "RDV", Text: "x", AllowPatientRecipientMismatch: true}
-			}), is(mssante.ErrSeveralPatientRecipients)},
+			op.bothSends(func() *mail.Message {
+				return &mail.Message{To: []mail.Address{patient}, Bcc: []mail.Address{other}, Subject: "RDV", Text: "x", AllowPatientRecipientMismatch: true}
+			}), is(mail.ErrSeveralPatientRecipients)},
 		hostileCase{"Patient safety", "`ihe_xdm.zip` passed as an ordinary attachment", "`mssante.ErrXDMAttachment`, pointing to `Message.Documents`: nothing sent, nothing stored",
-			op.bothSends(func() *mssante.Message {
-				return &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(drB)}, Subject: "docs", Text: "x",
-					Attachments: []*mssante.Attachment{mssante.BytesAttachment("ihe_xdm.zip", "application/zip", []byte("PK\x03\x04"))}}
-			}), is(mssante.ErrXDMAttachment)},
+			op.bothSends(func() *mail.Message {
+				return &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "docs", Text: "x",
+					Attachments: []*mail.Attachment{mail.BytesAttachment("ihe_xdm.zip", "application/zip", []byte("PK\x03\x04"))}}
+			}), is(mail.ErrXDMAttachment)},
 	)
 	return out
 }
@@ -166,7 +168,7 @@ func (o *operator) sendHandBuilt(addr string) error {
 	before := o.s.Stats().SMTPConnections
 	ctx, cancel := shortCtx()
 	defer cancel()
-	_, err = c.Send(ctx, &mssante.Message{To: []mssante.Address{{Addr: addr}}, Subject: "s", Text: "t"})
+	_, err = c.Send(ctx, &mail.Message{To: []mail.Address{{Addr: addr}}, Subject: "s", Text: "t"})
 	if asked || o.s.Stats().SMTPConnections != before {
 		return fmt.Errorf("the trust check ran or the client connected (error %v)", err)
 	}
@@ -175,13 +177,13 @@ func (o *operator) sendHandBuilt(addr string) error {
 
 // bothSends runs a message through Client.Send and Outbox.Send; both must
 // refuse it with the same rule, nothing connected, nothing stored.
-func (o *operator) bothSends(msg func() *mssante.Message) func() error {
+func (o *operator) bothSends(msg func() *mail.Message) func() error {
 	return func() error {
 		c, err := o.client(o.s.MustConfig(drA))
 		if err != nil {
 			return err
 		}
-		ob, err := mssante.NewOutbox(c, mssante.NewTracker(nil), nil)
+		ob, err := delivery.NewOutbox(c, delivery.NewTracker(nil), nil)
 		if err != nil {
 			return err
 		}
@@ -196,8 +198,8 @@ func (o *operator) bothSends(msg func() *mssante.Message) func() error {
 		if id != "" || ob.Stats().Queued != 0 {
 			return errors.New("the outbox stored the message")
 		}
-		var pe *mssante.PatientSafetyError
-		if !errors.As(sendErr, &pe) || !errors.Is(sendErr, mssante.ErrPatientSafety) || !errors.Is(obErr, pe.Err) {
+		var pe *mail.PatientSafetyError
+		if !errors.As(sendErr, &pe) || !errors.Is(sendErr, mail.ErrPatientSafety) || !errors.Is(obErr, pe.Err) {
 			return fmt.Errorf("Send: %v; Outbox.Send: %v", sendErr, obErr)
 		}
 		return sendErr
@@ -207,9 +209,9 @@ func (o *operator) bothSends(msg func() *mssante.Message) func() error {
 // oneDocument is a document set about the patient of INS ins.
 type oneDocument struct{ ins string }
 
-func (d oneDocument) Documents() []mssante.DocumentInfo {
-	return []mssante.DocumentInfo{{Code: "11490-0", Label: "Lettre de liaison", ActDate: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
-		Patient: mssante.DocumentPatient{Family: "B", Given: "Patient", INS: d.ins, QualifiedINS: true},
+func (d oneDocument) Documents() []mail.DocumentInfo {
+	return []mail.DocumentInfo{{Code: "11490-0", Label: "Lettre de liaison", ActDate: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+		Patient: mail.DocumentPatient{Family: "B", Given: "Patient", INS: d.ins, QualifiedINS: true},
 		PDF:     func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("%PDF-1.4")), nil }}}
 }
 
@@ -222,7 +224,7 @@ func (d oneDocument) WriteXDM(w io.Writer, _ []string) error {
 // a program might, and reports the password if it shows.
 func printConfig() error {
 	const pw = "pl41n-Passw0rd-in-config"
-	cfg := mssante.Config{Address: mssante.MustParseAddress(drA), Auth: mssante.Password(drA, pw), ProductRef: "DEV935997"}
+	cfg := mssante.Config{Address: mail.MustParseAddress(drA), Auth: mssante.Password(drA, pw), ProductRef: "DEV935997"}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "cfg", cfg, "auth", cfg.Auth)
 	js, _ := json.Marshal(cfg.Auth)
@@ -261,7 +263,7 @@ func echoingServer(t *testing.T) error {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &mu}, nil))
 	c, err := mssante.NewClient(mssante.Config{
-		Address: mssante.MustParseAddress(drA), Operator: mssante.Operator{SMTP: ln.Addr().String()},
+		Address: mail.MustParseAddress(drA), Operator: mssante.Operator{SMTP: ln.Addr().String()},
 		Auth:    mssante.OAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})),
 		RootCAs: p.Pool(), AllowAnyRecipient: true, ProductRef: "DEV935997",
 		Logger: logger, Audit: mssante.SlogAuditor(logger),
@@ -272,7 +274,7 @@ func echoingServer(t *testing.T) error {
 	defer c.Close()
 	ctx, cancel := shortCtx()
 	defer cancel()
-	_, sendErr := c.Send(ctx, &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(drB)}, Subject: "s", Text: "t"})
+	_, sendErr := c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"})
 	resp := "user=" + drA + "\x01auth=Bearer " + token + "\x01\x01"
 	b64 := base64.StdEncoding.EncodeToString([]byte(resp))
 	mu.Lock()
@@ -366,7 +368,7 @@ func (o *operator) softFailWarnings() error {
 	}
 	ctx, cancel := shortCtx()
 	defer cancel()
-	if _, err := c.Send(ctx, &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(drB)}, Subject: "s", Text: "t"}); err != nil {
+	if _, err := c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"}); err != nil {
 		return err
 	}
 	mu.Lock()
@@ -386,7 +388,7 @@ func (o *operator) composedHardFail() error {
 	}
 	ctx, cancel := shortCtx()
 	defer cancel()
-	_, err = c.Send(ctx, &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(drB)}, Subject: "s", Text: "t"})
+	_, err = c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"})
 	if !errors.Is(err, mssante.ErrTLS) {
 		return fmt.Errorf("not a TLS refusal: %v", err)
 	}
@@ -416,7 +418,7 @@ func (o *operator) unboundSRV() error {
 	before := o.s.Stats().SMTPConnections
 	ctx, cancel := shortCtx()
 	defer cancel()
-	_, err = c.Send(ctx, &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(drB)}, Subject: "s", Text: "t"})
+	_, err = c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"})
 	if o.s.Stats().SMTPConnections != before {
 		return fmt.Errorf("the client connected to the unbound target (error %v)", err)
 	}

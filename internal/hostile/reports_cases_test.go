@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // --- Reports (DSN, MDN) and the bounds of parsing (issues 19 and 21) ---
@@ -36,7 +36,7 @@ const (
 // problem; it returns what differs, or nil.
 func lenientReport(raw, action, status, problem string) func() error {
 	return func() error {
-		m, err := mssante.Parse(strings.NewReader(raw), nil)
+		m, err := mail.Parse(strings.NewReader(raw), nil)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func lenientReport(raw, action, status, problem string) func() error {
 			return fmt.Errorf("recipient %+v", r)
 		}
 		for _, p := range m.Problems {
-			if strings.Contains(p.Error(), problem) && errors.Is(p, mssante.ErrMalformed) {
+			if strings.Contains(p.Error(), problem) && errors.Is(p, mail.ErrMalformed) {
 				return nil
 			}
 		}
@@ -70,18 +70,18 @@ func reportCases() []hostileCase {
 		return "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + line + "\r\n\r\nbody\r\n--b--\r\n"
 	}
 	boundedMalformed := func(err error) bool {
-		return errors.Is(err, mssante.ErrMalformed) && len(err.Error()) <= 500
+		return errors.Is(err, mail.ErrMalformed) && len(err.Error()) <= 500
 	}
 	broken64 := base64.StdEncoding.EncodeToString([]byte(reportText))
 	return []hostileCase{
 		{"MIME", "report with one field folded over 100,000 lines (1 MB)",
 			"parsed; the field left out as a `mssante.ErrLimitExceeded` problem (64 KiB per field), the other fields kept",
 			func() error {
-				m, err := mssante.Parse(strings.NewReader(folded()), nil)
+				m, err := mail.Parse(strings.NewReader(folded()), nil)
 				if err != nil {
 					return err
 				}
-				if r := m.DSN.Recipients[0]; r.Status != "5.1.1" || len(m.Problems) != 1 || !errors.Is(m.Problems[0], mssante.ErrLimitExceeded) {
+				if r := m.DSN.Recipients[0]; r.Status != "5.1.1" || len(m.Problems) != 1 || !errors.Is(m.Problems[0], mail.ErrLimitExceeded) {
 					return fmt.Errorf("recipient %+v, problems %v", r, m.Problems)
 				}
 				return nil
@@ -89,7 +89,7 @@ func reportCases() []hostileCase {
 		{"MIME", "report part of 300,000 lines that are not fields",
 			"parsed; 8 problems listed and a count of the others (not 300,000 errors)",
 			func() error {
-				m, err := mssante.Parse(strings.NewReader(report(reportText, reportStatus+strings.Repeat("x\r\n", 300_000), reportReturned, reportEnd)), nil)
+				m, err := mail.Parse(strings.NewReader(report(reportText, reportStatus+strings.Repeat("x\r\n", 300_000), reportReturned, reportEnd)), nil)
 				if err != nil {
 					return err
 				}
@@ -100,7 +100,7 @@ func reportCases() []hostileCase {
 			}, accepted},
 		{"MIME", "a 30 MB part header", "`mssante.ErrLimitExceeded` (header size 1 MiB, as the top-level header), read no further", func() error {
 			return parseMIME(partHeader(strings.Repeat("X-Filler: "+strings.Repeat("f", 1012)+"\r\n", 30<<10)))
-		}, is(mssante.ErrLimitExceeded)},
+		}, is(mail.ErrLimitExceeded)},
 		{"MIME", "a 20 MB part header line without a colon", "`mssante.ErrMalformed` in an error of at most 500 bytes (it quoted the 20 MB line), read no further than 1 MiB", func() error {
 			return parseMIME(partHeader(strings.Repeat("x", 20<<20)))
 		}, boundedMalformed},
@@ -109,7 +109,7 @@ func reportCases() []hostileCase {
 		{"Reports", "returned message cut short in its header", "parsed as a DSN, status and ENVID kept; problem recorded",
 			lenientReport(report(reportText, reportStatus, reportReturned[:30], ""), "failed", "5.1.1", "returned message cut short"), accepted},
 		{"Reports", "Postfix \"Delivery report unavailable\" (no per-recipient block)", "parsed as a DSN with one unnamed failed entry; problem `report without per-recipient status`",
-			lenientReport(report("\r\n\t--- Delivery report unavailable ---\r\n", reportPerMsg, reportReturned, reportEnd), "failed", "", mssante.ReasonNoRecipientStatus), accepted},
+			lenientReport(report("\r\n\t--- Delivery report unavailable ---\r\n", reportPerMsg, reportReturned, reportEnd), "failed", "", mail.ReasonNoRecipientStatus), accepted},
 		{"Reports", "empty message/delivery-status part", "parsed as a DSN, status read from the text (5.1.1); problem recorded",
 			lenientReport(report(reportText, "", reportReturned, reportEnd), "failed", "5.1.1", "empty report"), accepted},
 		{"Reports", "lines that are not fields (`DISPLAY_DATE_FORMAT : …`)", "parsed, every field kept; each line a problem",
@@ -119,11 +119,11 @@ func reportCases() []hostileCase {
 		{"Reports", "mbox `From ` line before the message", "parsed as a DSN; the line skipped, a problem says so",
 			lenientReport("From MAILER-DAEMON Thu Nov 26 11:02:03 2026\n"+report(reportText, reportStatus, reportReturned, reportEnd), "failed", "5.1.1", "mbox envelope line skipped"), accepted},
 		{"Reports", "Exim `Status: 5.0.0` for an unknown patient (code in the text only)", "`mssante.ErrPatientUnknown` (5.1.1 inferred from the text, same class)", func() error {
-			m, err := mssante.Parse(strings.NewReader(report(reportText, strings.Replace(reportStatus, "5.1.1", "5.0.0", 1), reportReturned, reportEnd)), nil)
+			m, err := mail.Parse(strings.NewReader(report(reportText, strings.Replace(reportStatus, "5.1.1", "5.0.0", 1), reportReturned, reportEnd)), nil)
 			if err != nil {
 				return err
 			}
 			return m.DSN.Recipients[0].Err()
-		}, is(mssante.ErrPatientUnknown)},
+		}, is(mail.ErrPatientUnknown)},
 	}
 }

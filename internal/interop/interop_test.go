@@ -14,6 +14,8 @@ import (
 	"github.com/mssante-go/sdk/internal/mailserver"
 	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/delivery"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 const (
@@ -35,7 +37,7 @@ func ctx(t *testing.T) context.Context {
 
 func config(s *mailserver.Server, address string, auth mssante.Auth) mssante.Config {
 	return mssante.Config{
-		Address:           mssante.MustParseAddress(address),
+		Address:           mail.MustParseAddress(address),
 		Operator:          mssante.Operator{SMTP: s.SubmissionAddr, IMAP: s.IMAPAddr},
 		Auth:              auth,
 		RootCAs:           s.RootCAs(),
@@ -84,15 +86,15 @@ func receive(t *testing.T, c *mssante.Client, folder string, cur *mssante.Cursor
 	}
 }
 
-func textMessage(to ...string) *mssante.Message {
-	m := &mssante.Message{Subject: "Adressage", Text: "Bonjour\n", RequestDeliveryReceipt: true}
+func textMessage(to ...string) *mail.Message {
+	m := &mail.Message{Subject: "Adressage", Text: "Bonjour\n", RequestDeliveryReceipt: true}
 	for _, a := range to {
-		m.To = append(m.To, mssante.MustParseAddress(a))
+		m.To = append(m.To, mail.MustParseAddress(a))
 	}
 	return m
 }
 
-func send(t *testing.T, c *mssante.Client, msg *mssante.Message) *mssante.SendResult {
+func send(t *testing.T, c *mssante.Client, msg *mail.Message) *mssante.SendResult {
 	t.Helper()
 	res, err := c.Send(ctx(t), msg)
 	if err != nil {
@@ -117,12 +119,12 @@ func n1CDA(t *testing.T, pdf []byte) []byte {
 // as a relay to a server that will send no further notice (RFC 3464
 // §2.3.3). A real operator running this usual pair reports the same way,
 // so the SDK must count "relayed" as a successful delivery receipt.
-func delivered(r mssante.DSNRecipient) bool {
-	return (r.Action == mssante.ActionRelayed || r.Action == mssante.ActionDelivered) &&
+func delivered(r mail.DSNRecipient) bool {
+	return (r.Action == mail.ActionRelayed || r.Action == mail.ActionDelivered) &&
 		strings.HasPrefix(r.Status, "2.") && r.Err() == nil
 }
 
-func readAll(t *testing.T, a *mssante.Attachment) []byte {
+func readAll(t *testing.T, a *mail.Attachment) []byte {
 	t.Helper()
 	rc, err := a.Open()
 	if err != nil {
@@ -147,14 +149,14 @@ func TestDocumentMailDSNAndMDN(t *testing.T) {
 
 	pdf := []byte("%PDF-1.4 lettre de liaison " + strings.Repeat("é", 3000))
 	cdaDoc := n1CDA(t, pdf)
-	set, err := mssante.NewDocumentSet([]mssante.CDASource{{
+	set, err := mail.NewDocumentSet([]mail.CDASource{{
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(cdaDoc)), nil },
-	}}, &mssante.DocumentSetOptions{SourceID: "1.2.250.1.999.1"})
+	}}, &mail.DocumentSetOptions{SourceID: "1.2.250.1.999.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := &mssante.Message{
-		To:                     []mssante.Address{mssante.MustParseAddress(drB)},
+	msg := &mail.Message{
+		To:                     []mail.Address{mail.MustParseAddress(drB)},
 		Subject:                "Lettre de liaison",
 		Text:                   "Bonjour,\nci-joint le compte rendu.\n",
 		Documents:              set,
@@ -168,10 +170,10 @@ func TestDocumentMailDSNAndMDN(t *testing.T) {
 
 	got := receive(t, b, "INBOX", &mssante.Cursor{}, 1)
 	in := got[0].Message
-	if in.Kind() != mssante.KindDocument || in.MessageID != msg.MessageID {
+	if in.Kind() != mail.KindDocument || in.MessageID != msg.MessageID {
 		t.Fatalf("received %q (%s), want the document mail %s", in.Subject, in.Kind(), msg.MessageID)
 	}
-	if in.ProductRef != "INTEROP" || in.INS != mssante.INSQualified || strings.Join(in.CDACodes, ",") != cda.TypeCRConsultation.Code {
+	if in.ProductRef != "INTEROP" || in.INS != mail.INSQualified || strings.Join(in.CDACodes, ",") != cda.TypeCRConsultation.Code {
 		t.Errorf("X-MSS headers: NIL %q INS %q CODECDA %v", in.ProductRef, in.INS, in.CDACodes)
 	}
 	if !strings.HasPrefix(in.Subject, "XDM/1.0/DDM+Lettre de liaison FIGATELLIX CORSE 12/10/1988") {
@@ -217,7 +219,7 @@ func TestDocumentMailDSNAndMDN(t *testing.T) {
 	// Postfix's success DSN (NOTIFY=SUCCESS, final delivery over LMTP).
 	var aCur mssante.Cursor
 	dsns := receive(t, a, "INBOX", &aCur, 1)
-	if dsns[0].Message.Kind() != mssante.KindDSN {
+	if dsns[0].Message.Kind() != mail.KindDSN {
 		t.Fatalf("sender got %q (%s), want a DSN", dsns[0].Message.Subject, dsns[0].Message.Kind())
 	}
 	d := dsns[0].Message.DSN
@@ -233,40 +235,40 @@ func TestDocumentMailDSNAndMDN(t *testing.T) {
 	// relayed (what Postfix says for a hand-off to Dovecot's LMTP, see
 	// delivered) or delivered.
 	ctx := context.Background()
-	tr := mssante.NewTracker(nil)
+	tr := delivery.NewTracker(nil)
 	if err := tr.Sent(ctx, msg, res, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tr.Observe(ctx, dsns[0].Message); err != nil {
 		t.Fatal(err)
 	}
-	if st := recipientState(t, tr, msg.MessageID, drB); st != mssante.StateRelayed && st != mssante.StateDelivered {
+	if st := recipientState(t, tr, msg.MessageID, drB); st != delivery.StateRelayed && st != delivery.StateDelivered {
 		t.Fatalf("tracker state after the DSN: %s", st)
 	}
 
 	// The recipient's MDN comes back to the sender through Postfix.
-	mdn, err := mssante.NewMDN(in, mssante.MDNOptions{From: b.Address()})
+	mdn, err := mail.NewMDN(in, mail.MDNOptions{From: b.Address()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	send(t, b, mdn)
 	reports := receive(t, a, "INBOX", &aCur, 1)
-	if reports[0].Message.Kind() != mssante.KindMDN {
+	if reports[0].Message.Kind() != mail.KindMDN {
 		t.Fatalf("sender got %q (%s), want the MDN", reports[0].Message.Subject, reports[0].Message.Kind())
 	}
-	if md := reports[0].Message.MDN; md.OriginalMessageID != msg.MessageID || md.Disposition.Type != mssante.Displayed || !strings.EqualFold(md.FinalRecipient, drB) {
+	if md := reports[0].Message.MDN; md.OriginalMessageID != msg.MessageID || md.Disposition.Type != mail.Displayed || !strings.EqualFold(md.FinalRecipient, drB) {
 		t.Fatalf("MDN %+v", md)
 	}
 	if _, err := tr.Observe(ctx, reports[0].Message); err != nil {
 		t.Fatal(err)
 	}
-	if st := recipientState(t, tr, msg.MessageID, drB); st != mssante.StateDisplayed {
+	if st := recipientState(t, tr, msg.MessageID, drB); st != delivery.StateDisplayed {
 		t.Fatalf("tracker state after the MDN: %s", st)
 	}
 }
 
 // recipientState asks the tracker where a message stands for a recipient.
-func recipientState(t *testing.T, tr *mssante.Tracker, messageID, rcpt string) mssante.DeliveryState {
+func recipientState(t *testing.T, tr *delivery.Tracker, messageID, rcpt string) delivery.State {
 	t.Helper()
 	st, err := tr.Recipient(context.Background(), messageID, rcpt)
 	if err != nil {
@@ -295,7 +297,7 @@ func TestFailureDSN(t *testing.T) {
 	// feed them to a tracker, whose events carry the typed errors.
 	ctx := context.Background()
 	eventErr := map[string]error{}
-	tr := mssante.NewTracker(&mssante.TrackerOptions{OnEvent: func(e mssante.TrackEvent) {
+	tr := delivery.NewTracker(&delivery.TrackerOptions{OnEvent: func(e delivery.TrackEvent) {
 		if e.Err != nil {
 			eventErr[strings.ToLower(e.Recipient)] = e.Err
 		}
@@ -303,7 +305,7 @@ func TestFailureDSN(t *testing.T) {
 	if err := tr.Sent(ctx, msg, res, nil); err != nil {
 		t.Fatal(err)
 	}
-	byRcpt := map[string]mssante.DSNRecipient{}
+	byRcpt := map[string]mail.DSNRecipient{}
 	var cur mssante.Cursor
 	deadline := time.Now().Add(tick)
 	for len(byRcpt) < 4 {
@@ -328,14 +330,14 @@ func TestFailureDSN(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		rcpt   string
-		action mssante.DSNAction
+		action mail.DSNAction
 		status string
 		is     error
 	}{
-		{unknown, mssante.ActionFailed, "5.1.1", mssante.ErrDeliveryFailed},
-		{closed, mssante.ActionFailed, "5.1.2", mssante.ErrDeliveryFailed},
-		{patient, mssante.ActionFailed, "5.1.1", mssante.ErrPatientUnknown},
-		{drB, mssante.ActionRelayed, "2.0.0", nil}, // see delivered
+		{unknown, mail.ActionFailed, "5.1.1", mail.ErrDeliveryFailed},
+		{closed, mail.ActionFailed, "5.1.2", mail.ErrDeliveryFailed},
+		{patient, mail.ActionFailed, "5.1.1", mail.ErrPatientUnknown},
+		{drB, mail.ActionRelayed, "2.0.0", nil}, // see delivered
 	} {
 		rc, ok := byRcpt[tc.rcpt]
 		if !ok {
@@ -349,7 +351,7 @@ func TestFailureDSN(t *testing.T) {
 		if rc.Action != tc.action || rc.Status != tc.status || (tc.is == nil) != (err == nil) || (tc.is != nil && !errors.Is(err, tc.is)) {
 			t.Errorf("%s: %s %s %q, Err() = %v; want %s %s %v", tc.rcpt, rc.Action, rc.Status, rc.DiagnosticCode, err, tc.action, tc.status, tc.is)
 		}
-		var de *mssante.DeliveryError
+		var de *mail.DeliveryError
 		if tc.is != nil && !errors.As(err, &de) {
 			t.Errorf("%s: Err() is %T, want *DeliveryError", tc.rcpt, err)
 		}
@@ -358,14 +360,14 @@ func TestFailureDSN(t *testing.T) {
 	// patient's with the Mon Espace Santé reason), relayed or delivered
 	// for the good one.
 	for _, rcpt := range []string{unknown, closed, patient} {
-		if st := recipientState(t, tr, msg.MessageID, rcpt); st != mssante.StateFailed {
+		if st := recipientState(t, tr, msg.MessageID, rcpt); st != delivery.StateFailed {
 			t.Errorf("tracker: %s is %s, want failed", rcpt, st)
 		}
 	}
-	if !errors.Is(eventErr[patient], mssante.ErrPatientUnknown) {
+	if !errors.Is(eventErr[patient], mail.ErrPatientUnknown) {
 		t.Errorf("tracker event for the patient: %v, want ErrPatientUnknown", eventErr[patient])
 	}
-	if st := recipientState(t, tr, msg.MessageID, drB); st != mssante.StateRelayed && st != mssante.StateDelivered {
+	if st := recipientState(t, tr, msg.MessageID, drB); st != delivery.StateRelayed && st != delivery.StateDelivered {
 		t.Errorf("tracker: %s is %s", drB, st)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mssante-go/sdk/internal/mailserver"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // attachmentSize is the size of the large attachment: 20 MiB, about 27 MiB
@@ -34,7 +35,7 @@ func TestLargeAttachment(t *testing.T) {
 	var sent hash.Hash
 	msg := textMessage(drB)
 	msg.RequestDeliveryReceipt = false
-	msg.Attachments = []*mssante.Attachment{{
+	msg.Attachments = []*mail.Attachment{{
 		Filename:    "imagerie.pdf",
 		ContentType: "application/pdf",
 		Size:        attachmentSize,

@@ -20,6 +20,7 @@ import (
 	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 	"github.com/mssante-go/sdk/trust"
 )
@@ -73,10 +74,10 @@ func syncAll(t *testing.T, c *mssante.Client, cur *mssante.Cursor) []*mssante.Re
 	return out
 }
 
-func textMessage(to ...string) *mssante.Message {
-	m := &mssante.Message{Subject: "Adressage", Text: "Bonjour\n", RequestDeliveryReceipt: true, RequestReadReceipt: true}
+func textMessage(to ...string) *mail.Message {
+	m := &mail.Message{Subject: "Adressage", Text: "Bonjour\n", RequestDeliveryReceipt: true, RequestReadReceipt: true}
 	for _, a := range to {
-		m.To = append(m.To, mssante.MustParseAddress(a))
+		m.To = append(m.To, mail.MustParseAddress(a))
 	}
 	return m
 }
@@ -109,15 +110,15 @@ func TestSendReceiveDSNAndMDN(t *testing.T) {
 
 	var aCur mssante.Cursor
 	dsns := syncAll(t, a, &aCur)
-	if len(dsns) != 1 || dsns[0].Message.Kind() != mssante.KindDSN {
+	if len(dsns) != 1 || dsns[0].Message.Kind() != mail.KindDSN {
 		t.Fatalf("A got %d messages, want a DSN", len(dsns))
 	}
 	d := dsns[0].Message.DSN
-	if d.OriginalEnvelopeID != res.EnvelopeID || d.OriginalMessageID != msg.MessageID || d.Recipients[0].Action != mssante.ActionDelivered || d.Recipients[0].OriginalRecipient != drB {
+	if d.OriginalEnvelopeID != res.EnvelopeID || d.OriginalMessageID != msg.MessageID || d.Recipients[0].Action != mail.ActionDelivered || d.Recipients[0].OriginalRecipient != drB {
 		t.Fatalf("DSN %+v", d)
 	}
 
-	mdn, err := mssante.NewMDN(in, mssante.MDNOptions{From: b.Address()})
+	mdn, err := mail.NewMDN(in, mail.MDNOptions{From: b.Address()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +126,10 @@ func TestSendReceiveDSNAndMDN(t *testing.T) {
 		t.Fatal(err)
 	}
 	reports := syncAll(t, a, &aCur)
-	if len(reports) != 1 || reports[0].Message.Kind() != mssante.KindMDN {
+	if len(reports) != 1 || reports[0].Message.Kind() != mail.KindMDN {
 		t.Fatalf("A got %d more messages, want the MDN", len(reports))
 	}
-	if md := reports[0].Message.MDN; md.OriginalMessageID != msg.MessageID || md.Disposition.Type != mssante.Displayed || md.FinalRecipient != drB {
+	if md := reports[0].Message.MDN; md.OriginalMessageID != msg.MessageID || md.Disposition.Type != mail.Displayed || md.FinalRecipient != drB {
 		t.Fatalf("MDN %+v", md)
 	}
 	// Nothing new on a second sync.
@@ -290,8 +291,8 @@ func TestTrustGuard(t *testing.T) {
 		t.Fatal("an SMTP connection was opened for a refused message")
 	}
 	// A patient address with a wrong key is refused before connecting too.
-	msg = &mssante.Message{To: []mssante.Address{{Addr: "279035121518988@patient.mssante.fr"}}, Text: "x"}
-	if _, err := c.Send(ctx(t), msg); !errors.Is(err, cda.ErrINSKey) || !errors.Is(err, mssante.ErrInvalidAddress) {
+	msg = &mail.Message{To: []mail.Address{{Addr: "279035121518988@patient.mssante.fr"}}, Text: "x"}
+	if _, err := c.Send(ctx(t), msg); !errors.Is(err, cda.ErrINSKey) || !errors.Is(err, mail.ErrInvalidAddress) {
 		t.Fatalf("bad INS: %v", err)
 	}
 	if after := s.Stats(); after.SMTPConnections != before.SMTPConnections {
@@ -321,7 +322,7 @@ func TestFailureDSN(t *testing.T) {
 		t.Fatal(err)
 	}
 	reports := syncAll(t, a, &mssante.Cursor{})
-	var failed, ok []mssante.DSNRecipient
+	var failed, ok []mail.DSNRecipient
 	for _, r := range reports {
 		if r.Message.DSN == nil {
 			t.Fatalf("not a DSN: %q", r.Message.Subject)
@@ -337,13 +338,13 @@ func TestFailureDSN(t *testing.T) {
 	if len(failed) != 2 || len(ok) != 2 {
 		t.Fatalf("failed %+v ok %+v", failed, ok)
 	}
-	if !errors.Is(failed[0].Err(), mssante.ErrDeliveryFailed) || failed[0].Status != "5.1.1" {
+	if !errors.Is(failed[0].Err(), mail.ErrDeliveryFailed) || failed[0].Status != "5.1.1" {
 		t.Errorf("unknown mailbox: %v", failed[0].Err())
 	}
-	if !errors.Is(failed[1].Err(), mssante.ErrPatientMailboxClosed) {
+	if !errors.Is(failed[1].Err(), mail.ErrPatientMailboxClosed) {
 		t.Errorf("closed patient mailbox: %v", failed[1].Err())
 	}
-	if ok[1].Action != mssante.ActionRelayed {
+	if ok[1].Action != mail.ActionRelayed {
 		t.Errorf("trusted remote domain: %+v", ok[1])
 	}
 }
@@ -361,13 +362,13 @@ func TestSizeLimit(t *testing.T) {
 	s := newServer(t, &mssantetest.Options{MaxMessageBytes: 10000})
 	a := newClient(t, s.MustConfig(drA))
 	msg := textMessage(drB)
-	msg.Attachments = []*mssante.Attachment{mssante.BytesAttachment("big.pdf", "", bytes.Repeat([]byte("x"), 20000))}
+	msg.Attachments = []*mail.Attachment{mail.BytesAttachment("big.pdf", "", bytes.Repeat([]byte("x"), 20000))}
 	if _, err := a.Send(ctx(t), msg); !errors.Is(err, mssante.ErrMessageTooLarge) {
 		t.Fatalf("known size: %v", err)
 	}
 	// Size unknown beforehand: refused at DATA.
 	msg = textMessage(drB)
-	msg.Attachments = []*mssante.Attachment{mssante.ReaderAttachment("big.pdf", "", bytes.NewReader(bytes.Repeat([]byte("x"), 20000)))}
+	msg.Attachments = []*mail.Attachment{mail.ReaderAttachment("big.pdf", "", bytes.NewReader(bytes.Repeat([]byte("x"), 20000)))}
 	if _, err := a.Send(ctx(t), msg); !errors.Is(err, mssante.ErrMessageTooLarge) {
 		t.Fatalf("streamed: %v", err)
 	}
@@ -524,7 +525,7 @@ func TestContextCancellation(t *testing.T) {
 	// A slow source: the deadline ends the send in the middle of DATA.
 	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
-	stall := &mssante.Message{To: []mssante.Address{mssante.MustParseAddress(drB)}, Attachments: []*mssante.Attachment{{
+	stall := &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Attachments: []*mail.Attachment{{
 		Filename: "slow.pdf", Open: func() (io.ReadCloser, error) { return slowReader{}, nil }, Size: -1}}}
 	if _, err := a.Send(short, stall); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("stalled send: %v", err)
@@ -767,7 +768,7 @@ func TestDelayedDSN(t *testing.T) {
 		t.Fatalf("%d messages", len(got))
 	}
 	r := got[0].Message.DSN.Recipients[0]
-	if r.Action != mssante.ActionDelayed || r.Status != "4.4.1" || r.WillRetryUntil.IsZero() || !errors.Is(r.Err(), mssante.ErrDeliveryDelayed) {
+	if r.Action != mail.ActionDelayed || r.Status != "4.4.1" || r.WillRetryUntil.IsZero() || !errors.Is(r.Err(), mail.ErrDeliveryDelayed) {
 		t.Fatalf("delayed DSN %+v", r)
 	}
 }
@@ -779,9 +780,9 @@ func TestAppendLarge(t *testing.T) {
 	c := newClient(t, s.MustConfig(drA))
 	content := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB
 	msg := textMessage(drB)
-	msg.From = mssante.MustParseAddress(drA)
+	msg.From = mail.MustParseAddress(drA)
 	msg.ProductRef = "DEV935997"
-	msg.Attachments = []*mssante.Attachment{mssante.BytesAttachment("big.pdf", "", content)}
+	msg.Attachments = []*mail.Attachment{mail.BytesAttachment("big.pdf", "", content)}
 	uid, err := c.Append(ctx(t), "Sent", msg)
 	if err != nil {
 		t.Fatal(err)
@@ -812,9 +813,9 @@ func TestSyncSmallAndLargeMessages(t *testing.T) {
 	large := bytes.Repeat([]byte("%PDF-1.4 large "), 200_000) // 3 MB: streamed
 	for i, content := range [][]byte{small, large, small} {
 		msg := textMessage(drB)
-		msg.From = mssante.MustParseAddress(drA)
+		msg.From = mail.MustParseAddress(drA)
 		msg.Subject = fmt.Sprint("m", i)
-		msg.Attachments = []*mssante.Attachment{mssante.BytesAttachment("cr.pdf", "application/pdf", content)}
+		msg.Attachments = []*mail.Attachment{mail.BytesAttachment("cr.pdf", "application/pdf", content)}
 		var raw bytes.Buffer
 		if err := msg.Encode(&raw, nil); err != nil {
 			t.Fatal(err)

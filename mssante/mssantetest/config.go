@@ -7,6 +7,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // Config returns a ready client configuration for a mailbox of the server:
@@ -19,7 +20,7 @@ func (s *Server) Config(address string) (mssante.Config, error) {
 	if mb == nil {
 		return mssante.Config{}, ErrUnknownMailbox
 	}
-	addr, err := mssante.ParseAddress(mb.Address)
+	addr, err := mail.ParseAddress(mb.Address)
 	if err != nil {
 		return mssante.Config{}, err
 	}

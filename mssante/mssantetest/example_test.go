@@ -7,6 +7,7 @@ import (
 	"log"
 
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
@@ -27,8 +28,8 @@ func Example() {
 	b, _ := mssante.NewClient(op.MustConfig("dr.b@ch-test.mssante.fr"))
 	defer b.Close()
 
-	msg := &mssante.Message{
-		To:                     []mssante.Address{mssante.MustParseAddress("dr.b@ch-test.mssante.fr")},
+	msg := &mail.Message{
+		To:                     []mail.Address{mail.MustParseAddress("dr.b@ch-test.mssante.fr")},
 		Subject:                "Bonjour",
 		Text:                   "Un message de test.\n",
 		RequestDeliveryReceipt: true,
@@ -64,7 +65,7 @@ func ExampleServer_InjectFault() {
 
 	a, _ := mssante.NewClient(op.MustConfig("dr.a@medecin.mssante.fr"))
 	defer a.Close()
-	msg := &mssante.Message{To: []mssante.Address{mssante.MustParseAddress("dr.b@ch-test.mssante.fr")}, Text: "x"}
+	msg := &mail.Message{To: []mail.Address{mail.MustParseAddress("dr.b@ch-test.mssante.fr")}, Text: "x"}
 	_, err := a.Send(context.Background(), msg)
 	var te *mssante.TransactionError
 	if errors.As(err, &te) {

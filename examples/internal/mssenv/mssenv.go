@@ -31,6 +31,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -44,7 +45,7 @@ func Configured(getenv Getenv) bool { return getenv("MSSANTE_ADDRESS") != "" }
 // (downloading the list when MSSANTE_TRUST_LIST is a URL).
 func Load(ctx context.Context, getenv Getenv) (mssante.Config, error) {
 	var cfg mssante.Config
-	addr, err := mssante.ParseAddress(getenv("MSSANTE_ADDRESS"))
+	addr, err := mail.ParseAddress(getenv("MSSANTE_ADDRESS"))
 	if err != nil {
 		return cfg, fmt.Errorf("MSSANTE_ADDRESS: %w", err)
 	}

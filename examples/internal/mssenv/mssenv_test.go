@@ -10,6 +10,7 @@ import (
 	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
@@ -47,7 +48,7 @@ func TestLoadAgainstSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	msg := &mssante.Message{To: []mssante.Address{mssante.MustParseAddress("b@ch-test.mssante.fr")}, Subject: "x", Text: "y"}
+	msg := &mail.Message{To: []mail.Address{mail.MustParseAddress("b@ch-test.mssante.fr")}, Subject: "x", Text: "y"}
 	if _, err := c.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,0 @@
-package mssante
-
-// SetOutboxHook lets the outbox tests (package mssante_test) stop an outbox
-// at a named step of a submission: before-persist, after-persist,
-// in-flight, data, accepted, recorded.
-func SetOutboxHook(o *Outbox, f func(step string)) { o.hook = f }
