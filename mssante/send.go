@@ -46,7 +46,7 @@ func (r *SendResult) Accepted() []string {
 
 // Send submits msg. Before any connection it fills From (with Config.Address
 // when empty) and ProductRef, validates the message, applies the
-// patient-safety rules (a [PatientSafetyError]: no IHE_XDM.ZIP as an
+// patient-safety rules (a [mail.PatientSafetyError]: no IHE_XDM.ZIP as an
 // ordinary attachment, at most one patient among To, Cc and Bcc, and a
 // patient recipient of a document mail must be the documents' patient), and
 // checks every recipient against the trust space (a [TrustError] names
@@ -216,7 +216,7 @@ func (s *Sender) sendPrepared(ctx context.Context, msg *mail.Message) (*SendResu
 // Prepare completes and checks msg as Send does before any connection:
 // From (Config.Address when empty), ProductRef (Config.ProductRef) and
 // Message-ID filled, the message valid, the patient-safety rules kept
-// ([PatientSafetyError]), every recipient in the trust space
+// ([mail.PatientSafetyError]), every recipient in the trust space
 // ([TrustError]). Send calls it; call it yourself to keep a message that
 // will be sent later exactly as it will go out (package delivery's Outbox
 // does). Preparing twice changes nothing.

@@ -278,24 +278,24 @@ func mimeCases(t *testing.T) []hostileCase {
 		}
 	}
 	return []hostileCase{
-		{"MIME", "multipart nested 1,000 deep", "`mssante.ErrLimitExceeded` (depth 20)", func() error { return parseMIME(nested(1000)) }, is(mail.ErrLimitExceeded)},
-		{"MIME", "a 10 MB header", "`mssante.ErrLimitExceeded` (header size 1 MiB)", func() error {
+		{"MIME", "multipart nested 1,000 deep", "`mail.ErrLimitExceeded` (depth 20)", func() error { return parseMIME(nested(1000)) }, is(mail.ErrLimitExceeded)},
+		{"MIME", "a 10 MB header", "`mail.ErrLimitExceeded` (header size 1 MiB)", func() error {
 			return parseMIME("From: a@b.fr\r\nX-Big: " + strings.Repeat("a", 10<<20) + "\r\n\r\nbody")
 		}, is(mail.ErrLimitExceeded)},
-		{"MIME", "multipart without boundary", "`mssante.ErrMalformed`", func() error {
+		{"MIME", "multipart without boundary", "`mail.ErrMalformed`", func() error {
 			return parseMIME("From: a@b.fr\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\n\r\nbody\r\n")
 		}, is(mail.ErrMalformed)},
-		{"MIME", "invalid base64 attachment", "`mssante.ErrMalformed`", func() error {
+		{"MIME", "invalid base64 attachment", "`mail.ErrMalformed`", func() error {
 			return parseMIME("From: a@b.fr\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not*base64!!!\r\n")
 		}, is(mail.ErrMalformed)},
-		{"MIME", "unknown charset", "parsed; a `mssante.ErrMalformed` problem recorded, body kept", problem("From: a@b.fr\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nqapla'\r\n"), is(mail.ErrMalformed)},
+		{"MIME", "unknown charset", "parsed; a `mail.ErrMalformed` problem recorded, body kept", problem("From: a@b.fr\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nqapla'\r\n"), is(mail.ErrMalformed)},
 		{"MIME", "bare LF line ends", "parsed like CRLF", func() error {
 			return parseMIME("From: a@b.fr\nSubject: s\nContent-Type: text/plain\n\nbody\n")
 		}, accepted},
 		{"MIME", "NUL bytes in header and body", "parsed, no panic", func() error {
 			return parseMIME("From: a@b.fr\r\nSubject: a\x00b\r\n\r\nbo\x00dy\r\n")
 		}, accepted},
-		{"MIME", "message over the size limit", "`mssante.ErrLimitExceeded` (message size)", func() error {
+		{"MIME", "message over the size limit", "`mail.ErrLimitExceeded` (message size)", func() error {
 			_, err := mail.Parse(strings.NewReader("From: a@b.fr\r\n\r\n"+strings.Repeat("x", 2000)), &mail.ParseOptions{MaxMessageBytes: 1000})
 			return err
 		}, is(mail.ErrLimitExceeded)},
@@ -398,7 +398,7 @@ func headerCases() []hostileCase {
 	}
 	var out []hostileCase
 	for _, r := range rows {
-		out = append(out, hostileCase{"Headers", r.name, "refused before any byte: `mssante.ErrHeaderInjection` or `ErrInvalidAddress`", base(r.mod), injected})
+		out = append(out, hostileCase{"Headers", r.name, "refused before any byte: `mail.ErrHeaderInjection` or `ErrInvalidAddress`", base(r.mod), injected})
 	}
 	return out
 }
@@ -427,16 +427,16 @@ func addressCases(t *testing.T) []hostileCase {
 		return err
 	}
 	return []hostileCase{
-		{"Addresses", "patient address with a wrong INS key", "`cda.ErrINSKey` (and `mssante.ErrInvalidAddress`)", guard("279035121518988@patient.mssante.fr"), is(cda.ErrINSKey)},
+		{"Addresses", "patient address with a wrong INS key", "`cda.ErrINSKey` (and `mail.ErrInvalidAddress`)", guard("279035121518988@patient.mssante.fr"), is(cda.ErrINSKey)},
 		{"Addresses", "look-alike domain `medecin.mssante.fr.evil.com`", "`trust.ErrNotInTrustSpace`", guard("x@medecin.mssante.fr.evil.com"), is(trust.ErrNotInTrustSpace)},
 		{"Addresses", "look-alike domain `medecin-mssante.fr`", "`trust.ErrNotInTrustSpace`", guard("x@medecin-mssante.fr"), is(trust.ErrNotInTrustSpace)},
 		{"Addresses", "subdomain `x.medecin.mssante.fr`", "`trust.ErrNotInTrustSpace` (no suffix match)", guard("x@x.medecin.mssante.fr"), is(trust.ErrNotInTrustSpace)},
-		{"Addresses", "IDN homograph `médecin.mssante.fr` (Unicode)", "`mssante.ErrInvalidAddress` (ASCII domains only)", guard("x@médecin.mssante.fr"), is(mail.ErrInvalidAddress)},
+		{"Addresses", "IDN homograph `médecin.mssante.fr` (Unicode)", "`mail.ErrInvalidAddress` (ASCII domains only)", guard("x@médecin.mssante.fr"), is(mail.ErrInvalidAddress)},
 		{"Addresses", "IDN homograph in punycode `xn--mdecin-dva.mssante.fr`", "`trust.ErrNotInTrustSpace`", guard("x@xn--mdecin-dva.mssante.fr"), is(trust.ErrNotInTrustSpace)},
-		{"Addresses", "Cyrillic `а` in `medecin` (homograph)", "`mssante.ErrInvalidAddress`", guard("x@mеdecin.mssante.fr"), is(mail.ErrInvalidAddress)},
+		{"Addresses", "Cyrillic `а` in `medecin` (homograph)", "`mail.ErrInvalidAddress`", guard("x@mеdecin.mssante.fr"), is(mail.ErrInvalidAddress)},
 		{"Addresses", "quoted local part `\"a b\"@medecin.mssante.fr`", "accepted (valid RFC 5322, listed domain)", guard(`"a b"@medecin.mssante.fr`), accepted},
 		{"Addresses", "quoted local part hiding a domain `\"x@medecin.mssante.fr\"@evil.com`", "`trust.ErrNotInTrustSpace` (the real domain is checked)", guard(`"x@medecin.mssante.fr"@evil.com`), is(trust.ErrNotInTrustSpace)},
-		{"Documents", "document mail with two patients", "`mssante.ErrSeveralPatients`", two, is(mail.ErrSeveralPatients)},
+		{"Documents", "document mail with two patients", "`mail.ErrSeveralPatients`", two, is(mail.ErrSeveralPatients)},
 	}
 }
 

@@ -46,7 +46,7 @@ func clientCases(t *testing.T) []hostileCase {
 		{"list smuggled in one address `a>,<evil@evil.com@medecin.mssante.fr`", "a>,<evil@evil.com@medecin.mssante.fr"},
 	} {
 		out = append(out, hostileCase{"Addresses", "hand-built " + addr.show,
-			"`mssante.ErrInvalidAddress` from `Send`, before the trust check and any connection",
+			"`mail.ErrInvalidAddress` from `Send`, before the trust check and any connection",
 			func() error { return op.sendHandBuilt(addr.addr) }, is(mail.ErrInvalidAddress)})
 	}
 
@@ -64,13 +64,13 @@ func clientCases(t *testing.T) []hostileCase {
 		}
 	}
 	out = append(out,
-		hostileCase{"Headers", "Message-ID `<>`", "refused before any byte: `mssante.ErrInvalidMessageID`",
+		hostileCase{"Headers", "Message-ID `<>`", "refused before any byte: `mail.ErrInvalidMessageID`",
 			encode(func(m *mail.Message) { m.MessageID = "<>" }), is(mail.ErrInvalidMessageID)},
-		hostileCase{"Headers", "Message-ID with a control character (ESC)", "refused before any byte: `mssante.ErrInvalidMessageID`",
+		hostileCase{"Headers", "Message-ID with a control character (ESC)", "refused before any byte: `mail.ErrInvalidMessageID`",
 			encode(func(m *mail.Message) { m.MessageID = "a\x1b[2Jb@medecin.mssante.fr" }), is(mail.ErrInvalidMessageID)},
-		hostileCase{"Headers", "non-ASCII X-MSS-NIL `DÉV935997`", "refused before any byte: `mssante.ErrInvalidProductRef`",
+		hostileCase{"Headers", "non-ASCII X-MSS-NIL `DÉV935997`", "refused before any byte: `mail.ErrInvalidProductRef`",
 			encode(func(m *mail.Message) { m.ProductRef = "DÉV935997" }), is(mail.ErrInvalidProductRef)},
-		hostileCase{"Headers", "From display name `Dr_MARTIN` (no first name, ECO.2.2.7)", "refused before any byte: `mssante.ErrDisplayName`",
+		hostileCase{"Headers", "From display name `Dr_MARTIN` (no first name, ECO.2.2.7)", "refused before any byte: `mail.ErrDisplayName`",
 			encode(func(m *mail.Message) { m.From.Name = "Dr_MARTIN" }), is(mail.ErrDisplayName)},
 	)
 
@@ -101,15 +101,15 @@ func clientCases(t *testing.T) []hostileCase {
 	}
 	patient := mail.MustParseAddress(patientAddr)
 	out = append(out,
-		hostileCase{"Patient safety", "document mail about patient A to patient B's Mon Espace Santé address", "`mssante.ErrWrongPatient` from `Send` and `Outbox.Send`: nothing sent, nothing stored",
+		hostileCase{"Patient safety", "document mail about patient A to patient B's Mon Espace Santé address", "`mail.ErrWrongPatient` from `Send` and `Outbox.Send`: nothing sent, nothing stored",
 			op.bothSends(func() *mail.Message {
 				return &mail.Message{To: []mail.Address{patient}, Text: "x", Documents: oneDocument{otherINS}}
 			}), is(mail.ErrWrongPatient)},
-		hostileCase{"Patient safety", "plain mail to two patients (one in To, one in Bcc)", "`mssante.ErrSeveralPatientRecipients` (no option lifts it): nothing sent, nothing stored",
+		hostileCase{"Patient safety", "plain mail to two patients (one in To, one in Bcc)", "`mail.ErrSeveralPatientRecipients` (no option lifts it): nothing sent, nothing stored",
 			op.bothSends(func() *mail.Message {
 				return &mail.Message{To: []mail.Address{patient}, Bcc: []mail.Address{other}, Subject: "RDV", Text: "x", AllowPatientRecipientMismatch: true}
 			}), is(mail.ErrSeveralPatientRecipients)},
-		hostileCase{"Patient safety", "`ihe_xdm.zip` passed as an ordinary attachment", "`mssante.ErrXDMAttachment`, pointing to `Message.Documents`: nothing sent, nothing stored",
+		hostileCase{"Patient safety", "`ihe_xdm.zip` passed as an ordinary attachment", "`mail.ErrXDMAttachment`, pointing to `Message.Documents`: nothing sent, nothing stored",
 			op.bothSends(func() *mail.Message {
 				return &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "docs", Text: "x",
 					Attachments: []*mail.Attachment{mail.BytesAttachment("ihe_xdm.zip", "application/zip", []byte("PK\x03\x04"))}}

@@ -75,7 +75,7 @@ func reportCases() []hostileCase {
 	broken64 := base64.StdEncoding.EncodeToString([]byte(reportText))
 	return []hostileCase{
 		{"MIME", "report with one field folded over 100,000 lines (1 MB)",
-			"parsed; the field left out as a `mssante.ErrLimitExceeded` problem (64 KiB per field), the other fields kept",
+			"parsed; the field left out as a `mail.ErrLimitExceeded` problem (64 KiB per field), the other fields kept",
 			func() error {
 				m, err := mail.Parse(strings.NewReader(folded()), nil)
 				if err != nil {
@@ -98,10 +98,10 @@ func reportCases() []hostileCase {
 				}
 				return nil
 			}, accepted},
-		{"MIME", "a 30 MB part header", "`mssante.ErrLimitExceeded` (header size 1 MiB, as the top-level header), read no further", func() error {
+		{"MIME", "a 30 MB part header", "`mail.ErrLimitExceeded` (header size 1 MiB, as the top-level header), read no further", func() error {
 			return parseMIME(partHeader(strings.Repeat("X-Filler: "+strings.Repeat("f", 1012)+"\r\n", 30<<10)))
 		}, is(mail.ErrLimitExceeded)},
-		{"MIME", "a 20 MB part header line without a colon", "`mssante.ErrMalformed` in an error of at most 500 bytes (it quoted the 20 MB line), read no further than 1 MiB", func() error {
+		{"MIME", "a 20 MB part header line without a colon", "`mail.ErrMalformed` in an error of at most 500 bytes (it quoted the 20 MB line), read no further than 1 MiB", func() error {
 			return parseMIME(partHeader(strings.Repeat("x", 20<<20)))
 		}, boundedMalformed},
 		{"Reports", "multipart/report without its closing boundary", "parsed as a DSN, status kept; problem recorded",
@@ -118,7 +118,7 @@ func reportCases() []hostileCase {
 			lenientReport(report("Content-Transfer-Encoding: base64\r\n\r\n"+broken64[:20]+"*!*"+broken64[20:], reportStatus, reportReturned, reportEnd), "failed", "5.1.1", "read in part"), accepted},
 		{"Reports", "mbox `From ` line before the message", "parsed as a DSN; the line skipped, a problem says so",
 			lenientReport("From MAILER-DAEMON Thu Nov 26 11:02:03 2026\n"+report(reportText, reportStatus, reportReturned, reportEnd), "failed", "5.1.1", "mbox envelope line skipped"), accepted},
-		{"Reports", "Exim `Status: 5.0.0` for an unknown patient (code in the text only)", "`mssante.ErrPatientUnknown` (5.1.1 inferred from the text, same class)", func() error {
+		{"Reports", "Exim `Status: 5.0.0` for an unknown patient (code in the text only)", "`mail.ErrPatientUnknown` (5.1.1 inferred from the text, same class)", func() error {
 			m, err := mail.Parse(strings.NewReader(report(reportText, strings.Replace(reportStatus, "5.1.1", "5.0.0", 1), reportReturned, reportEnd)), nil)
 			if err != nil {
 				return err

@@ -218,7 +218,7 @@ func (o *Outbox) step(name string) {
 }
 
 // Send checks msg as Client.Send does (From, product reference, validity,
-// the patient-safety rules of [PatientSafetyError], trust space), gives it its Message-ID, encodes it and stores it with its
+// the patient-safety rules of [mail.PatientSafetyError], trust space), gives it its Message-ID, encodes it and stores it with its
 // envelope, then returns the Message-ID: from then on the message survives
 // a crash, and Run submits it. The message is tracked (queued) in the
 // tracker. Nothing is stored when an error is returned.

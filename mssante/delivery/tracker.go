@@ -228,7 +228,7 @@ type TrackerOptions struct {
 //
 // Reports are matched as mail systems write them. A DSN that names no
 // recipient (Postfix's "Delivery report unavailable", a report cut short:
-// see [DSNRecipient.Unnamed]) applies to every recipient still waiting for
+// see [mail.DSNRecipient.Unnamed]) applies to every recipient still waiting for
 // a delivery report (queued, submitted, delayed or relayed), with the
 // reason ReasonNoRecipientStatus; a DSN or MDN whose recipients match none
 // of a message with one recipient applies to that one; an MDN without
