@@ -274,3 +274,67 @@ func (s *Server) createCyrusMailbox(t testing.TB, address string) {
 		return nil
 	})
 }
+
+// TraceIMAP makes Cyrus record the IMAP sessions of address from its next
+// login on (Cyrus's telemetry: a file per session under
+// configdirectory/log/USER), for IMAPCommands. Cyrus only.
+func (s *Server) TraceIMAP(t testing.TB, address string) {
+	t.Helper()
+	if s.cyrus == nil {
+		t.Fatalf("TraceIMAP on %s: Cyrus only", s.Pair)
+	}
+	cu, err := user.Lookup(cyrusUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(cu.Uid)
+	gid, _ := strconv.Atoi(cu.Gid)
+	dir := filepath.Join(s.cyrus.dir, "conf", "log", strings.ToLower(address))
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// IMAPCommands returns the commands the client of address sent in the
+// sessions TraceIMAP recorded, by session, each as its name and first
+// argument in upper case ("LOGIN", "SELECT INBOX", "UID FETCH"...).
+func (s *Server) IMAPCommands(t testing.TB, address string) [][]string {
+	t.Helper()
+	dir := filepath.Join(s.cyrus.dir, "conf", "log", strings.ToLower(address))
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cmds []string
+		// Client lines start with "<time<"; a command is "tag NAME args".
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(line, "<") {
+				continue
+			}
+			parts := strings.SplitN(line, "<", 3)
+			if len(parts) < 3 {
+				continue
+			}
+			fields := strings.Fields(parts[2])
+			if len(fields) < 2 {
+				continue
+			}
+			cmd := strings.ToUpper(fields[1])
+			if (cmd == "UID" || cmd == "SELECT" || cmd == "EXAMINE") && len(fields) > 2 {
+				cmd += " " + strings.ToUpper(fields[2])
+			}
+			cmds = append(cmds, cmd)
+		}
+		out = append(out, cmds)
+	}
+	return out
+}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mssante-go/sdk/internal/childproc"
@@ -94,7 +95,7 @@ type Server struct {
 
 	dovecotConf string
 	cyrus       *cyrusState
-	eximDir     string // exim/ in Dir, when Exim runs
+	eximDir     string     // exim/ in Dir, when Exim runs
 	phases      []string   // how long each start-up step took, for the log
 	lastPhase   time.Time  // end of the previous step
 	mu          sync.Mutex // guards the user files
@@ -557,7 +558,15 @@ func (s *Server) CreateFolder(t testing.TB, address, folder string) {
 func (s *Server) DeleteFolder(t testing.TB, address, folder string) {
 	t.Helper()
 	if s.cyrus != nil {
-		s.cyrusAdmin(t, func(c *imapclient.Client) error { return c.Delete(cyrusMailbox(address, folder)).Wait() })
+		// An administrator may change any ACL but needs the x right to
+		// delete (RFC 4314): it gives it to itself first.
+		s.cyrusAdmin(t, func(c *imapclient.Client) error {
+			name := cyrusMailbox(address, folder)
+			if err := c.SetACL(name, CyrusAdmin, imap.RightModificationAdd, imap.RightSet("x")).Wait(); err != nil {
+				return err
+			}
+			return c.Delete(name).Wait()
+		})
 		return
 	}
 	s.Doveadm(t, "mailbox", "delete", "-u", address, folder)
