@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -127,13 +126,4 @@ func RequirePair(t testing.TB, p Pair) {
 	if os.Geteuid() != 0 {
 		t.Fatalf("%s is set but the test does not run as root: the servers' masters and privilege separation need it (run: sudo -E go test ./internal/interop/)", EnvVar)
 	}
-}
-
-// pairNames lists the pairs for messages.
-func pairNames() string {
-	var s []string
-	for _, p := range Pairs {
-		s = append(s, string(p))
-	}
-	return strings.Join(s, ", ")
 }
