@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -209,6 +210,9 @@ func (e *FolderError) NotFound() bool {
 	return false
 }
 
+// maxFolderErrorText bounds the server text a FolderError keeps.
+const maxFolderErrorText = 100
+
 // folderError turns the NO answer of an IMAP command about folder into a
 // *FolderError; other errors (BAD, a lost connection) are returned as they
 // are.
@@ -218,8 +222,12 @@ func folderError(server, command, folder string, err error) error {
 		return err
 	}
 	text := ie.Text
-	if len(text) > 100 {
-		text = strings.ToValidUTF8(truncate(text, 100), "")
+	if len(text) > maxFolderErrorText {
+		cut := maxFolderErrorText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
 	}
 	return &FolderError{Server: server, Folder: folder, Command: command, Code: string(ie.Code), Text: text, Err: err}
 }
