@@ -3,6 +3,7 @@ package mssante
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -180,7 +181,7 @@ func (e *FolderError) Error() string {
 	if e.Code != "" {
 		s += " [" + e.Code + "]"
 	}
-	return s + " (" + e.Command + "): " + quoteInput(e.Text)
+	return s + " (" + e.Command + "): " + strconv.Quote(e.Text) // Text is bounded
 }
 
 // Unwrap returns ErrFolder, ErrFolderNotFound when the folder does not
