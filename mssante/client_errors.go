@@ -3,7 +3,11 @@ package mssante
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // Sentinel errors of the client; the error types below wrap them.
@@ -19,6 +23,12 @@ var (
 	ErrOutsideTrustSpace = errors.New("mssante: recipient outside the MSSanté trust space")
 	// ErrClosed: the client was closed.
 	ErrClosed = errors.New("mssante: client closed")
+	// ErrFolder: the IMAP server refused an operation on a folder (see
+	// [FolderError]).
+	ErrFolder = errors.New("mssante: folder operation refused")
+	// ErrFolderNotFound: the folder does not exist (see
+	// [FolderError.NotFound]).
+	ErrFolderNotFound = errors.New("mssante: folder not found")
 )
 
 // ConnectError reports a server that could not be reached.
@@ -142,3 +152,83 @@ func (e *TrustError) Error() string {
 	return "mssante: not sent, recipients outside the MSSanté trust space: " + strings.Join(parts, ", ")
 }
 func (e *TrustError) Unwrap() error { return ErrOutsideTrustSpace }
+
+// FolderError reports an IMAP NO answer about a folder: one that cannot be
+// selected (Sync, Fetch, FetchRaw, SearchMessageID, SetFlags, Delete,
+// Watch), the destination of a Move, or the folder of an Append. It wraps
+// ErrFolder always, ErrFolderNotFound when the folder does not exist, and
+// the go-imap *imap.Error.
+type FolderError struct {
+	Server string
+	// Folder is the folder the server refused: the destination for a
+	// move.
+	Folder string
+	// Command is the IMAP command refused: SELECT, EXAMINE, MOVE, COPY,
+	// APPEND.
+	Command string
+	// Code is the response code (RFC 5530), "" when the server gave none:
+	// "TRYCREATE" (the destination of a MOVE, COPY or APPEND does not
+	// exist and could be created, RFC 9051 §7.1), "NONEXISTENT", "NOPERM",
+	// "LIMIT"...
+	Code string
+	// Text is the server's text, at most 100 bytes of it.
+	Text string
+	Err  error
+}
+
+func (e *FolderError) Error() string {
+	s := fmt.Sprintf("mssante: %s refused folder %q", e.Server, e.Folder)
+	if e.Code != "" {
+		s += " [" + e.Code + "]"
+	}
+	return s + " (" + e.Command + "): " + strconv.Quote(e.Text) // Text is bounded
+}
+
+// Unwrap returns ErrFolder, ErrFolderNotFound when the folder does not
+// exist, and the IMAP error.
+func (e *FolderError) Unwrap() []error {
+	if e.NotFound() {
+		return []error{ErrFolder, ErrFolderNotFound, e.Err}
+	}
+	return []error{ErrFolder, e.Err}
+}
+
+// TryCreate reports the TRYCREATE code: the folder does not exist and the
+// command may succeed once it is created.
+func (e *FolderError) TryCreate() bool { return e.Code == string(imap.ResponseCodeTryCreate) }
+
+// NotFound reports that the folder does not exist: the codes TRYCREATE and
+// NONEXISTENT, or, from a server that gives no code (Cyrus: "NO Mailbox
+// does not exist"), a text that says so.
+func (e *FolderError) NotFound() bool {
+	switch imap.ResponseCode(e.Code) {
+	case imap.ResponseCodeTryCreate, imap.ResponseCodeNonExistent:
+		return true
+	case "":
+		t := strings.ToLower(e.Text)
+		return strings.Contains(t, "does not exist") || strings.Contains(t, "doesn't exist") || strings.Contains(t, "no such mailbox")
+	}
+	return false
+}
+
+// maxFolderErrorText bounds the server text a FolderError keeps.
+const maxFolderErrorText = 100
+
+// folderError turns the NO answer of an IMAP command about folder into a
+// *FolderError; other errors (BAD, a lost connection) are returned as they
+// are.
+func folderError(server, command, folder string, err error) error {
+	var ie *imap.Error
+	if !errors.As(err, &ie) || ie.Type != imap.StatusResponseTypeNo {
+		return err
+	}
+	text := ie.Text
+	if len(text) > maxFolderErrorText {
+		cut := maxFolderErrorText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
+	}
+	return &FolderError{Server: server, Folder: folder, Command: command, Code: string(ie.Code), Text: text, Err: err}
+}

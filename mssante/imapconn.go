@@ -23,16 +23,27 @@ type imapConn struct {
 }
 
 // selectFolder selects folder, read-only (EXAMINE) or not. A read-write
-// selection is reused for read-only needs; Sync always re-selects to read
-// the current UIDVALIDITY.
+// selection is reused; a read-only one is always made again. A folder the
+// server refuses gives a *FolderError.
 func (ic *imapConn) selectFolder(folder string, readOnly bool) (*imap.SelectData, error) {
 	if !readOnly && ic.selected == folder && !ic.readOnly {
 		return nil, nil
 	}
+	return ic.reselect(folder, readOnly)
+}
+
+// reselect selects folder even when it is selected already: Sync does, to
+// read the current UIDVALIDITY, with one read-write SELECT that the
+// commands after it reuse.
+func (ic *imapConn) reselect(folder string, readOnly bool) (*imap.SelectData, error) {
 	ic.selected = ""
 	data, err := ic.c.Select(folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 	if err != nil {
-		return nil, err
+		command := "SELECT"
+		if readOnly {
+			command = "EXAMINE"
+		}
+		return nil, folderError(ic.server, command, folder, err)
 	}
 	ic.selected, ic.readOnly = folder, readOnly
 	return data, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,10 +62,14 @@ type Cursor struct {
 
 // Received is a message read from a folder.
 type Received struct {
-	Folder  string
-	UID     uint32
-	Flags   []string // e.g. \Seen, \Flagged
-	Size    int64    // RFC822.SIZE
+	Folder string
+	UID    uint32
+	// Flags are the message's flags, e.g. \Seen, \Flagged. \Recent is
+	// left out: it tells which session first saw the message, not
+	// something about the message (RFC 9051 removed it), and a server
+	// that sets it (Cyrus) would show it to whichever client selects first.
+	Flags   []string
+	Size    int64 // RFC822.SIZE
 	Message *mail.Message
 }
 
@@ -98,7 +103,9 @@ func (c *Client) Sync(ctx context.Context, folder string, cursor *Cursor) iter.S
 		}
 		var uids []imap.UID
 		err := c.withIMAP(ctx, func(ic *imapConn) error {
-			sel, err := ic.selectFolder(folder, true)
+			// One read-write SELECT, fresh for the UIDVALIDITY, which the
+			// fetches below reuse (BODY.PEEK sets no \Seen).
+			sel, err := ic.reselect(folder, false)
 			if err != nil {
 				return err
 			}
@@ -357,7 +364,9 @@ func fetchMany(cl *imapclient.Client, uids []imap.UID, f func(r *Received, body 
 				r.UID = uint32(it.UID)
 			case imapclient.FetchItemDataFlags:
 				for _, fl := range it.Flags {
-					r.Flags = append(r.Flags, string(fl))
+					if !strings.EqualFold(string(fl), `\Recent`) {
+						r.Flags = append(r.Flags, string(fl))
+					}
 				}
 			case imapclient.FetchItemDataRFC822Size:
 				r.Size = it.Size
@@ -445,6 +454,9 @@ type MoveResult struct {
 	// copied and flagged \Deleted, but not expunged, because a plain
 	// EXPUNGE would also remove other messages flagged \Deleted.
 	Expunged bool
+
+	sourceUIDs []uint32 // of the COPYUID response
+	uidPlus    bool     // the server sends COPYUID (none: nothing moved)
 }
 
 // Move moves messages to another folder: MOVE when the server has it, else
@@ -459,20 +471,23 @@ func (c *Client) Move(ctx context.Context, folder string, uids []uint32, dest st
 		}
 		set := uidSet(uids)
 		caps := ic.c.Caps()
+		res.uidPlus = caps.Has(imap.CapUIDPlus) || caps.Has(imap.CapIMAP4rev2)
 		switch {
 		case caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2):
 			data, err := ic.c.Move(set, dest).Wait()
 			if err != nil {
-				return err
+				return folderError(ic.server, "MOVE", dest, err)
 			}
 			res.Expunged = true
 			res.DestUIDs = numSetUIDs(data.DestUIDs)
+			res.sourceUIDs = numSetUIDs(data.SourceUIDs)
 		default:
 			data, err := ic.c.Copy(set, dest).Wait()
 			if err != nil {
-				return err
+				return folderError(ic.server, "COPY", dest, err)
 			}
 			res.DestUIDs = numSetUIDs(data.DestUIDs)
+			res.sourceUIDs = numSetUIDs(data.SourceUIDs)
 			if err := ic.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
 				return err
 			}
@@ -492,11 +507,20 @@ func (c *Client) Move(ctx context.Context, folder string, uids []uint32, dest st
 // Delete removes messages: moved to trash when trash is not empty (and
 // different from folder), else flagged \Deleted and expunged by UID
 // (UIDPLUS; without it they stay flagged and ErrCapability is returned).
+//
+// A UID that is not in the folder (already deleted, moved by another
+// client) gives a *NotFoundError for the first such UID; the others are
+// deleted all the same. When moving to trash, the server tells which
+// messages it moved only with UIDPLUS (COPYUID): without it, missing UIDs
+// go unnoticed.
 func (c *Client) Delete(ctx context.Context, folder string, uids []uint32, trash string) error {
 	if trash != "" && trash != folder {
 		res, err := c.Move(ctx, folder, uids, trash)
 		if err == nil && !res.Expunged {
 			err = &CapabilityError{Server: c.imapServer(), Capability: "MOVE or UIDPLUS"}
+		}
+		if err == nil && res.uidPlus {
+			err = missingUID(folder, uids, res.sourceUIDs)
 		}
 		return err
 	}
@@ -505,16 +529,36 @@ func (c *Client) Delete(ctx context.Context, folder string, uids []uint32, trash
 			return err
 		}
 		set := uidSet(uids)
-		if err := ic.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		// Not silent: the server answers with the FETCH FLAGS of each
+		// message it flagged, which tells the UIDs that exist.
+		msgs, err := ic.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Collect()
+		if err != nil {
 			return err
+		}
+		var found []uint32
+		for _, m := range msgs {
+			found = append(found, uint32(m.UID))
 		}
 		if !ic.c.Caps().Has(imap.CapUIDPlus) && !ic.c.Caps().Has(imap.CapIMAP4rev2) {
 			return &CapabilityError{Server: ic.server, Capability: "UIDPLUS"}
 		}
-		return ic.c.UIDExpunge(set).Close()
+		if err := ic.c.UIDExpunge(set).Close(); err != nil {
+			return err
+		}
+		return missingUID(folder, uids, found)
 	})
 	c.audit(ctx, "imap.delete", fmt.Sprintf("%s UIDs %v", folder, uids), c.imapServer(), err)
 	return err
+}
+
+// missingUID returns a *NotFoundError for the first of uids not in found.
+func missingUID(folder string, uids, found []uint32) error {
+	for _, u := range uids {
+		if !slices.Contains(found, u) {
+			return &NotFoundError{Folder: folder, UID: u}
+		}
+	}
+	return nil
 }
 
 // Append stores a message in a folder (e.g. a copy in Sent) and returns its
@@ -539,11 +583,11 @@ func (c *Client) Append(ctx context.Context, folder string, msg *mail.Message) (
 			return err
 		}
 		if err := cmd.Close(); err != nil {
-			return err
+			return folderError(ic.server, "APPEND", folder, err)
 		}
 		data, err := cmd.Wait()
 		if err != nil {
-			return err
+			return folderError(ic.server, "APPEND", folder, err)
 		}
 		uid = uint32(data.UID)
 		return nil

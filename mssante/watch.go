@@ -2,9 +2,11 @@ package mssante
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
@@ -27,15 +29,30 @@ type WatchOptions struct {
 	// doubles after each failure, with jitter. Zero means 1 second and 1
 	// minute.
 	MinBackoff, MaxBackoff time.Duration
+	// PollInterval is how often Watch asks the server for changes (NOOP)
+	// when it does not offer IDLE. Zero means DefaultPollInterval.
+	PollInterval time.Duration
+	// IdleOnly makes Watch return a *CapabilityError (ErrCapability) when
+	// the server does not offer IDLE, instead of polling. False means
+	// polling.
+	IdleOnly bool
 }
 
-// Watch waits for changes of folder with IMAP IDLE on a connection of its
-// own and calls f for each, until ctx is done; it then returns ctx.Err().
-// IDLE is renewed before the 29-minute limit (RFC 2177); when the
-// connection drops, Watch reconnects with exponential backoff and reports
-// it with Reconnected, since changes may have been missed. f runs on Watch's
-// goroutine: a slow f delays the next events, it never blocks the
-// connection. Use Sync from f (or after) to read the new messages.
+// DefaultPollInterval is how often Watch polls a server without IDLE: new
+// mail shows within a minute, for one NOOP round trip per minute.
+const DefaultPollInterval = time.Minute
+
+// Watch waits for changes of folder on a connection of its own and calls f
+// for each, until ctx is done; it then returns ctx.Err(). It uses IMAP
+// IDLE, renewed before the 29-minute limit (RFC 2177); a server without
+// IDLE (RFC 9051 made it mandatory, but Cyrus can be configured without
+// it) is polled with NOOP every PollInterval, or refused with a
+// *CapabilityError when IdleOnly is set. When the connection drops, Watch
+// reconnects with exponential backoff and reports it with Reconnected,
+// since changes may have been missed. A folder the server refuses ends
+// Watch with its *FolderError: reconnecting would not help. f runs on Watch's goroutine: a
+// slow f delays the next events, it never blocks the connection. Use Sync
+// from f (or after) to read the new messages.
 func (c *Client) Watch(ctx context.Context, folder string, opts *WatchOptions, f func(WatchEvent)) error {
 	var o WatchOptions
 	if opts != nil {
@@ -47,15 +64,21 @@ func (c *Client) Watch(ctx context.Context, folder string, opts *WatchOptions, f
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = time.Minute
 	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
 	backoff := o.MinBackoff
 	reconnected := false
 	for {
-		err := c.watchOnce(ctx, folder, reconnected, f)
+		err := c.watchOnce(ctx, folder, &o, reconnected, f)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if c.isClosed() {
 			return ErrClosed
+		}
+		if errors.Is(err, ErrCapability) || errors.Is(err, ErrFolder) {
+			return err
 		}
 		c.cfg.Logger.WarnContext(ctx, "mssante: watch connection lost, reconnecting", "folder", folder, "error", err, "backoff", backoff)
 		wait := backoff/2 + time.Duration(rand.Int64N(int64(backoff)))
@@ -71,8 +94,9 @@ func (c *Client) Watch(ctx context.Context, folder string, opts *WatchOptions, f
 	}
 }
 
-// watchOnce runs one IDLE connection until it fails or ctx ends.
-func (c *Client) watchOnce(ctx context.Context, folder string, reconnected bool, f func(WatchEvent)) error {
+// watchOnce runs one IDLE (or polling) connection until it fails or ctx
+// ends.
+func (c *Client) watchOnce(ctx context.Context, folder string, o *WatchOptions, reconnected bool, f func(WatchEvent)) error {
 	events := make(chan WatchEvent, 64)
 	push := func(e WatchEvent) {
 		select {
@@ -95,22 +119,43 @@ func (c *Client) watchOnce(ctx context.Context, folder string, reconnected bool,
 	defer ic.c.Close()
 	stop := watchContext(ctx, ic.c)
 	defer stop()
+	canIdle := ic.c.Caps().Has(imap.CapIdle) || ic.c.Caps().Has(imap.CapIMAP4rev2)
+	if !canIdle && o.IdleOnly {
+		return &CapabilityError{Server: ic.server, Capability: "IDLE"}
+	}
 	if _, err := ic.selectFolder(folder, true); err != nil {
 		return err
 	}
-	c.audit(ctx, "imap.idle", folder, ic.server, nil)
+	if canIdle {
+		c.audit(ctx, "imap.idle", folder, ic.server, nil)
+	} else {
+		c.audit(ctx, "imap.poll", folder, ic.server, nil)
+	}
 	if reconnected {
 		f(WatchEvent{Folder: folder, Reconnected: true})
 	}
-	idle, err := ic.c.Idle()
-	if err != nil {
-		return err
+	var poll <-chan time.Time
+	if canIdle {
+		idle, err := ic.c.Idle()
+		if err != nil {
+			return err
+		}
+		defer idle.Close()
+	} else {
+		// The server reports EXISTS and EXPUNGE in its answer to NOOP,
+		// to the handler above.
+		t := time.NewTicker(o.PollInterval)
+		defer t.Stop()
+		poll = t.C
 	}
-	defer idle.Close()
 	for {
 		select {
 		case e := <-events:
 			f(e)
+		case <-poll:
+			if err := ic.c.Noop().Wait(); err != nil {
+				return err
+			}
 		case <-ic.c.Closed():
 			return ErrConnect
 		case <-ctx.Done():

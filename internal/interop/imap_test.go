@@ -13,10 +13,14 @@ import (
 	"github.com/mssante-go/sdk/mssante"
 )
 
-// Dovecot's folders, UID sync, flags, search by Message-ID, MOVE, FETCH
-// and delete, as the SDK uses them.
+// The IMAP server's folders, UID sync, flags, search by Message-ID, MOVE
+// (or its fallbacks), FETCH and delete, as the SDK uses them; on Cyrus also
+// without MOVE, without UIDPLUS and without both.
 func TestIMAPOperations(t *testing.T) {
-	s := mailserver.Start(t, nil)
+	run(t, append(pairs(), withoutMove, withoutUIDPlus, withoutMoveUIDPlus), nil, testIMAPOperations)
+}
+
+func testIMAPOperations(t *testing.T, v variant, s *mailserver.Server) {
 	a := user(t, s, drA)
 	b := user(t, s, drB)
 
@@ -49,7 +53,7 @@ func TestIMAPOperations(t *testing.T) {
 	if len(got) != 3 || cur.UIDValidity == 0 || cur.Reset {
 		t.Fatalf("first sync: %d messages, cursor %+v", len(got), cur)
 	}
-	// Postfix may deliver the three in any order: map them by Message-ID.
+	// The MTA may deliver the three in any order: map them by Message-ID.
 	uid := map[string]uint32{}
 	for i, r := range got {
 		if i > 0 && r.UID <= got[i-1].UID {
@@ -57,6 +61,12 @@ func TestIMAPOperations(t *testing.T) {
 		}
 		if r.Seen() {
 			t.Errorf("Sync marked %d \\Seen", r.UID)
+		}
+		// \Recent is the session's, not the message's (RFC 9051 dropped
+		// it): Cyrus sets it on new mail, the SDK leaves it out (issue 22,
+		// item 4).
+		if slices.ContainsFunc(r.Flags, func(f string) bool { return strings.EqualFold(f, `\Recent`) }) {
+			t.Errorf("Received.Flags of %d has \\Recent: %v", r.UID, r.Flags)
 		}
 		uid[r.Message.MessageID] = r.UID
 	}
@@ -107,8 +117,9 @@ func TestIMAPOperations(t *testing.T) {
 		t.Fatalf("flag not removed: %v %v", r.Flags, err)
 	}
 
-	// MOVE to Trash; another message flagged \Deleted by someone else must
-	// survive it (no plain EXPUNGE).
+	// MOVE to Trash (or UID COPY, STORE and UID EXPUNGE without MOVE, or
+	// only the copy and the flag without UIDPLUS either); another message
+	// flagged \Deleted by someone else must survive it (no plain EXPUNGE).
 	if err := b.SetFlags(ctx(t), "INBOX", []uint32{uid[ids[2]]}, true, mssante.FlagDeleted); err != nil {
 		t.Fatal(err)
 	}
@@ -116,15 +127,18 @@ func TestIMAPOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Expunged || len(res.DestUIDs) != 1 {
-		t.Fatalf("Dovecot offers MOVE and UIDPLUS: %+v", res)
+	expunges := v.has("MOVE") || v.has("UIDPLUS")
+	if res.Expunged != expunges || (expunges && len(res.DestUIDs) != 1) {
+		t.Fatalf("Move with MOVE %v, UIDPLUS %v: %+v", v.has("MOVE"), v.has("UIDPLUS"), res)
 	}
-	if inTrash, err := b.SearchMessageID(ctx(t), "Trash", ids[1]); err != nil || len(inTrash) != 1 || inTrash[0] != res.DestUIDs[0] {
+	if inTrash, err := b.SearchMessageID(ctx(t), "Trash", ids[1]); err != nil || len(inTrash) != 1 || (len(res.DestUIDs) == 1 && inTrash[0] != res.DestUIDs[0]) {
 		t.Fatalf("in Trash: %v %v, want %v", inTrash, err, res.DestUIDs)
 	}
 	var nf *mssante.NotFoundError
-	if _, err := b.Fetch(ctx(t), "INBOX", uid[ids[1]]); !errors.As(err, &nf) {
+	if r, err := b.Fetch(ctx(t), "INBOX", uid[ids[1]]); expunges && !errors.As(err, &nf) {
 		t.Fatalf("moved message still in INBOX: %v", err)
+	} else if !expunges && (err != nil || !slices.Contains(r.Flags, mssante.FlagDeleted)) {
+		t.Fatalf("without MOVE and UIDPLUS the source stays, flagged \\Deleted: %v %v", r, err)
 	}
 	if _, err := b.Fetch(ctx(t), "INBOX", uid[ids[2]]); err != nil {
 		t.Fatalf("collateral expunge of %d: %v", uid[ids[2]], err)
@@ -136,11 +150,20 @@ func TestIMAPOperations(t *testing.T) {
 		t.Fatalf("raw: %v\n%.300s", err, raw.String())
 	}
 
-	// Delete by UID (UID EXPUNGE): only the given message goes.
-	if err := b.Delete(ctx(t), "INBOX", []uint32{last}, ""); err != nil {
+	// Delete by UID (UID EXPUNGE): only the given message goes. Without
+	// UIDPLUS it stays, flagged \Deleted, and Delete says why.
+	err = b.Delete(ctx(t), "INBOX", []uint32{last}, "")
+	if !v.has("UIDPLUS") {
+		var ce *mssante.CapabilityError
+		if !errors.As(err, &ce) || !errors.Is(err, mssante.ErrCapability) || ce.Capability != "UIDPLUS" {
+			t.Fatalf("Delete without UIDPLUS: %v", err)
+		}
+		if r, err := b.Fetch(ctx(t), "INBOX", last); err != nil || !slices.Contains(r.Flags, mssante.FlagDeleted) {
+			t.Fatalf("Delete without UIDPLUS: %v %v", r, err)
+		}
+	} else if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := b.Fetch(ctx(t), "INBOX", last); !errors.As(err, &nf) {
+	} else if _, err := b.Fetch(ctx(t), "INBOX", last); !errors.As(err, &nf) {
 		t.Fatalf("deleted message still there: %v", err)
 	}
 	if _, err := b.Fetch(ctx(t), "INBOX", uid[ids[2]]); err != nil {
@@ -163,10 +186,13 @@ func TestIMAPOperations(t *testing.T) {
 // A folder deleted and created again has a new UIDVALIDITY: Sync sees it,
 // sets Reset and starts over.
 func TestUIDValidityChange(t *testing.T) {
-	s := mailserver.Start(t, nil)
+	run(t, pairs(), nil, testUIDValidityChange)
+}
+
+func testUIDValidityChange(t *testing.T, v variant, s *mailserver.Server) {
 	b := user(t, s, drB)
 	const folder = "Archives"
-	s.Doveadm(t, "mailbox", "create", "-u", drB, folder)
+	s.CreateFolder(t, drB, folder)
 
 	appendOne := func() string {
 		m := textMessage(drA)
@@ -192,8 +218,8 @@ func TestUIDValidityChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.Doveadm(t, "mailbox", "delete", "-u", drB, folder)
-	s.Doveadm(t, "mailbox", "create", "-u", drB, folder)
+	s.DeleteFolder(t, drB, folder)
+	s.CreateFolder(t, drB, folder)
 	id := appendOne()
 	got := receive(t, b, folder, &cur, 1)
 	if len(got) != 1 || !cur.Reset || cur.UIDValidity == old.UIDValidity || cur.LastUID != got[0].UID || got[0].Message.MessageID != id {
@@ -202,9 +228,12 @@ func TestUIDValidityChange(t *testing.T) {
 	t.Logf("UIDVALIDITY %d -> %d", old.UIDValidity, cur.UIDValidity)
 }
 
-// IDLE wakes the watcher when Postfix delivers a new message.
+// IDLE wakes the watcher when the MTA delivers a new message.
 func TestWatchIdle(t *testing.T) {
-	s := mailserver.Start(t, nil)
+	run(t, pairs(), nil, testWatchIdle)
+}
+
+func testWatchIdle(t *testing.T, v variant, s *mailserver.Server) {
 	a := user(t, s, drA)
 	b := user(t, s, drB)
 	wctx, cancel := context.WithCancel(ctx(t))

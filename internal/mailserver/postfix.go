@@ -10,8 +10,9 @@ import (
 
 // postfixMain is the main.cf of a Postfix 3.7 instance of its own: its
 // config, queue and data directories are in the test directory, it listens
-// on loopback only, delivers the test domains to Dovecot over LMTP and
-// bounces the error domains with the error transport. Postfix accepts every
+// on loopback only, delivers the test domains to Dovecot over LMTP,
+// bounces the error domains with the error transport and defers the defer
+// domains with the retry transport (a delay DSN after 2 seconds). Postfix accepts every
 // recipient of its domains: an unknown mailbox is refused by Dovecot's LMTP
 // and comes back as a failure DSN, as with a real operator.
 var postfixMain = template.Must(template.New("main.cf").Parse(`# Written by internal/mailserver for one test.
@@ -52,7 +53,7 @@ message_size_limit = {{.MaxMessageBytes}}
 mailbox_size_limit = 0
 maximal_queue_lifetime = 1h
 bounce_queue_lifetime = 1h
-delay_warning_time = 0
+delay_warning_time = 2s
 queue_run_delay = 5s
 minimal_backoff_time = 5s
 maximal_backoff_time = 10s
@@ -110,12 +111,16 @@ type postfixParams struct {
 	LMTPAddr                 string
 	Domains                  []string
 	ErrorDomains             map[string]string
+	DeferDomains             map[string]string
 	MaxMessageBytes          int64
 }
 
 func (p postfixParams) RelayDomains() string {
 	all := append([]string(nil), p.Domains...)
 	for d := range p.ErrorDomains {
+		all = append(all, d)
+	}
+	for d := range p.DeferDomains {
 		all = append(all, d)
 	}
 	sort.Strings(all)
@@ -136,6 +141,14 @@ func (p postfixParams) Transports() string {
 	sort.Strings(errs)
 	for _, d := range errs {
 		entries = append(entries, fmt.Sprintf("{ %s = error:%s }", d, p.ErrorDomains[d]))
+	}
+	var defers []string
+	for d := range p.DeferDomains {
+		defers = append(defers, d)
+	}
+	sort.Strings(defers)
+	for _, d := range defers {
+		entries = append(entries, fmt.Sprintf("{ %s = retry:%s }", d, p.DeferDomains[d]))
 	}
 	return "inline:{ " + strings.Join(entries, ", ") + " }"
 }

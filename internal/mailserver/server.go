@@ -19,17 +19,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"github.com/mssante-go/sdk/internal/childproc"
 	"github.com/mssante-go/sdk/internal/testpki"
 )
 
-// DefaultDomains are the domains delivered to Dovecot when Options.Domains
-// is empty.
+// DefaultDomains are the domains delivered to the IMAP server when
+// Options.Domains is empty.
 var DefaultDomains = []string{"medecin.mssante.fr", "ch-test.mssante.fr", "patient.mssante.fr"}
 
-// DefaultErrorDomains are the domains Postfix bounces when
+// DefaultErrorDomains are the domains the MTA bounces when
 // Options.ErrorDomains is nil: every message to them gets a failure DSN.
 var DefaultErrorDomains = map[string]string{"ferme.mssante.fr": "5.1.2 domain closed (test error transport)"}
+
+// DefaultDeferDomains are the domains the MTA defers when
+// Options.DeferDomains is nil: every message to them stays queued, with a
+// delay DSN after a few seconds.
+var DefaultDeferDomains = map[string]string{"lent.mssante.fr": "4.4.1 mailbox server unavailable (test retry transport)"}
 
 // Hostname is the name of the servers in their greetings and in the DSNs
 // (Reporting-MTA). Their certificate is for localhost and 127.0.0.1.
@@ -44,31 +52,50 @@ const startTimeout = 30 * time.Second
 
 // Options configure Start. A nil *Options means defaults.
 type Options struct {
-	// Domains are delivered by Postfix to Dovecot over LMTP; Postfix
-	// accepts any recipient in them and Dovecot refuses unknown mailboxes
-	// (550 5.1.1), which Postfix bounces. Empty means DefaultDomains.
+	// Pair is the pair of servers to start. Empty means DovecotPostfix.
+	Pair Pair
+	// Domains are delivered by the MTA to the IMAP server over LMTP; the
+	// MTA accepts any recipient in them and the IMAP server refuses
+	// unknown mailboxes (550 5.1.1), which the MTA bounces. Empty means
+	// DefaultDomains.
 	Domains []string
-	// ErrorDomains map domains to the reply of Postfix's error transport,
-	// an enhanced status code and a text: every message to them bounces.
-	// Nil means DefaultErrorDomains.
+	// ErrorDomains map domains to an enhanced status code and a text:
+	// every message to them bounces (Postfix's error transport gives both,
+	// Exim's :fail: keeps the text and writes its own status 5.0.0). Nil
+	// means DefaultErrorDomains.
 	ErrorDomains map[string]string
-	// MaxMessageBytes is Postfix's message_size_limit. Zero means 64 MiB.
+	// DeferDomains map domains to an enhanced status code and a text:
+	// every message to them is deferred and retried (Postfix's retry
+	// transport, Exim's :defer:), and the sender gets a delay DSN after
+	// 2 (Postfix) or 3 (Exim) seconds. Nil means DefaultDeferDomains.
+	DeferDomains map[string]string
+	// MaxMessageBytes is the MTA's message size limit. Zero means 64 MiB.
 	MaxMessageBytes int64
+	// WithoutCapabilities are IMAP capabilities the server must not offer:
+	// "MOVE", "UIDPLUS" (Cyrus's suppress_capabilities) and "IDLE" (Cyrus's
+	// imapidlepoll: 0, which also refuses the command). Cyrus only: Start
+	// fails for Dovecot. Empty means none: the server offers them all.
+	WithoutCapabilities []string
 }
 
-// Server is a Dovecot and a Postfix started for one test.
+// Server is a pair of servers (an IMAP server and an MTA) started for one
+// test.
 type Server struct {
+	// Pair tells which servers run.
+	Pair Pair
 	// Dir holds the configurations, queues, mailboxes and logs.
 	Dir string
-	// IMAPAddr (STARTTLS) and SubmissionAddr (Postfix submission,
-	// STARTTLS) are what a client connects to; LMTPAddr is Dovecot's
-	// delivery port, used by Postfix.
+	// IMAPAddr (STARTTLS) and SubmissionAddr (submission, STARTTLS) are
+	// what a client connects to; LMTPAddr is the IMAP server's delivery
+	// port, used by the MTA.
 	IMAPAddr, SubmissionAddr, LMTPAddr string
 	// PKI issued the servers' certificate and issues client certificates;
-	// Dovecot trusts its root and intermediate for EXTERNAL.
+	// the IMAP server trusts its root and intermediate for EXTERNAL.
 	PKI *testpki.PKI
 
 	dovecotConf string
+	cyrus       *cyrusState
+	eximDir     string     // exim/ in Dir, when Exim runs
 	phases      []string   // how long each start-up step took, for the log
 	lastPhase   time.Time  // end of the previous step
 	mu          sync.Mutex // guards the user files
@@ -76,21 +103,30 @@ type Server struct {
 	certUsers   []string
 }
 
-// Start starts Dovecot and Postfix for t and stops them when t ends. It
-// calls Require first, so the test is skipped unless MSSANTE_INTEROP is
-// set, and fails if anything is missing.
+// Start starts a pair of servers for t and stops them when t ends. It
+// calls RequirePair first, so the test is skipped unless MSSANTE_INTEROP
+// asks for the pair, and fails if anything is missing.
 func Start(t testing.TB, opts *Options) *Server {
 	t.Helper()
-	Require(t)
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	if o.Pair == "" {
+		o.Pair = DovecotPostfix
+	}
+	RequirePair(t, o.Pair)
+	if len(o.WithoutCapabilities) > 0 && o.Pair != CyrusExim {
+		t.Fatalf("mailserver: WithoutCapabilities %v: only Cyrus can switch capabilities off", o.WithoutCapabilities)
 	}
 	if len(o.Domains) == 0 {
 		o.Domains = DefaultDomains
 	}
 	if o.ErrorDomains == nil {
 		o.ErrorDomains = DefaultErrorDomains
+	}
+	if o.DeferDomains == nil {
+		o.DeferDomains = DefaultDeferDomains
 	}
 	if o.MaxMessageBytes == 0 {
 		o.MaxMessageBytes = 64 << 20
@@ -110,13 +146,55 @@ func Start(t testing.TB, opts *Options) *Server {
 		os.RemoveAll(dir)
 	})
 	start := time.Now()
-	s := &Server{Dir: dir, lastPhase: start}
-	if err := s.setup(t, o); err != nil {
+	s := &Server{Pair: o.Pair, Dir: dir, lastPhase: start}
+	setup := s.setup
+	if o.Pair == CyrusExim {
+		setup = s.setupCyrusExim
+	}
+	if err := setup(t, o); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("mailserver: Dovecot (IMAP %s, LMTP %s) and Postfix (submission %s) started in %v (%s) in %s",
-		s.IMAPAddr, s.LMTPAddr, s.SubmissionAddr, time.Since(start).Round(time.Millisecond), strings.Join(s.phases, ", "), dir)
+	t.Logf("mailserver: %s (IMAP %s, LMTP %s, submission %s) started in %v (%s) in %s",
+		o.Pair, s.IMAPAddr, s.LMTPAddr, s.SubmissionAddr, time.Since(start).Round(time.Millisecond), strings.Join(s.phases, ", "), dir)
 	return s
+}
+
+// setupCyrusExim starts Cyrus, then Exim.
+func (s *Server) setupCyrusExim(t testing.TB, o Options) error {
+	if err := os.Chmod(s.Dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range []string{"tls", "users"} {
+		if err := os.Mkdir(filepath.Join(s.Dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := s.writeTLS(); err != nil {
+		return err
+	}
+	s.phase("certificates")
+	ports, err := childproc.FreePorts(3)
+	if err != nil {
+		return err
+	}
+	imapPort, lmtpPort, subPort := ports[0], ports[1], ports[2]
+	s.IMAPAddr = "127.0.0.1:" + strconv.Itoa(imapPort)
+	s.LMTPAddr = "127.0.0.1:" + strconv.Itoa(lmtpPort)
+	s.SubmissionAddr = "127.0.0.1:" + strconv.Itoa(subPort)
+	if err := s.startCyrus(t, o, imapPort, lmtpPort); err != nil {
+		return err
+	}
+	s.phase("cyrus")
+	if err := s.startExim(t, o, subPort, lmtpPort); err != nil {
+		return err
+	}
+	s.phase("exim")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s", s.Logs())
+		}
+	})
+	return nil
 }
 
 func (s *Server) setup(t testing.TB, o Options) error {
@@ -191,7 +269,7 @@ func (s *Server) setup(t testing.TB, o Options) error {
 	mainCF, masterCF, err := postfixParams{
 		Dir: pf, TLSDir: filepath.Join(s.Dir, "tls"), Hostname: Hostname,
 		SubmissionPort: subPort, AuthPort: authPort, LMTPAddr: s.LMTPAddr,
-		Domains: o.Domains, ErrorDomains: o.ErrorDomains, MaxMessageBytes: o.MaxMessageBytes,
+		Domains: o.Domains, ErrorDomains: o.ErrorDomains, DeferDomains: o.DeferDomains, MaxMessageBytes: o.MaxMessageBytes,
 	}.render()
 	if err != nil {
 		return err
@@ -336,18 +414,54 @@ func (s *Server) writeTLS() error {
 	return nil
 }
 
+// copyTLS copies the server's certificate chain, key and CA bundle into
+// dir, for a server that runs as uid:gid and reads its key itself.
+func (s *Server) copyTLS(dir string, uid, gid int) error {
+	for _, name := range []string{"server.pem", "server.key", "ca.pem"} {
+		b, err := os.ReadFile(filepath.Join(s.Dir, "tls", name))
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(dir, name)
+		mode := os.FileMode(0o644)
+		if name == "server.key" {
+			mode = 0o600
+		}
+		if err := os.WriteFile(p, b, mode); err != nil {
+			return err
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RootCAs returns a pool with the root of the servers' PKI, for
 // mssante.Config.RootCAs.
 func (s *Server) RootCAs() *x509.CertPool { return s.PKI.Pool() }
 
-// AddUser creates a mailbox that logs in with SASL PLAIN (IMAP and
-// submission) and returns its password. Dovecot reads the user file again
-// on its next lookup.
-func (s *Server) AddUser(t testing.TB, address string) string {
-	t.Helper()
+// randomPassword returns a fresh password.
+func randomPassword() string {
 	var b [12]byte
 	rand.Read(b[:])
-	password := hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// AddUser creates a mailbox that logs in with SASL PLAIN (IMAP and
+// submission) and returns its password. Dovecot reads the user file again
+// on its next lookup; on Cyrus, the administrator creates the mailbox with
+// its Sent and Trash folders, and the password goes to Cyrus's sasldb and
+// to Exim's password file.
+func (s *Server) AddUser(t testing.TB, address string) string {
+	t.Helper()
+	password := randomPassword()
+	if s.cyrus != nil {
+		if err := s.saslpasswd(address, password); err != nil {
+			t.Fatal(err)
+		}
+		s.createCyrusMailbox(t, address)
+	}
 	s.mu.Lock()
 	// user:password:uid:gid:gecos:home:shell: userdb needs every field,
 	// empty ones take the userdb's default_fields.
@@ -369,6 +483,9 @@ func (s *Server) AddCertificateUser(t testing.TB, address string) tls.Certificat
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.cyrus != nil {
+		s.createCyrusMailbox(t, address)
+	}
 	s.mu.Lock()
 	// user:password:uid:gid:gecos:home:shell:extra fields
 	s.certUsers = append(s.certUsers, strings.ToLower(address)+":::::::nopassword")
@@ -381,10 +498,22 @@ func (s *Server) AddCertificateUser(t testing.TB, address string) tls.Certificat
 }
 
 // writeUsers rewrites the user files by renaming new ones into place, so
-// that Dovecot never reads half a file.
+// that Dovecot and Exim never read half a file.
 func (s *Server) writeUsers() error {
-	for name, lines := range map[string][]string{"passwd": s.passwd, "certificates": s.certUsers} {
-		path := filepath.Join(s.Dir, "users", name)
+	files := map[string][]string{
+		filepath.Join(s.Dir, "users", "passwd"):       s.passwd,
+		filepath.Join(s.Dir, "users", "certificates"): s.certUsers,
+	}
+	if s.eximDir != "" {
+		// Exim's lsearch file: "user: password".
+		var lines []string
+		for _, l := range s.passwd {
+			user, rest, _ := strings.Cut(l, ":{PLAIN}")
+			lines = append(lines, user+": "+strings.TrimSuffix(rest, "::::::"))
+		}
+		files[filepath.Join(s.eximDir, "passwd")] = lines
+	}
+	for path, lines := range files {
 		var b bytes.Buffer
 		for _, l := range lines {
 			b.WriteString(l + "\n")
@@ -403,6 +532,9 @@ func (s *Server) writeUsers() error {
 // Doveadm(t, "mailbox", "create", "-u", addr, "Archives").
 func (s *Server) Doveadm(t testing.TB, args ...string) string {
 	t.Helper()
+	if s.Pair != DovecotPostfix {
+		t.Fatalf("Doveadm on %s", s.Pair)
+	}
 	out, err := run(doveadmBin, append([]string{"-c", s.dovecotConf}, args...)...)
 	if err != nil {
 		t.Fatalf("doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -410,8 +542,42 @@ func (s *Server) Doveadm(t testing.TB, args ...string) string {
 	return out
 }
 
-// Logs returns the end of Dovecot's and Postfix's logs.
+// CreateFolder creates a folder in the mailbox of address, behind the
+// client's back.
+func (s *Server) CreateFolder(t testing.TB, address, folder string) {
+	t.Helper()
+	if s.cyrus != nil {
+		s.cyrusAdmin(t, func(c *imapclient.Client) error { return c.Create(cyrusMailbox(address, folder), nil).Wait() })
+		return
+	}
+	s.Doveadm(t, "mailbox", "create", "-u", address, folder)
+}
+
+// DeleteFolder deletes a folder of the mailbox of address, behind the
+// client's back.
+func (s *Server) DeleteFolder(t testing.TB, address, folder string) {
+	t.Helper()
+	if s.cyrus != nil {
+		// An administrator may change any ACL but needs the x right to
+		// delete (RFC 4314): it gives it to itself first.
+		s.cyrusAdmin(t, func(c *imapclient.Client) error {
+			name := cyrusMailbox(address, folder)
+			if err := c.SetACL(name, CyrusAdmin, imap.RightModificationAdd, imap.RightSet("x")).Wait(); err != nil {
+				return err
+			}
+			return c.Delete(name).Wait()
+		})
+		return
+	}
+	s.Doveadm(t, "mailbox", "delete", "-u", address, folder)
+}
+
+// Logs returns the end of the servers' logs.
 func (s *Server) Logs() string {
+	if s.Pair == CyrusExim {
+		return "cyrus.log (syslog):\n" + s.logTail("cyrus.log") + "\nexim mainlog:\n" + s.logTail("exim/log/mainlog") +
+			"\nexim paniclog:\n" + s.logTail("exim/log/paniclog")
+	}
 	return "dovecot.log:\n" + s.logTail("dovecot.log") + "\npostfix maillog:\n" + s.logTail("pf/maillog")
 }
 
