@@ -2,12 +2,15 @@
 // Document Set on Media"), the IHE_XDM.ZIP that carries CDA R2 documents
 // in MSSanté mails.
 //
-// A package holds README.TXT, INDEX.HTM and one submission set folder
+// A package holds README.TXT (the creating application, its version and a
+// contact, as ITI-32 asks: Options.Vendor, VendorVersion, Contact),
+// INDEX.HTM and one submission set folder
 // IHE_XDM/SUBSET01/ with the documents DOC0001.XML… (8.3 upper-case names)
 // and METADATA.XML, an ebRIM 3.0 lcm:SubmitObjectsRequest (valid against
 // the OASIS ebRS 3.0 lcm.xsd) with one DocumentEntry per document, the
 // SubmissionSet, HasMember associations (full URN) and an RPLC association
-// for a replacement. The XDS-b metadata are derived from the CDA header
+// for a replacement. Every file is dated Options.SubmissionTime, so that
+// the same documents and options give the same bytes. The XDS-b metadata are derived from the CDA header
 // ([EntryFromCDA]) with the French value sets and HL7 v2 formats of the
 // CI-SIS (patientId as CX with the INS OID, authorPerson XCN with IdNat_PS,
 // authorInstitution XON with IdNat_Struct, times in UTC, SHA-1 hash).

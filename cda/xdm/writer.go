@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,9 @@ type Options struct {
 	// SourceID is the OID of the sending system; zero means the
 	// submission set's uniqueId. Set it to the vendor's OID.
 	SourceID string
-	// SubmissionTime: zero means time.Now().
+	// SubmissionTime is the submissionTime of the metadata and the
+	// modification time of every file of the archive; zero means the time
+	// NewWriter is called. Set it to get byte-identical archives.
 	SubmissionTime time.Time
 	// ContentType is the submission set contentTypeCode, a code of
 	// JDV_J03 (TRE_R209 type d'activité, TRE_R02 secteur d'activité,
@@ -55,9 +58,18 @@ type Options struct {
 	// Author of the submission set; nil means the first author of the
 	// first document.
 	Author *Author
-	// Vendor names the producing application in README.TXT; zero means
-	// "MSSanté Go SDK".
+	// Vendor names the producing application in README.TXT, as IHE ITI-32
+	// asks; zero means "MSSanté Go SDK".
 	Vendor string
+	// VendorVersion is that application's version, in README.TXT; zero
+	// means, when Vendor is zero too, this module's version as the
+	// program's build information records it ("devel" when it has none),
+	// else "not given".
+	VendorVersion string
+	// Contact is how to reach whoever created the archive (the sending
+	// organisation's service desk, say), in README.TXT as ITI-32 asks;
+	// zero means "not given".
+	Contact string
 	// MaxHeaderSize bounds the CDA header read from each document; zero
 	// means the cda package default (8 MiB).
 	MaxHeaderSize int64
@@ -135,7 +147,16 @@ func NewWriter(w io.Writer, opts *Options) *Writer {
 	if opts != nil {
 		x.opts = *opts
 	}
+	if x.opts.SubmissionTime.IsZero() {
+		x.opts.SubmissionTime = time.Now()
+	}
 	return x
+}
+
+// create starts an entry of the archive, dated SubmissionTime: zip.Writer's
+// Create leaves the date zero, which tools show as 1980-00-00.
+func (w *Writer) create(name string) (io.Writer, error) {
+	return w.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: w.opts.SubmissionTime})
 }
 
 // Add reads one CDA R2 document from r and stores it as DOC000n.XML. Its
@@ -182,7 +203,7 @@ func (w *Writer) Add(r io.Reader, o *DocumentOptions) (*DocumentEntry, error) {
 	e.EntryID = fmt.Sprintf("Document%02d", n)
 	e.URI = fmt.Sprintf("DOC%04d.XML", n)
 
-	f, err := w.zw.Create(SubsetDir + e.URI)
+	f, err := w.create(SubsetDir + e.URI)
 	if err != nil {
 		w.err = err
 		return nil, err
@@ -297,7 +318,7 @@ func (w *Writer) Close() error {
 	if err != nil {
 		return err
 	}
-	f, err := w.zw.Create(SubsetDir + MetadataName)
+	f, err := w.create(SubsetDir + MetadataName)
 	if err != nil {
 		return err
 	}
@@ -314,24 +335,34 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) writeReadme() error {
-	f, err := w.zw.Create(ReadmeName)
+	f, err := w.create(ReadmeName)
 	if err != nil {
 		return err
 	}
-	vendor := w.opts.Vendor
+	vendor, version := w.opts.Vendor, w.opts.VendorVersion
 	if vendor == "" {
 		vendor = "MSSanté Go SDK"
+		if version == "" {
+			version = moduleVersion()
+		}
+	}
+	contact := w.opts.Contact
+	if contact == "" {
+		contact = "not given"
+	}
+	if version == "" {
+		version = "not given"
 	}
 	_, err = fmt.Fprintf(f, "IHE XDM package (IHE ITI-32, Distribute Document Set on Media)\r\n"+
-		"Created by: %s\r\nCreated on: %s UTC\r\n\r\n"+
+		"Created by: %s, version %s\r\nContact: %s\r\nCreated on: %s UTC\r\n\r\n"+
 		"IHE_XDM/SUBSET01/METADATA.XML describes the documents (ebRIM 3.0 SubmitObjectsRequest).\r\n"+
 		"The documents are CDA R2 documents of the French CI-SIS; open INDEX.HTM for the list.\r\n",
-		vendor, w.opts.SubmissionTime.UTC().Format("2006-01-02 15:04:05"))
+		oneLine(vendor), oneLine(version), oneLine(contact), w.opts.SubmissionTime.UTC().Format("2006-01-02 15:04:05"))
 	return err
 }
 
 func (w *Writer) writeIndex(ss SubmissionSet) error {
-	f, err := w.zw.Create(IndexName)
+	f, err := w.create(IndexName)
 	if err != nil {
 		return err
 	}
@@ -529,4 +560,34 @@ func SamePatient(docs ...*cda.Document) error {
 		}
 	}
 	return nil
+}
+
+// moduleVersion is the version of this module in the program's build
+// information: what "go build" recorded for the dependency, "devel" for a
+// build without it (tests, a work tree).
+func moduleVersion() string {
+	const path = "github.com/mssante-go/sdk"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if bi.Main.Path == path && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == path {
+			return d.Version
+		}
+	}
+	return "devel"
+}
+
+// oneLine keeps a README.TXT value on its line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
 }
