@@ -15,11 +15,14 @@ import (
 //
 //	mss compose --from A --to B[,C] [--cc …] [--bcc …] --subject S --text T
 //	    [--html H] [--attach FILE]… [--read-receipt] [--return-receipt]
-//	    [--end-conversation] [--cda FILE.xml]… [--product-ref REF] [-o out.eml]
+//	    [--end-conversation] [--cda FILE.xml [--pdf FILE.pdf]]… [--product-ref REF]
+//	    [-o out.eml]
 //
 // With --cda the message is a document mail: IHE_XDM.ZIP, one PDF copy per
 // document, X-MSS-CODECDA and X-MSS-INS, and the XDM/1.0/DDM+ subject
-// (--subject then gives its label).
+// (--subject then gives its label). The PDF copy of an N1 document is the
+// PDF it embeds; a --pdf after a --cda gives that document's copy, which an
+// N3 document (a structured body) needs (Ref#2 ECO.2.1.1).
 //
 // The product reference defaults to $MSSANTE_PRODUCT_REF.
 func runCompose(ctx context.Context, e *env, args []string) error {
@@ -46,7 +49,8 @@ func runCompose(ctx context.Context, e *env, args []string) error {
 // send.
 type messageFlags struct {
 	from                                *string
-	to, cc, bcc, attach, cdas           listFlag
+	to, cc, bcc, attach                 listFlag
+	documents                           documentFlags
 	subject, text, html, productRef     *string
 	readReceipt, returnReceipt, endConv *bool
 	deliveryReceipt                     *bool
@@ -65,7 +69,8 @@ func addMessageFlags(fs *flag.FlagSet, fromRequired bool) *messageFlags {
 	m.text = fs.String("text", "", "body text (UTF-8)")
 	m.html = fs.String("html", "", "optional HTML alternative of the text")
 	fs.Var(&m.attach, "attach", "`file` to attach (repeatable)")
-	fs.Var(&m.cdas, "cda", "CDA R2 `file` to send as a document mail (repeatable; one patient)")
+	fs.Var(cdaFlag{&m.documents}, "cda", "CDA R2 `file` to send as a document mail (repeatable; one patient)")
+	fs.Var(pdfFlag{&m.documents}, "pdf", "PDF `file`: the copy of the document of the --cda before it (required for an N3 document)")
 	m.readReceipt = fs.Bool("read-receipt", false, "request a read receipt (Disposition-Notification-To)")
 	m.returnReceipt = fs.Bool("return-receipt", false, "also add the legacy Return-Receipt-To header")
 	m.deliveryReceipt = fs.Bool("delivery-receipt", !fromRequired, "request delivery receipts (DSN) when sending")
@@ -118,16 +123,67 @@ func (f *messageFlags) message() (*mail.Message, error) {
 		}
 		msg.Attachments = append(msg.Attachments, a)
 	}
-	if len(f.cdas) > 0 {
-		sources := make([]mail.CDASource, len(f.cdas))
-		for i, path := range f.cdas {
-			sources[i] = mail.CDAFile(path)
+	if len(f.documents) > 0 {
+		sources := make([]mail.CDASource, len(f.documents))
+		for i, d := range f.documents {
+			sources[i] = mail.CDAFile(d.cda)
+			if d.pdf != "" {
+				path := d.pdf
+				sources[i].PDF = func() (io.ReadCloser, error) { return os.Open(path) }
+			}
 		}
 		if msg.Documents, err = mail.NewDocumentSet(sources, nil); err != nil {
 			return nil, err
 		}
 	}
 	return msg, nil
+}
+
+// documentFlags are the --cda files in order, each with the --pdf that
+// follows it, if any.
+type documentFlags []struct{ cda, pdf string }
+
+// cdaFlag adds a document; pdfFlag gives the last one its PDF copy.
+type (
+	cdaFlag struct{ d *documentFlags }
+	pdfFlag struct{ d *documentFlags }
+)
+
+func (f cdaFlag) String() string { return "" }
+func (f cdaFlag) Set(v string) error {
+	*f.d = append(*f.d, struct{ cda, pdf string }{cda: v})
+	return nil
+}
+
+func (f pdfFlag) String() string { return "" }
+func (f pdfFlag) Set(v string) error {
+	n := len(*f.d)
+	switch {
+	case n == 0:
+		return errors.New("--pdf must follow the --cda of its document")
+	case (*f.d)[n-1].pdf != "":
+		return fmt.Errorf("--cda %s has two --pdf", (*f.d)[n-1].cda)
+	}
+	if err := checkPDF(v); err != nil {
+		return err
+	}
+	(*f.d)[n-1].pdf = v
+	return nil
+}
+
+// checkPDF refuses a file that does not start like a PDF (%PDF-): a PDF
+// copy that is not one would reach the recipient as a broken document.
+func checkPDF(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 5)
+	if _, err := io.ReadFull(f, head); err != nil || string(head) != "%PDF-" {
+		return fmt.Errorf("%s is not a PDF (it does not start with %%PDF-)", path)
+	}
+	return nil
 }
 
 // writeOutput runs write to the named file, or to standard output when name

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // runCLI runs one command line in process and returns the exit status and
@@ -233,5 +236,69 @@ func TestComposeFromDisplayName(t *testing.T) {
 		if code, _, stderr := runCLI(t, "compose", "--from", from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t"); code != 0 {
 			t.Errorf("compose --from %q refused: %s", from, stderr)
 		}
+	}
+}
+
+// An N3 document (structured body, no embedded PDF) needs its PDF copy from
+// --pdf, which pairs with the --cda before it.
+func TestComposeCDAWithPDF(t *testing.T) {
+	n3 := filepath.Join("..", "..", "..", "shared", "testdata-external", "ans-TestContenuCDA-3-0", "ExemplesCDA", "LDL-SES_2022.01.xml")
+	if _, err := os.Stat(n3); err != nil {
+		t.Skipf("../shared/testdata-external is absent: no ANS N3 example (%v)", err)
+	}
+	dir := t.TempDir()
+	pdf := filepath.Join(dir, "copie.pdf")
+	os.WriteFile(pdf, []byte("%PDF-1.7 copie de la lettre de liaison"), 0o600)
+	notPDF := filepath.Join(dir, "copie.txt")
+	os.WriteFile(notPDF, []byte("plain text"), 0o600)
+	eml := filepath.Join(dir, "n3.eml")
+	base := []string{"compose", "--from", "alice.martin@medecin.mssante.fr", "--to", "bruno.durand@ch-test.mssante.fr",
+		"--text", "Lettre de liaison", "--product-ref", "DEV935997", "-o", eml}
+
+	for _, tt := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"N3 without --pdf", "no PDF copy", []string{"--cda", n3}},
+		{"--pdf before any --cda", "must follow the --cda", []string{"--pdf", pdf, "--cda", n3}},
+		{"two --pdf", "two --pdf", []string{"--cda", n3, "--pdf", pdf, "--pdf", pdf}},
+		{"not a PDF", "is not a PDF", []string{"--cda", n3, "--pdf", notPDF}},
+	} {
+		if code, _, stderr := runCLI(t, append(base, tt.args...)...); code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, %q, want an error with %q", tt.name, code, stderr, tt.want)
+		}
+	}
+
+	if code, _, stderr := runCLI(t, append(base, "--cda", n3, "--pdf", pdf)...); code != 0 {
+		t.Fatalf("compose --cda N3 --pdf: %s", stderr)
+	}
+	f, err := os.Open(eml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mail.Parse(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var copies int
+	for _, a := range m.Attachments {
+		if a.ContentType != "application/pdf" {
+			continue
+		}
+		rc, err := a.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != "%PDF-1.7 copie de la lettre de liaison" {
+			t.Errorf("PDF copy %q", b)
+		}
+		copies++
+	}
+	if copies != 1 || m.Kind() != mail.KindDocument {
+		t.Errorf("%s mail with %d PDF copies", m.Kind(), copies)
 	}
 }
