@@ -225,17 +225,21 @@ func (b *operatorBinding) check(cs tls.ConnectionState) error {
 // attribute of listed other than CN (O, OU: the organisation and its
 // identifier, ST, C…) with the same value, ignoring case, so that the
 // operator's other server certificates (another CN) match too. A listed DN
-// made of a CN only must match the certificate's CN.
+// without an organisation (O, OU or organizationIdentifier) names no
+// operator that other certificates could share: it must then match whole,
+// CN included, or "C=FR" alone would admit any French certificate.
 func sameOperator(cert, listed string) bool {
 	have := parseDN(cert)
 	want := parseDN(listed)
 	var identity []dnAttr
+	org := false
 	for _, a := range want {
 		if a.typ != "CN" {
 			identity = append(identity, a)
 		}
+		org = org || a.typ == "O" || a.typ == "OU" || a.typ == "2.5.4.97" || a.typ == "ORGANIZATIONIDENTIFIER"
 	}
-	if len(identity) == 0 {
+	if !org {
 		identity = want
 	}
 	if len(identity) == 0 {

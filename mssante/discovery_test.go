@@ -147,4 +147,12 @@ func TestSameOperator(t *testing.T) {
 	if sameOperator("CN=x", "") || sameOperator("CN=x", "garbage") {
 		t.Error("an empty or unparsable listed DN matches nothing")
 	}
+	// No organisation in the listed DN: the whole DN must match, or any
+	// certificate of the country would do.
+	if sameOperator("CN=evil.example,O=Evil,C=FR", "CN=mss.operateur.fr,C=FR") {
+		t.Error("a listed DN of CN and C only admits another CN of the same country")
+	}
+	if !sameOperator("CN=mss.operateur.fr,C=FR", "CN=mss.operateur.fr,C=FR") {
+		t.Error("a listed DN of CN and C does not admit itself")
+	}
 }
