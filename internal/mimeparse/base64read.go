@@ -25,7 +25,7 @@ func NewBase64Reader(r io.Reader) *base64Reader {
 	return &base64Reader{r: r, in: make([]byte, 32<<10)}
 }
 
-// errBadBase64 reports a body that is not base64.
+// ErrBadBase64 reports a body that is not base64.
 var ErrBadBase64 = errors.New("illegal base64 data")
 
 func (b *base64Reader) Read(p []byte) (int, error) {

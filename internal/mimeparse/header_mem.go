@@ -7,7 +7,7 @@ import (
 	gotextproto "github.com/emersion/go-message/textproto"
 )
 
-// readHeaderInPlace is go-message's textproto.ReadHeader for a header held
+// ReadHeaderInPlace is go-message's textproto.ReadHeader for a header held
 // in memory: the same fields, raw forms included, and the same errors,
 // without a buffered reader and a 256-byte line buffer per field (a quarter
 // of the cost of parsing a document mail). It returns the header and how

@@ -6,7 +6,7 @@ import (
 	"github.com/emersion/go-message"
 )
 
-// contentType is h.ContentType() (mime.ParseMediaType, then RFC 2047
+// ContentType is h.ContentType() (mime.ParseMediaType, then RFC 2047
 // decoding of the parameters), with a fast path for the values mailers
 // write. A document mail has a dozen of these fields, and the general
 // parser was a sixth of the cost of parsing one.
@@ -17,7 +17,7 @@ func ContentType(h message.Header) (string, map[string]string, error) {
 	return h.ContentType()
 }
 
-// contentDisposition is h.ContentDisposition() with the same fast path.
+// ContentDisposition is h.ContentDisposition() with the same fast path.
 func ContentDisposition(h message.Header) (string, map[string]string, error) {
 	if d, params, ok := parseSimpleMediaType(h.Get("Content-Disposition")); ok {
 		return d, params, nil

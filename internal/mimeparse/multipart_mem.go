@@ -64,7 +64,7 @@ type memPart struct {
 	Terminated bool
 }
 
-// reader returns the body as go-message's part would deliver it.
+// Reader returns the body as go-message's part would deliver it.
 func (p *memPart) Reader() io.Reader {
 	if p.Terminated {
 		return bytes.NewReader(p.Body)
@@ -76,7 +76,7 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// next returns the next part, or io.EOF after the last one.
+// Next returns the next part, or io.EOF after the last one.
 func (r *memMultipart) Next() (*memPart, error) {
 	if string(r.dashBoundary) == "--" {
 		return nil, fmt.Errorf("multipart: boundary is empty")

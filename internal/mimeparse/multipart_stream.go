@@ -37,7 +37,7 @@ func NewStreamMultipart(r io.Reader, boundary string, maxHeader int64, headerErr
 }
 
 // stickyReader never reads again after an error, which the buffered
-// reader would otherwise do.
+// Reader would otherwise do.
 type stickyReader struct {
 	r   io.Reader
 	err error
@@ -52,7 +52,7 @@ func (r *stickyReader) Read(p []byte) (int, error) {
 	return n, r.err
 }
 
-// next returns the next part's header and body, or io.EOF after the last
+// Next returns the next part's header and body, or io.EOF after the last
 // one. What is left of the previous body is skipped.
 func (r *streamMultipart) Next() (textproto.Header, *streamPart, error) {
 	if r.cur != nil {

@@ -116,7 +116,7 @@ func checkMsgID(field, id string, own bool) error {
 	return nil
 }
 
-// checkProductRef checks an X-MSS-NIL value: printable ASCII.
+// CheckProductRef checks an X-MSS-NIL value: printable ASCII.
 func CheckProductRef(v string) error {
 	if err := checkHeaderValue(HeaderNIL, v); err != nil {
 		return err

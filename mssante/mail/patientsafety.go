@@ -59,7 +59,7 @@ func (e *PatientSafetyError) Error() string {
 // Unwrap returns ErrPatientSafety and the rule's error.
 func (e *PatientSafetyError) Unwrap() []error { return []error{ErrPatientSafety, e.Err} }
 
-// checkPatientSafety applies the patient-safety rules to a message about to
+// CheckPatientSafety applies the patient-safety rules to a message about to
 // be sent, in this order: no IHE_XDM.ZIP as an ordinary attachment, at most
 // one patient among all recipients, and for a document mail, a patient
 // recipient must be the documents' patient.
