@@ -29,7 +29,8 @@ func newTestClient(t *testing.T, sopts *annuairetest.Options, copts annuaire.Opt
 	copts.BaseURL = srv.BaseURL()
 	copts.APIKey = testKey
 	clk := annuaire.NewFakeClock()
-	c, err := annuaire.NewClientWithClock(copts, clk)
+	copts.Clock = clk
+	c, err := annuaire.NewClient(&copts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestNetworkErrorRetried(t *testing.T) {
 		fmt.Fprint(w, `{"resourceType":"Practitioner","id":"p1"}`)
 	}))
 	defer srv.Close()
-	c, _ := annuaire.NewClientWithClock(annuaire.Options{BaseURL: srv.URL}, annuaire.NewFakeClock())
+	c, _ := annuaire.NewClient(&annuaire.Options{BaseURL: srv.URL, Clock: annuaire.NewFakeClock()})
 	p, err := c.ReadPractitioner(context.Background(), "p1")
 	if err != nil || p.ID != "p1" || calls != 2 {
 		t.Errorf("p=%v err=%v calls=%d", p, err, calls)

@@ -30,8 +30,8 @@
 // # Client behaviour
 //
 // The client spaces its requests to stay under the ANS quota (17 requests
-// per second per application; a token bucket shared by every goroutine
-// using the Client), asks for pages of 50 (at most 200, as the ANS
+// per second per application; golang.org/x/time/rate's token bucket,
+// shared by every goroutine using the Client, read on Options.Clock), asks for pages of 50 (at most 200, as the ANS
 // recommends), and retries 429, 502, 503, 504 and network errors with
 // exponential back-off and jitter, honouring Retry-After. Errors are
 // [*APIError] values matching [ErrNotFound], [ErrRateLimited],
