@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // sharedDir returns a folder of ../shared/testdata-external/annuaire (the
@@ -81,4 +82,16 @@ func bigList(n int) ([]byte, []string) {
 		}
 	}
 	return genList(entries, false), names
+}
+
+// clockFunc is a Clock that reads the time from a function; After fires at
+// once, as if the wait had passed.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+func (f clockFunc) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- f().Add(d)
+	return ch
 }
