@@ -64,8 +64,10 @@ func ExampleParseList() {
 }
 
 // A Source keeps the list current. Here it reads the ANS URL with the
-// IGC-Santé anchors; Refresh is then called at start and whenever Due
-// reports true (or run Source.Run in a goroutine).
+// IGC-Santé anchors: Refresh loads it once before the first send, then Run,
+// in a goroutine, refreshes it every Interval (a day by default; 10 minutes
+// after a failure) until its context ends. (No Output: it downloads from
+// the ANS.)
 func ExampleSource() {
 	ctx := context.Background()
 	anchors, err := trust.FetchAnchors(ctx, nil, trust.DefaultBundleURL, &trust.AnchorOptions{SkipUnknownRoots: true})
@@ -76,6 +78,7 @@ func ExampleSource() {
 	if _, err := src.Refresh(ctx); err != nil {
 		log.Fatal(err)
 	}
+	go src.Run(ctx) // kept fresh (its first refresh is a conditional request)
 	// The send guard takes a trust.Checker: *Source is one.
 	var guard trust.Checker = src
 	fmt.Println(guard.CheckAddress("jean.dupont@medecin.mssante.fr") == nil)
@@ -86,7 +89,8 @@ func ExampleSource() {
 
 // Connecting to an operator: IGC-Santé roots only, TLS 1.2 or later, and
 // revocation checked in VerifyConnection. Pass the configuration to the
-// SMTP or IMAP client's STARTTLS.
+// SMTP or IMAP client's STARTTLS. (No Output: it downloads the ANS bundle
+// and reads a certificate file.)
 func ExampleVerifier_ClientTLSConfig() {
 	ctx := context.Background()
 	anchors, err := trust.FetchAnchors(ctx, nil, "", &trust.AnchorOptions{SkipUnknownRoots: true})

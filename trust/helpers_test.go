@@ -69,7 +69,7 @@ func genList(entries []listEntry, closeRoot bool) []byte {
 }
 
 // bigList generates n entries over about 0.77 n distinct domains, the
-// proportions of the ANS file (6 554 entries, 5 002 names).
+// proportions of the ANS file (6,554 entries, 5,002 names).
 func bigList(n int) ([]byte, []string) {
 	entries := make([]listEntry, 0, n)
 	var names []string
