@@ -3,7 +3,7 @@
 // It offers two sources:
 //
 //   - the Annuaire Santé FHIR API (R4, JSON, https://gateway.api.esante.gouv.fr/fhir/v2,
-//     key in the ESANTE-API-KEY header): [Client], with typed searches of
+//     key in the ESANTE-API-KEY header): [Client] ([NewClient]), with typed searches of
 //     Practitioner, PractitionerRole and Organization, paging through
 //     link[next] as Go iterators, reads by id, and [Client.LookupAddress];
 //   - the daily bulk file Extraction_Correspondance_MSSante (ZIP or text,
