@@ -169,9 +169,6 @@ func NewClient(opts *Options) (*Client, error) {
 	return c, nil
 }
 
-// BaseURL returns the FHIR base the client talks to.
-func (c *Client) BaseURL() string { return c.base.String() }
-
 // Read fetches one resource by type and id ("Practitioner", "003-...").
 // A missing resource gives an *APIError matching ErrNotFound.
 func (c *Client) Read(ctx context.Context, resourceType, id string) (Resource, error) {

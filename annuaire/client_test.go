@@ -145,6 +145,16 @@ func TestSearchByIdentifierAndInclude(t *testing.T) {
 	if err != nil || org.FINESS() == "" || len(org.Mailboxes()) != 1 {
 		t.Errorf("ReadOrganization = %+v, %v", org, err)
 	}
+
+	wantRole := srv.Data().PractitionerRoles[0]
+	role, err := c.ReadPractitionerRole(ctx, wantRole.ID)
+	if err != nil || role.ID != wantRole.ID || role.Practitioner.ID() != wantRole.Practitioner.ID() {
+		t.Errorf("ReadPractitionerRole = %+v, %v", role, err)
+	}
+	// A read of one type answered with another is a DecodeError.
+	if _, err := c.ReadPractitionerRole(ctx, srv.Data().Practitioners[0].ID); err == nil {
+		t.Error("ReadPractitionerRole of a Practitioner id succeeded")
+	}
 }
 
 func TestRetriesThenSuccess(t *testing.T) {

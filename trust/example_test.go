@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,6 +87,33 @@ func ExampleSource() {
 	if st := src.Status(); st.Age > 72*time.Hour {
 		log.Printf("liste blanche generated %s is stale", st.Generated)
 	}
+}
+
+// The list loaded once before the first send, then kept fresh by Run in a
+// goroutine until the context ends: Run refreshes at once, then every
+// Interval, and after a failure every RetryInterval, keeping the last good
+// list meanwhile. Here the list is a file; Location can as well be the ANS
+// URL (ExampleSource).
+func ExampleSource_Run() {
+	dir, err := os.MkdirTemp("", "liste-blanche")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "listeblanchemssante.xml")
+	if err := os.WriteFile(path, []byte(exampleList), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends Run
+	src := &trust.Source{Location: path, Interval: time.Hour}
+	if _, err := src.Refresh(ctx); err != nil {
+		log.Fatal(err)
+	}
+	go src.Run(ctx)
+	fmt.Println(src.CheckAddress("jean.dupont@medecin.mssante.fr") == nil, src.Status().Domains)
+	// Output:
+	// true 2
 }
 
 // Connecting to an operator: IGC-Santé roots only, TLS 1.2 or later, and
