@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
@@ -193,7 +192,7 @@ func (s *Server) Deliver(address, folder string, raw []byte) (uint32, error) {
 	if mb == nil {
 		return 0, ErrUnknownMailbox
 	}
-	data, err := mb.user.Append(folder, literal(raw), &imap.AppendOptions{Time: time.Now()})
+	data, err := mb.user.Append(folder, literal(raw), &imap.AppendOptions{Time: s.opts.Clock.Now()})
 	if err != nil {
 		return 0, err
 	}

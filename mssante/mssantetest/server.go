@@ -50,6 +50,11 @@ type Options struct {
 	ImplicitTLS bool
 	// ErrorLog receives the servers' error messages. Nil discards them.
 	ErrorLog *log.Logger
+	// Clock gives the time written in Received fields, delivery reports
+	// (Date, Arrival-Date, Will-Retry-Until) and IMAP internal dates. Nil:
+	// the system clock. (The servers' read and write timeouts stay on the
+	// system clock.)
+	Clock Clock
 	// VerifyToken, when set, makes XOAUTH2 and OAUTHBEARER accept only the
 	// tokens an identity provider vouches for, as a real operator accepts
 	// only Pro Santé Connect's: it is called with the bearer token and
@@ -68,6 +73,19 @@ type Options struct {
 	// tokens (Token).
 	VerifyToken func(token string) (nationalID string, err error)
 }
+
+// Clock is the time a Server writes in what it delivers, nil meaning the
+// system clock. Tests pass a fake one; the same fake clock serves every
+// package of this module.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // DefaultDomains are the domains a Server holds by default: two
 // professional domains, an establishment and the patient domain.
@@ -115,6 +133,9 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	if len(s.opts.Domains) == 0 {
 		s.opts.Domains = DefaultDomains
+	}
+	if s.opts.Clock == nil {
+		s.opts.Clock = systemClock{}
 	}
 	if s.opts.MaxMessageBytes == 0 {
 		s.opts.MaxMessageBytes = defaultMaxMessageBytes
