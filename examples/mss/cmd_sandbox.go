@@ -38,7 +38,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		mode = "implicit TLS"
 	}
 	fmt.Fprintf(w, "  SMTP submission  %s (%s)\n  IMAP             %s (%s)\n", s.SMTPAddr, mode, s.IMAPAddr, mode)
-	fmt.Fprintf(w, "  domains          %s\n", strings.Join(mssantetest.DefaultDomains, ", "))
+	fmt.Fprintf(w, "  domains          %s\n", strings.Join(mssantetest.DefaultDomains(), ", "))
 	if *caOut != "" {
 		if err := os.WriteFile(*caOut, testpki.PEM(s.RootCertificate()), 0o644); err != nil {
 			return err

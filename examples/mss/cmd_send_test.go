@@ -20,7 +20,7 @@ func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, testpki.PEM(s.RootCertificate()), 0o600)
 	list := filepath.Join(dir, "liste.xml")
-	os.WriteFile(list, []byte(testdocs.ListeBlanche(mssantetest.DefaultDomains...)), 0o600)
+	os.WriteFile(list, []byte(testdocs.ListeBlanche(mssantetest.DefaultDomains()...)), 0o600)
 	tok, err := s.Token(address)
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ import (
 // Options configure a Server. A nil *Options means defaults.
 type Options struct {
 	// Domains are the domains whose mailboxes the server holds. Empty means
-	// DefaultDomains.
+	// DefaultDomains().
 	Domains []string
 	// TrustedDomains are other domains of the trust space: mail to them is
 	// accepted and reported "relayed". Mail to a domain that is neither
@@ -87,9 +87,12 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// DefaultDomains are the domains a Server holds by default: two
-// professional domains, an establishment and the patient domain.
-var DefaultDomains = []string{"medecin.mssante.fr", "pharmacien.mssante.fr", "ch-test.mssante.fr", "patient.mssante.fr"}
+// DefaultDomains returns the domains a Server holds by default: two
+// professional domains, an establishment and the patient domain. Each call
+// returns a new slice.
+func DefaultDomains() []string {
+	return []string{"medecin.mssante.fr", "pharmacien.mssante.fr", "ch-test.mssante.fr", "patient.mssante.fr"}
+}
 
 const defaultMaxMessageBytes = 25 << 20
 
@@ -132,7 +135,7 @@ func NewServer(opts *Options) (*Server, error) {
 		s.opts = *opts
 	}
 	if len(s.opts.Domains) == 0 {
-		s.opts.Domains = DefaultDomains
+		s.opts.Domains = DefaultDomains()
 	}
 	if s.opts.Clock == nil {
 		s.opts.Clock = systemClock{}
