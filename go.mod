@@ -15,6 +15,7 @@ require (
 	golang.org/x/crypto v0.41.0
 	golang.org/x/oauth2 v0.36.0
 	golang.org/x/text v0.41.0
+	golang.org/x/time v0.15.0
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 

@@ -77,6 +77,10 @@ type Options struct {
 	// DefaultRequestTimeout (60 s; the server gives up after 30 s);
 	// negative means no limit other than ctx.
 	RequestTimeout time.Duration
+	// Clock is the time the rate limit and the retries read and wait on.
+	// Nil means the system clock. (RequestTimeout is a context deadline,
+	// on the system clock.)
+	Clock Clock
 }
 
 // apiRedirects is the redirect policy of the FHIR API: the API key goes in
@@ -89,8 +93,8 @@ type Client struct {
 	base       *url.URL
 	apiKey     string
 	hc         *http.Client
-	limiter    *tokenBucket
-	clock      clock
+	limiter    *limiter
+	clock      Clock
 	maxRetries int
 	retryBase  time.Duration
 	retryMax   time.Duration
@@ -106,10 +110,10 @@ func NewClient(opts *Options) (*Client, error) {
 	if opts != nil {
 		o = *opts
 	}
-	return newClient(o, realClock{})
-}
-
-func newClient(o Options, clk clock) (*Client, error) {
+	clk := o.Clock
+	if clk == nil {
+		clk = systemClock{}
+	}
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
 	}
@@ -138,9 +142,9 @@ func newClient(o Options, clk clock) (*Client, error) {
 	c.hc = apiRedirects.Client(c.hc)
 	switch {
 	case o.RateLimit == 0:
-		c.limiter = newTokenBucket(clk, DefaultRateLimit, o.Burst)
+		c.limiter = newLimiter(clk, DefaultRateLimit, o.Burst)
 	case o.RateLimit > 0:
-		c.limiter = newTokenBucket(clk, o.RateLimit, o.Burst)
+		c.limiter = newLimiter(clk, o.RateLimit, o.Burst)
 	}
 	if c.maxRetries == 0 {
 		c.maxRetries = DefaultMaxRetries
@@ -164,9 +168,6 @@ func newClient(o Options, clk clock) (*Client, error) {
 	}
 	return c, nil
 }
-
-// BaseURL returns the FHIR base the client talks to.
-func (c *Client) BaseURL() string { return c.base.String() }
 
 // Read fetches one resource by type and id ("Practitioner", "003-...").
 // A missing resource gives an *APIError matching ErrNotFound.
@@ -235,7 +236,7 @@ func (c *Client) get(ctx context.Context, u string) (Resource, error) {
 		} else if wait > c.retryMax {
 			return nil, err // Retry-After beyond what we are willing to wait
 		}
-		if err := c.clock.SleepUntil(ctx, c.clock.Now().Add(wait)); err != nil {
+		if err := sleep(ctx, c.clock, wait); err != nil {
 			return nil, err
 		}
 	}

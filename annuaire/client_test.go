@@ -29,7 +29,8 @@ func newTestClient(t *testing.T, sopts *annuairetest.Options, copts annuaire.Opt
 	copts.BaseURL = srv.BaseURL()
 	copts.APIKey = testKey
 	clk := annuaire.NewFakeClock()
-	c, err := annuaire.NewClientWithClock(copts, clk)
+	copts.Clock = clk
+	c, err := annuaire.NewClient(&copts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +144,16 @@ func TestSearchByIdentifierAndInclude(t *testing.T) {
 	org, err := c.ReadOrganization(ctx, srv.Data().Organizations[0].ID)
 	if err != nil || org.FINESS() == "" || len(org.Mailboxes()) != 1 {
 		t.Errorf("ReadOrganization = %+v, %v", org, err)
+	}
+
+	wantRole := srv.Data().PractitionerRoles[0]
+	role, err := c.ReadPractitionerRole(ctx, wantRole.ID)
+	if err != nil || role.ID != wantRole.ID || role.Practitioner.ID() != wantRole.Practitioner.ID() {
+		t.Errorf("ReadPractitionerRole = %+v, %v", role, err)
+	}
+	// A read of one type answered with another is a DecodeError.
+	if _, err := c.ReadPractitionerRole(ctx, srv.Data().Practitioners[0].ID); err == nil {
+		t.Error("ReadPractitionerRole of a Practitioner id succeeded")
 	}
 }
 
@@ -296,7 +307,7 @@ func TestNetworkErrorRetried(t *testing.T) {
 		fmt.Fprint(w, `{"resourceType":"Practitioner","id":"p1"}`)
 	}))
 	defer srv.Close()
-	c, _ := annuaire.NewClientWithClock(annuaire.Options{BaseURL: srv.URL}, annuaire.NewFakeClock())
+	c, _ := annuaire.NewClient(&annuaire.Options{BaseURL: srv.URL, Clock: annuaire.NewFakeClock()})
 	p, err := c.ReadPractitioner(context.Background(), "p1")
 	if err != nil || p.ID != "p1" || calls != 2 {
 		t.Errorf("p=%v err=%v calls=%d", p, err, calls)

@@ -3,7 +3,7 @@
 // It offers two sources:
 //
 //   - the Annuaire Santé FHIR API (R4, JSON, https://gateway.api.esante.gouv.fr/fhir/v2,
-//     key in the ESANTE-API-KEY header): [Client], with typed searches of
+//     key in the ESANTE-API-KEY header): [Client] ([NewClient]), with typed searches of
 //     Practitioner, PractitionerRole and Organization, paging through
 //     link[next] as Go iterators, reads by id, and [Client.LookupAddress];
 //   - the daily bulk file Extraction_Correspondance_MSSante (ZIP or text,
@@ -30,8 +30,8 @@
 // # Client behaviour
 //
 // The client spaces its requests to stay under the ANS quota (17 requests
-// per second per application; a token bucket shared by every goroutine
-// using the Client), asks for pages of 50 (at most 200, as the ANS
+// per second per application; golang.org/x/time/rate's token bucket,
+// shared by every goroutine using the Client, read on Options.Clock), asks for pages of 50 (at most 200, as the ANS
 // recommends), and retries 429, 502, 503, 504 and network errors with
 // exponential back-off and jitter, honouring Retry-After. Errors are
 // [*APIError] values matching [ErrNotFound], [ErrRateLimited],

@@ -47,6 +47,9 @@ type DownloadOptions struct {
 	MaxSize int64
 	// UserAgent is sent as User-Agent; "" means "mssante-go-sdk/annuaire".
 	UserAgent string
+	// Clock gives the time recorded in DownloadResult.Fetched and against
+	// which an HTTP-date Retry-After is read. Nil means the system clock.
+	Clock Clock
 }
 
 // downloadRedirects is the redirect policy of DownloadExtraction.
@@ -100,6 +103,10 @@ func DownloadExtraction(ctx context.Context, cachePath string, opts *DownloadOpt
 	if o.UserAgent == "" {
 		o.UserAgent = "mssante-go-sdk/annuaire"
 	}
+	clk := o.Clock
+	if clk == nil {
+		clk = systemClock{}
+	}
 	metaPath := cachePath + ".meta.json"
 	var meta cacheMeta
 	st, statErr := os.Stat(cachePath)
@@ -135,7 +142,7 @@ func DownloadExtraction(ctx context.Context, cachePath string, opts *DownloadOpt
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, &APIError{StatusCode: resp.StatusCode, Status: resp.Status, Method: http.MethodGet, URL: o.URL,
-			Body: head(body), RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), Attempts: 1}
+			Body: head(body), RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), clk.Now()), Attempts: 1}
 	}
 
 	tmp, err := os.CreateTemp(filepath.Dir(cachePath), filepath.Base(cachePath)+".part-*")
@@ -159,7 +166,7 @@ func DownloadExtraction(ctx context.Context, cachePath string, opts *DownloadOpt
 	if err := os.Rename(tmp.Name(), cachePath); err != nil {
 		return nil, err
 	}
-	meta = cacheMeta{URL: o.URL, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), Fetched: time.Now().UTC()}
+	meta = cacheMeta{URL: o.URL, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), Fetched: clk.Now().UTC()}
 	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
 		if fn := params["filename"]; fn != "" {
 			meta.FileName = filepath.Base(fn)

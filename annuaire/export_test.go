@@ -1,12 +1,11 @@
 package annuaire
 
 import (
-	"context"
 	"sync"
 	"time"
 )
 
-// FakeClock is a clock for tests: sleeping advances it at once.
+// FakeClock is a Clock for tests: waiting on After advances it at once.
 type FakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -24,14 +23,18 @@ func (f *FakeClock) Now() time.Time {
 	return f.now
 }
 
-func (f *FakeClock) SleepUntil(ctx context.Context, t time.Time) error {
+// After records d, moves the time forward by d and returns a channel that
+// already holds the new time.
+func (f *FakeClock) After(d time.Duration) <-chan time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if d := t.Sub(f.now); d > 0 {
+	if d > 0 {
 		f.Sleeps = append(f.Sleeps, d)
-		f.now = t
+		f.now = f.now.Add(d)
 	}
-	return ctx.Err()
+	ch := make(chan time.Time, 1)
+	ch <- f.now
+	return ch
 }
 
 // Advance moves the clock forward.
@@ -40,6 +43,3 @@ func (f *FakeClock) Advance(d time.Duration) {
 	f.now = f.now.Add(d)
 	f.mu.Unlock()
 }
-
-// NewClientWithClock is NewClient with a fake clock.
-func NewClientWithClock(o Options, c *FakeClock) (*Client, error) { return newClient(o, c) }

@@ -282,6 +282,46 @@ func writeZip(t *testing.T, members map[string]string) string {
 	return name
 }
 
+// TestNewZipExtractionReader reads the extraction from a ZIP held in
+// memory, picking the Extraction_Correspondance_MSSante member over another
+// text file.
+func TestNewZipExtractionReader(t *testing.T) {
+	var buf bytes.Buffer
+	annuairetest.WriteExtraction(&buf, &annuairetest.ExtractionOptions{Rows: 50, Seed: 5})
+	var z bytes.Buffer
+	zw := zip.NewWriter(&z)
+	for _, m := range []struct{ name, body string }{
+		{"LISEZMOI.txt", "Type de BAL|Adresse BAL\nPER|wrong@member.fr\n"},
+		{"Extraction_Correspondance_MSSante_202608260300.txt", buf.String()},
+	} {
+		w, err := zw.Create(m.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, m.body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	er, err := annuaire.NewZipExtractionReader(bytes.NewReader(z.Bytes()), int64(z.Len()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer er.Close()
+	rows, bad := readAll(t, er)
+	if len(rows) != 50 || len(bad) != 0 {
+		t.Errorf("%d rows, %d bad, want 50 and 0", len(rows), len(bad))
+	}
+	for _, row := range rows {
+		if row.Address == "wrong@member.fr" {
+			t.Fatal("read the wrong member")
+		}
+	}
+	if _, err := annuaire.NewZipExtractionReader(bytes.NewReader([]byte("not a zip")), 9, nil); err == nil {
+		t.Error("not a ZIP: no error")
+	}
+}
+
 func TestOpenExtractionZip(t *testing.T) {
 	var buf bytes.Buffer
 	annuairetest.WriteExtraction(&buf, &annuairetest.ExtractionOptions{Rows: 500, Seed: 3})

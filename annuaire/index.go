@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	"iter"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -201,10 +200,6 @@ func (x *Index) buildNames() {
 	})
 	x.names, x.arena = names, arena
 }
-
-// NormalizeAddress returns the form under which the Index compares
-// addresses: trimmed and lower-cased.
-func NormalizeAddress(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
 
 // Len returns the number of rows indexed.
 func (x *Index) Len() int { return x.n }

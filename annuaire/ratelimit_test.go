@@ -23,16 +23,16 @@ func maxInWindow(ts []time.Time, w time.Duration) int {
 	return best
 }
 
-// TestTokenBucketNoBurst checks, on a fake clock, that no one-second window
+// TestLimiterNoBurst checks, on a fake clock, that no one-second window
 // holds more than rate+burst grants, whether callers come one by one or
 // from many goroutines at once, and that the long-run rate is the limit.
-func TestTokenBucketNoBurst(t *testing.T) {
+func TestLimiterNoBurst(t *testing.T) {
 	for _, tt := range []struct {
 		rate  float64
 		burst int
 	}{{17, 1}, {17, 5}, {3, 1}} {
 		clk := NewFakeClock()
-		b := newTokenBucket(clk, tt.rate, tt.burst)
+		b := newLimiter(clk, tt.rate, tt.burst)
 		const n = 200
 
 		// Sequential callers through Wait.
@@ -62,7 +62,8 @@ func TestTokenBucketNoBurst(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < n/8; i++ {
-					due, _ := b.reserve()
+					now := clk.Now()
+					due := now.Add(b.bucket.ReserveN(now, 1).DelayFrom(now))
 					mu.Lock()
 					conc = append(conc, due)
 					mu.Unlock()
@@ -76,9 +77,9 @@ func TestTokenBucketNoBurst(t *testing.T) {
 	}
 }
 
-func TestTokenBucketCancel(t *testing.T) {
+func TestLimiterCancel(t *testing.T) {
 	clk := NewFakeClock()
-	b := newTokenBucket(clk, 1, 1)
+	b := newLimiter(clk, 1, 1)
 	if err := b.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -89,14 +90,41 @@ func TestTokenBucketCancel(t *testing.T) {
 	}
 	// The cancelled caller took nothing: after one second one token is back.
 	clk.Advance(time.Second)
-	due, now := b.reserve()
-	if due.After(now) {
-		t.Errorf("token not returned: due in %v", due.Sub(now))
+	if d := b.bucket.ReserveN(clk.Now(), 1).DelayFrom(clk.Now()); d > 0 {
+		t.Errorf("token not returned: due in %v", d)
+	}
+
+	// A caller cancelled while it waits gives its reservation back.
+	ctx, cancel = context.WithCancel(context.Background())
+	blocked := &blockingClock{FakeClock: clk, waiting: make(chan struct{})}
+	b.clock = blocked
+	done := make(chan error)
+	go func() { done <- b.Wait(ctx) }()
+	<-blocked.waiting
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+	clk.Advance(time.Second)
+	if d := b.bucket.ReserveN(clk.Now(), 1).DelayFrom(clk.Now()); d > 0 {
+		t.Errorf("reservation not returned: due in %v", d)
 	}
 }
 
-func TestTokenBucketRealClockConcurrent(t *testing.T) {
-	b := newTokenBucket(realClock{}, 200, 1)
+// blockingClock is a FakeClock whose After never fires and says when
+// someone waits on it.
+type blockingClock struct {
+	*FakeClock
+	waiting chan struct{}
+}
+
+func (c *blockingClock) After(time.Duration) <-chan time.Time {
+	close(c.waiting)
+	return nil
+}
+
+func TestLimiterRealClockConcurrent(t *testing.T) {
+	b := newLimiter(systemClock{}, 200, 1)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {

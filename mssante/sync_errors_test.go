@@ -20,7 +20,7 @@ func TestSyncErrorTextBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	line := strings.Repeat("x", 900<<10)
 	small := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--b\r\n" + line + "\r\n\r\nbody\r\n--b--\r\n"
 	large := strings.Replace(small, "first", strings.Repeat("padding line\r\n", 100_000), 1)

@@ -24,9 +24,9 @@ func TestTLSWarningsAndComposedChecks(t *testing.T) {
 	}
 	defer s.Close()
 	const a, b = "alice.martin@medecin.mssante.fr", "bruno.durand@ch-test.mssante.fr"
-	s.MustAddMailbox(a, mssantetest.Personal)
-	s.MustAddMailbox(b, mssantetest.Personal)
-	anchors, err := trust.NewAnchors([]*x509.Certificate{s.PKI.Root}, []*x509.Certificate{s.PKI.Intermediate})
+	s.MustAddMailbox(a, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(b, mssantetest.MailboxPER, nil)
+	anchors, err := trust.NewAnchors([]*x509.Certificate{s.RootCertificate()}, []*x509.Certificate{s.IntermediateCertificate()})
 	if err != nil {
 		t.Fatal(err)
 	}

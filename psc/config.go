@@ -36,11 +36,12 @@ const (
 // and every public integration we found ask for exactly these.
 func DefaultScopes() []string { return []string{"openid", "scope_all"} }
 
-// Clock is the time the package reads and waits on. Tests pass a fake one
-// to drive token expiry and CIBA polling without sleeping.
+// Clock is the time a Client reads and waits on (token expiry, refresh
+// backoff, CIBA polling), nil meaning the system clock. Tests pass a fake
+// one, such as psctest.Clock, to drive them without sleeping; the same fake
+// clock serves every package of this module.
 type Clock interface {
 	Now() time.Time
-	// After waits for d, like time.After.
 	After(d time.Duration) <-chan time.Time
 }
 
@@ -101,7 +102,8 @@ type Config struct {
 	// (when the client's Transport is an *http.Transport or nil).
 	HTTPClient *http.Client
 
-	// Clock is the time. Nil: the system clock.
+	// Clock is the time the client reads and waits on. Nil: the system
+	// clock.
 	Clock Clock
 
 	// Logger receives debug and warning records about the flows (never a

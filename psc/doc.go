@@ -3,6 +3,9 @@
 // card or e-CPS app). Its access tokens open personal and organisational
 // MSSanté mailboxes over SASL XOAUTH2 (Référentiel socle MSSanté #2,
 // ECO.1.2.1): a *Session is the oauth2.TokenSource to give mssante.OAuth2.
+// Start with New, then log in (LoginLoopback, AuthCodeURL and Exchange, or
+// LoginCIBA) to get the Session. Time is read from Config.Clock, the
+// module's Clock convention (nil: the system clock).
 //
 // # Flows
 //

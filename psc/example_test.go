@@ -73,7 +73,7 @@ func Example() {
 // clock of psctest makes the waits instant.
 func ExampleClient_LoginCIBA() {
 	clock := psctest.NewClock(time.Time{})
-	idp, err := psctest.NewServer(&psctest.Options{Now: clock.Now})
+	idp, err := psctest.NewServer(&psctest.Options{Clock: clock})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func newRig(t *testing.T, opts *psctest.Options, tweak func(*psc.Config)) *rig {
 	if opts != nil {
 		o = *opts
 	}
-	o.Now = clock.Now
+	o.Clock = clock
 	idp, err := psctest.NewServer(&o)
 	if err != nil {
 		t.Fatal(err)

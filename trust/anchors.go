@@ -134,8 +134,6 @@ func (a *Anchors) RootPool() *x509.CertPool {
 	return a.rootPool.Clone()
 }
 
-// IntermediatePool returns a new pool of the intermediate CAs, for
-// x509.VerifyOptions.Intermediates: peers do not always send their chain.
 // HTTPClient returns an HTTP client whose TLS trusts these anchors only, for
 // the ANS servers that present IGC-Santé certificates (the liste blanche,
 // the Annuaire Santé extraction). timeout bounds each request; zero means
@@ -155,6 +153,11 @@ func (a *Anchors) HTTPClient(timeout time.Duration) *http.Client {
 	}
 }
 
+// IntermediatePool returns a new pool of the intermediate CAs under the
+// roots, for x509.VerifyOptions.Intermediates: a peer does not always send
+// its chain, and IGC-Santé leaf certificates are issued by these CAs, never
+// by a root. The caller may add to the pool; the Anchors do not change. It
+// is empty for a nil or zero Anchors. (A Verifier already uses it.)
 func (a *Anchors) IntermediatePool() *x509.CertPool {
 	if a == nil || a.interPool == nil {
 		return x509.NewCertPool()

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// The performance budget (ANS-sized list of 6 500 entries): parse in under
-// 50 ms, Contains at 10 million lookups per second or more (100 ns/op).
+// The performance budget, on a generated list the size of the ANS file
+// (6,500 entries, 3.6 MB; the ANS file has 6,554 entries, 3.7 MB): parse in
+// under 50 ms, Contains at 10 million lookups per second or more (100 ns/op).
 
 func BenchmarkParseList6500(b *testing.B) {
 	data, _ := bigList(6500)

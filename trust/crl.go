@@ -29,8 +29,9 @@ type CRLCache struct {
 	// signature check makes safe, but a CRL asked over https stays so.
 	HTTPClient *http.Client
 
-	// Now returns the current time. Zero: time.Now.
-	Now func() time.Time
+	// Clock gives the time CRLs are checked at and their age measured
+	// with. Nil: the system clock.
+	Clock Clock
 
 	// RefreshInterval is how long a CRL is used before a new download is
 	// tried, even if its nextUpdate is later (IGC-Santé CRLs are valid for
@@ -53,12 +54,7 @@ type crlEntry struct {
 	lastModified string
 }
 
-func (c *CRLCache) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
+func (c *CRLCache) now() time.Time { return clockOr(c.Clock).Now() }
 
 func (c *CRLCache) entry(url string) *crlEntry {
 	c.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,8 +66,10 @@ func ExampleParseList() {
 }
 
 // A Source keeps the list current. Here it reads the ANS URL with the
-// IGC-Santé anchors; Refresh is then called at start and whenever Due
-// reports true (or run Source.Run in a goroutine).
+// IGC-Santé anchors: Refresh loads it once before the first send, then Run,
+// in a goroutine, refreshes it every Interval (a day by default; 10 minutes
+// after a failure) until its context ends. (No Output: it downloads from
+// the ANS.)
 func ExampleSource() {
 	ctx := context.Background()
 	anchors, err := trust.FetchAnchors(ctx, nil, trust.DefaultBundleURL, &trust.AnchorOptions{SkipUnknownRoots: true})
@@ -76,6 +80,7 @@ func ExampleSource() {
 	if _, err := src.Refresh(ctx); err != nil {
 		log.Fatal(err)
 	}
+	go src.Run(ctx) // kept fresh (its first refresh is a conditional request)
 	// The send guard takes a trust.Checker: *Source is one.
 	var guard trust.Checker = src
 	fmt.Println(guard.CheckAddress("jean.dupont@medecin.mssante.fr") == nil)
@@ -84,9 +89,37 @@ func ExampleSource() {
 	}
 }
 
+// The list loaded once before the first send, then kept fresh by Run in a
+// goroutine until the context ends: Run refreshes at once, then every
+// Interval, and after a failure every RetryInterval, keeping the last good
+// list meanwhile. Here the list is a file; Location can as well be the ANS
+// URL (ExampleSource).
+func ExampleSource_Run() {
+	dir, err := os.MkdirTemp("", "liste-blanche")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "listeblanchemssante.xml")
+	if err := os.WriteFile(path, []byte(exampleList), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends Run
+	src := &trust.Source{Location: path, Interval: time.Hour}
+	if _, err := src.Refresh(ctx); err != nil {
+		log.Fatal(err)
+	}
+	go src.Run(ctx)
+	fmt.Println(src.CheckAddress("jean.dupont@medecin.mssante.fr") == nil, src.Status().Domains)
+	// Output:
+	// true 2
+}
+
 // Connecting to an operator: IGC-Santé roots only, TLS 1.2 or later, and
 // revocation checked in VerifyConnection. Pass the configuration to the
-// SMTP or IMAP client's STARTTLS.
+// SMTP or IMAP client's STARTTLS. (No Output: it downloads the ANS bundle
+// and reads a certificate file.)
 func ExampleVerifier_ClientTLSConfig() {
 	ctx := context.Background()
 	anchors, err := trust.FetchAnchors(ctx, nil, "", &trust.AnchorOptions{SkipUnknownRoots: true})

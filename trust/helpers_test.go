@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // sharedDir returns a folder of ../shared/testdata-external/annuaire (the
@@ -68,7 +69,7 @@ func genList(entries []listEntry, closeRoot bool) []byte {
 }
 
 // bigList generates n entries over about 0.77 n distinct domains, the
-// proportions of the ANS file (6 554 entries, 5 002 names).
+// proportions of the ANS file (6,554 entries, 5,002 names).
 func bigList(n int) ([]byte, []string) {
 	entries := make([]listEntry, 0, n)
 	var names []string
@@ -81,4 +82,16 @@ func bigList(n int) ([]byte, []string) {
 		}
 	}
 	return genList(entries, false), names
+}
+
+// clockFunc is a Clock that reads the time from a function; After fires at
+// once, as if the wait had passed.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+func (f clockFunc) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- f().Add(d)
+	return ch
 }

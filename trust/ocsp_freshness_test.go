@@ -79,7 +79,7 @@ func TestOCSPStaleNotCached(t *testing.T) {
 		s.ocspThis, s.ocspNoNext = testEpoch.Add(-DefaultOCSPMaxAge+30*time.Minute), true
 		s.crls["/inter.crl"] = makeCRL(t, e.pki.inter, e.pki.interKey, 2, testEpoch.Add(-time.Hour), testEpoch.AddDate(0, 0, 7))
 	})
-	v := &Verifier{Anchors: e.pki.anchors, Now: func() time.Time { return now }}
+	v := &Verifier{Anchors: e.pki.anchors, Clock: clockFunc(func() time.Time { return now })}
 	opts := &VerifyOptions{Usage: UsageServer, DNSName: "mss.operateur.test"}
 	res, err := v.Verify(context.Background(), e.leaf, opts)
 	if err != nil || !strings.HasPrefix(res.Revocation[0].Source, "ocsp ") {
@@ -110,7 +110,7 @@ func TestOCSPMaxAgeSetting(t *testing.T) {
 			s.ocspThis, s.ocspNoNext = testEpoch.Add(-2*time.Hour), true
 			s.crls["/inter.crl"] = makeCRL(t, e.pki.inter, e.pki.interKey, 2, testEpoch.Add(-time.Hour), testEpoch.AddDate(0, 0, 7))
 		})
-		v := &Verifier{Anchors: e.pki.anchors, Now: func() time.Time { return testEpoch }, OCSPMaxAge: tt.maxAge}
+		v := &Verifier{Anchors: e.pki.anchors, Clock: clockFunc(func() time.Time { return testEpoch }), OCSPMaxAge: tt.maxAge}
 		res, err := v.Verify(context.Background(), e.leaf, &VerifyOptions{Usage: UsageServer, DNSName: "mss.operateur.test"})
 		if err != nil {
 			t.Fatalf("OCSPMaxAge %v: %v", tt.maxAge, err)

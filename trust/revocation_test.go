@@ -123,7 +123,7 @@ func newRevEnv(t *testing.T) *revEnv {
 }
 
 func (e *revEnv) verifier(policy RevocationPolicy) *Verifier {
-	return &Verifier{Anchors: e.pki.anchors, Revocation: policy, Now: func() time.Time { return testEpoch }}
+	return &Verifier{Anchors: e.pki.anchors, Revocation: policy, Clock: clockFunc(func() time.Time { return testEpoch })}
 }
 
 func TestRevocation(t *testing.T) {
@@ -240,7 +240,7 @@ func TestRevocation(t *testing.T) {
 func TestCRLCacheKeepsLastValid(t *testing.T) {
 	e := newRevEnv(t)
 	now := testEpoch
-	cache := &CRLCache{Now: func() time.Time { return now }, RefreshInterval: time.Hour}
+	cache := &CRLCache{Clock: clockFunc(func() time.Time { return now }), RefreshInterval: time.Hour}
 	ctx := context.Background()
 	url := e.url + "/inter.crl"
 	e.rs.crls["/inter.crl"] = makeCRL(t, e.pki.inter, e.pki.interKey, 1, testEpoch.Add(-time.Hour), testEpoch.AddDate(0, 0, 2), e.leaf.SerialNumber)
@@ -273,7 +273,7 @@ func TestCRLCacheKeepsLastValid(t *testing.T) {
 	}
 
 	// A CRL older than the cached one does not replace it.
-	fresh := &CRLCache{Now: func() time.Time { return testEpoch }, RefreshInterval: time.Nanosecond}
+	fresh := &CRLCache{Clock: clockFunc(func() time.Time { return testEpoch }), RefreshInterval: time.Nanosecond}
 	newer := makeCRL(t, e.pki.inter, e.pki.interKey, 5, testEpoch.Add(-time.Minute), testEpoch.AddDate(0, 0, 2), e.leaf.SerialNumber)
 	if err := fresh.Add(url, newer, e.pki.inter); err != nil {
 		t.Fatal(err)

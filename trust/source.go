@@ -114,8 +114,9 @@ type Source struct {
 	// plain HTTP anyone on the path could add a domain. Zero: refused.
 	AllowHTTP bool
 
-	// Now returns the current time. Zero: time.Now.
-	Now func() time.Time
+	// Clock gives the time the list's age and Due are measured with, and
+	// Run waits on. Nil: the system clock.
+	Clock Clock
 
 	// OnRefresh, when set, is called by Run after each refresh attempt, e.g.
 	// to log errors or alert on a stale list. Zero: nothing.
@@ -151,12 +152,7 @@ type SourceStatus struct {
 	SHA256    string    // hex digest of the current list
 }
 
-func (s *Source) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Source) now() time.Time { return clockOr(s.Clock).Now() }
 
 // List returns the current list, or nil before the first successful refresh.
 func (s *Source) List() *List { return s.list.Load() }
@@ -229,12 +225,10 @@ func (s *Source) Run(ctx context.Context) error {
 				wait = DefaultRetryInterval
 			}
 		}
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return ctx.Err()
-		case <-t.C:
+		case <-clockOr(s.Clock).After(wait):
 		}
 	}
 }

@@ -351,7 +351,7 @@ func TestCRLRedirects(t *testing.T) {
 	e := newRevEnv(t) // e.url is a plain http server with the CRLs
 	var target string
 	srvs, anchors := tlsServers(t, redirectTo(&target))
-	cache := &CRLCache{HTTPClient: anchors.HTTPClient(0), Now: func() time.Time { return testEpoch }}
+	cache := &CRLCache{HTTPClient: anchors.HTTPClient(0), Clock: clockFunc(func() time.Time { return testEpoch })}
 	ctx := context.Background()
 	target = e.url
 	if _, _, err := cache.Revoked(ctx, srvs[0].URL+"/inter.crl", e.leaf, e.pki.inter); !errors.Is(err, ErrRedirect) {

@@ -239,7 +239,7 @@ func TestSourceFileAndClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 3, 14, 14, 54, 10, 0, time.UTC)
-	src := &Source{Location: path, Now: func() time.Time { return now }, Interval: 6 * time.Hour}
+	src := &Source{Location: path, Clock: clockFunc(func() time.Time { return now }), Interval: 6 * time.Hour}
 	ctx := context.Background()
 	if !src.Due() {
 		t.Error("Due before the first load")

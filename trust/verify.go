@@ -87,7 +87,7 @@ type Verifier struct {
 	HTTPClient *http.Client
 
 	// CRLs caches CRLs across verifications. Zero: a cache private to this
-	// Verifier, using HTTPClient and Now.
+	// Verifier, using HTTPClient and Clock.
 	CRLs *CRLCache
 
 	// DisableOCSP skips OCSP and checks CRLs only. Zero: OCSP is asked first
@@ -98,8 +98,10 @@ type Verifier struct {
 	// nextUpdate may be. Zero: DefaultOCSPMaxAge (7 days).
 	OCSPMaxAge time.Duration
 
-	// Now returns the current time. Zero: time.Now.
-	Now func() time.Time
+	// Clock gives the time certificates, CRLs and OCSP answers are checked
+	// at (unless VerifyOptions.CurrentTime says otherwise). Nil: the system
+	// clock.
+	Clock Clock
 
 	// Timeout bounds the revocation checks made from TLS callbacks, which get
 	// no context. Zero: 15 s.
@@ -125,7 +127,7 @@ type VerifyOptions struct {
 	Intermediates []*x509.Certificate
 
 	// CurrentTime is the time to verify at, e.g. the signing time of an
-	// archived message. Zero: the Verifier's Now.
+	// archived message. Zero: the Verifier's Clock.
 	CurrentTime time.Time
 }
 
@@ -161,18 +163,13 @@ func (e *CertificateError) Error() string {
 
 func (e *CertificateError) Unwrap() error { return e.Err }
 
-func (v *Verifier) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
+func (v *Verifier) now() time.Time { return clockOr(v.Clock).Now() }
 
 func (v *Verifier) init() {
 	v.once.Do(func() {
 		v.crls = v.CRLs
 		if v.crls == nil {
-			v.crls = &CRLCache{HTTPClient: v.HTTPClient, Now: v.Now}
+			v.crls = &CRLCache{HTTPClient: v.HTTPClient, Clock: v.Clock}
 		}
 		v.ocsp = &ocspCache{m: make(map[ocspKey]ocspEntry)}
 	})

@@ -38,9 +38,9 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		mode = "implicit TLS"
 	}
 	fmt.Fprintf(w, "  SMTP submission  %s (%s)\n  IMAP             %s (%s)\n", s.SMTPAddr, mode, s.IMAPAddr, mode)
-	fmt.Fprintf(w, "  domains          %s\n", strings.Join(mssantetest.DefaultDomains, ", "))
+	fmt.Fprintf(w, "  domains          %s\n", strings.Join(mssantetest.DefaultDomains(), ", "))
 	if *caOut != "" {
-		if err := os.WriteFile(*caOut, testpki.PEM(s.PKI.Root), 0o644); err != nil {
+		if err := os.WriteFile(*caOut, testpki.PEM(s.RootCertificate()), 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "  root certificate %s\n", *caOut)
@@ -51,7 +51,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		if kind == "" {
 			kind = "PER"
 		}
-		mb, err := s.AddMailbox(addr, mssantetest.Kind(strings.ToUpper(kind)))
+		mb, err := s.AddMailbox(addr, mssantetest.MailboxType(strings.ToUpper(kind)), nil)
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  %s (%s)\n    PLAIN password  %s\n    XOAUTH2 token   %s\n", mb.Address, mb.Kind, mb.Password, tok)
+		fmt.Fprintf(w, "  %s (%s)\n    PLAIN password  %s\n    XOAUTH2 token   %s\n", mb.Address, mb.Type, mb.Password, tok)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 	<-ctx.Done()

@@ -18,9 +18,9 @@ func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	t.Helper()
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, testpki.PEM(s.PKI.Root), 0o600)
+	os.WriteFile(ca, testpki.PEM(s.RootCertificate()), 0o600)
 	list := filepath.Join(dir, "liste.xml")
-	os.WriteFile(list, []byte(testdocs.ListeBlanche(mssantetest.DefaultDomains...)), 0o600)
+	os.WriteFile(list, []byte(testdocs.ListeBlanche(mssantetest.DefaultDomains()...)), 0o600)
 	tok, err := s.Token(address)
 	if err != nil {
 		t.Fatal(err)
@@ -40,8 +40,8 @@ func TestSendAndSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.Personal)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	code, stdout, stderr := runCLI(t, "send", "--to", "b@ch-test.mssante.fr,x@outside.example.org", "--subject", "Bonjour", "--text", "t")
@@ -95,8 +95,8 @@ func TestSendPatientSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.Personal)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	zip := filepath.Join(t.TempDir(), "IHE_XDM.ZIP")
 	os.WriteFile(zip, []byte("PK\x03\x04"), 0o600)

@@ -61,8 +61,8 @@ func runSandbox(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer op.Close()
-	op.MustAddMailbox(drA, mssantetest.Personal)
-	op.MustAddMailbox(drB, mssantetest.Personal)
+	op.MustAddMailbox(drA, mssantetest.MailboxPER, nil)
+	op.MustAddMailbox(drB, mssantetest.MailboxPER, nil)
 	fmt.Fprintf(out, "Operator running in the process: SMTP %s, IMAP %s\n\n", op.SMTPAddr, op.IMAPAddr)
 
 	a, err := mssante.NewClient(op.MustConfig(drA))

@@ -86,7 +86,7 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 	}
 	defer op.Close()
 	for _, a := range []string{drA, drB, drC} {
-		op.MustAddMailbox(a, mssantetest.Personal)
+		op.MustAddMailbox(a, mssantetest.MailboxPER, nil)
 	}
 
 	if storePath == "" {

@@ -15,7 +15,7 @@ func benchServer() (*mssantetest.Server, *mssantetest.Mailbox, *mssante.Client, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	mb, err := srv.AddMailbox(benchFrom.Addr, mssantetest.Personal)
+	mb, err := srv.AddMailbox(benchFrom.Addr, mssantetest.MailboxPER, nil)
 	if err != nil {
 		srv.Close()
 		return nil, nil, nil, err

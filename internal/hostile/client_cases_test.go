@@ -137,9 +137,9 @@ func newOperator(t *testing.T) *operator {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	s.MustAddMailbox(drA, mssantetest.Personal)
-	s.MustAddMailbox(drB, mssantetest.Personal)
-	s.MustAddMailbox(patientAddr, mssantetest.Personal)
+	s.MustAddMailbox(drA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(drB, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(patientAddr, mssantetest.MailboxPER, nil)
 	return &operator{t: t, s: s}
 }
 
@@ -334,7 +334,7 @@ func (echoSASL) Next(resp []byte) ([]byte, bool, error) {
 // verifierConfig is a client configuration with a Verifier over the
 // operator's PKI, whose certificates name no CRL nor OCSP responder.
 func (o *operator) verifierConfig(policy trust.RevocationPolicy) mssante.Config {
-	anchors, err := trust.NewAnchors([]*x509.Certificate{o.s.PKI.Root}, []*x509.Certificate{o.s.PKI.Intermediate})
+	anchors, err := trust.NewAnchors([]*x509.Certificate{o.s.RootCertificate()}, []*x509.Certificate{o.s.IntermediateCertificate()})
 	if err != nil {
 		o.t.Fatal(err)
 	}

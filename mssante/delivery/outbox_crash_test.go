@@ -102,8 +102,8 @@ func TestOutboxCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mbA := s.MustAddMailbox(trkA, mssantetest.Personal)
-	s.MustAddMailbox(trkB, mssantetest.Personal)
+	mbA := s.MustAddMailbox(trkA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(trkB, mssantetest.MailboxPER, nil)
 
 	cases := []struct {
 		step string
@@ -192,7 +192,7 @@ func runCrashChild(t *testing.T, s *mssantetest.Server, password, store, id, ste
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOutboxCrash$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
-		envCrashStep+"="+step, envCrashSMTP+"="+s.SMTPAddr, envCrashRoot+"="+string(testpki.PEM(s.PKI.Root)),
+		envCrashStep+"="+step, envCrashSMTP+"="+s.SMTPAddr, envCrashRoot+"="+string(testpki.PEM(s.RootCertificate())),
 		envCrashPassword+"="+password, envCrashStore+"="+store, envCrashID+"="+id)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

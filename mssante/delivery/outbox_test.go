@@ -320,8 +320,8 @@ func TestOutboxAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(trkA, mssantetest.Personal)
-	s.MustAddMailbox(trkB, mssantetest.Personal)
+	s.MustAddMailbox(trkA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(trkB, mssantetest.MailboxPER, nil)
 	var mu sync.Mutex
 	var actions []string
 	cfg := s.MustConfig(trkA)

@@ -17,8 +17,8 @@ import (
 func ExampleTracker() {
 	op, _ := mssantetest.NewServer(nil)
 	defer op.Close()
-	op.MustAddMailbox("alice.martin@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("bruno.durand@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("alice.martin@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("bruno.durand@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	c, err := mssante.NewClient(op.MustConfig("alice.martin@medecin.mssante.fr"))
 	if err != nil {
 		log.Fatal(err)
@@ -71,8 +71,8 @@ func ExampleTracker() {
 func ExampleOutbox() {
 	op, _ := mssantetest.NewServer(nil)
 	defer op.Close()
-	op.MustAddMailbox("alice.martin@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("bruno.durand@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("alice.martin@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("bruno.durand@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	c, err := mssante.NewClient(op.MustConfig("alice.martin@medecin.mssante.fr"))
 	if err != nil {
 		log.Fatal(err)

@@ -40,10 +40,10 @@ func newTrkEnv(t *testing.T, opts *delivery.TrackerOptions) *trkEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	s.MustAddMailbox(trkA, mssantetest.Personal)
-	s.MustAddMailbox(trkB, mssantetest.Personal)
-	s.MustAddMailbox(trkApp, mssantetest.Applicative)
-	s.MustAddMailbox(trkPatient, mssantetest.Personal)
+	s.MustAddMailbox(trkA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(trkB, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(trkApp, mssantetest.MailboxAPP, nil)
+	s.MustAddMailbox(trkPatient, mssantetest.MailboxPER, nil)
 	e := &trkEnv{s: s, clock: newFakeClock(), events: &eventLog{}}
 	e.a = trkClient(t, s, trkA)
 	e.b = trkClient(t, s, trkB)

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
 	"golang.org/x/oauth2"
 
 	"github.com/mssante-go/sdk/cda"
@@ -39,9 +38,9 @@ func newServer(t *testing.T, opts *mssantetest.Options) *mssantetest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	s.MustAddMailbox(drA, mssantetest.Personal)
-	s.MustAddMailbox(drB, mssantetest.Personal)
-	s.MustAddMailbox(app, mssantetest.Applicative)
+	s.MustAddMailbox(drA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(drB, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox(app, mssantetest.MailboxAPP, nil)
 	return s
 }
 
@@ -140,7 +139,7 @@ func TestSendReceiveDSNAndMDN(t *testing.T) {
 
 func TestAuthModes(t *testing.T) {
 	s := newServer(t, nil)
-	pw := s.MustAddMailbox("plain@medecin.mssante.fr", mssantetest.Personal)
+	pw := s.MustAddMailbox("plain@medecin.mssante.fr", mssantetest.MailboxPER, nil)
 	cases := map[string]func() mssante.Config{
 		"XOAUTH2":  func() mssante.Config { return s.MustConfig(drA) },
 		"EXTERNAL": func() mssante.Config { return s.MustConfig(app) },
@@ -194,7 +193,7 @@ func TestAuthFailures(t *testing.T) {
 		t.Fatal("certificate without SASL accepted")
 	}
 
-	pw := s.MustAddMailbox("plain@medecin.mssante.fr", mssantetest.Personal)
+	pw := s.MustAddMailbox("plain@medecin.mssante.fr", mssantetest.MailboxPER, nil)
 	cfg.Auth = mssante.Password(pw.Address, "wrong")
 	c = newClient(t, cfg)
 	if _, err := c.Send(ctx(t), textMessage(drB)); !errors.Is(err, mssante.ErrAuth) {
@@ -314,7 +313,7 @@ func TestTrustGuard(t *testing.T) {
 
 func TestFailureDSN(t *testing.T) {
 	s := newServer(t, &mssantetest.Options{TrustedDomains: []string{"autre-operateur.mssante.fr"}})
-	s.MustAddMailbox("279035121518989@patient.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox("279035121518989@patient.mssante.fr", mssantetest.MailboxPER, nil)
 	s.CloseMailbox("279035121518989@patient.mssante.fr")
 	a := newClient(t, s.MustConfig(drA))
 	msg := textMessage("inconnu@ch-test.mssante.fr", "279035121518989@patient.mssante.fr", drB, "x@autre-operateur.mssante.fr")
@@ -396,17 +395,17 @@ func TestUIDValidityChange(t *testing.T) {
 
 func TestIMAPOperations(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		caps imap.CapSet
+		name       string
+		extensions []string
 		// whether the move removes the message from INBOX
 		expunged bool
 	}{
 		{"MOVE", nil, true},
-		{"UIDPLUS only", imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}}, true},
-		{"neither", imap.CapSet{imap.CapIMAP4rev1: {}}, false},
+		{"UIDPLUS only", []string{"UIDPLUS"}, true},
+		{"neither", []string{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newServer(t, &mssantetest.Options{IMAPCaps: tc.caps})
+			s := newServer(t, &mssantetest.Options{IMAPExtensions: tc.extensions})
 			a := newClient(t, s.MustConfig(drA))
 			b := newClient(t, s.MustConfig(drB))
 			var ids []string
@@ -595,7 +594,7 @@ func TestCloseAtOnce(t *testing.T) {
 // The IGC-Santé way: anchors and certificate checks from package trust.
 func TestVerifierFromTrust(t *testing.T) {
 	s := newServer(t, nil)
-	anchors, err := trust.NewAnchors([]*x509.Certificate{s.PKI.Root}, []*x509.Certificate{s.PKI.Intermediate})
+	anchors, err := trust.NewAnchors([]*x509.Certificate{s.RootCertificate()}, []*x509.Certificate{s.IntermediateCertificate()})
 	if err != nil {
 		t.Fatal(err)
 	}

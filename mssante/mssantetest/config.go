@@ -12,9 +12,10 @@ import (
 
 // Config returns a ready client configuration for a mailbox of the server:
 // its endpoints, the server's root as RootCAs, the server's trust list as
-// Trust, and the authentication of its kind: Pro Santé Connect style XOAUTH2
-// tokens for personal and organisational mailboxes, a client certificate
-// and SASL EXTERNAL for applicative ones.
+// Trust, and the authentication of its type: Pro Santé Connect style XOAUTH2
+// tokens for personal and organisational mailboxes (TokenSource; with
+// Options.VerifyToken, set Auth to the identity provider's tokens instead),
+// a client certificate and SASL EXTERNAL for applicative ones.
 func (s *Server) Config(address string) (mssante.Config, error) {
 	mb := s.mailbox(address)
 	if mb == nil {
@@ -34,7 +35,7 @@ func (s *Server) Config(address string) (mssante.Config, error) {
 		Trust:      s.TrustChecker(),
 		ProductRef: "MSSANTETEST",
 	}
-	if mb.Kind == Applicative {
+	if mb.Type == MailboxAPP {
 		cert, err := s.ClientCertificate(mb.Address)
 		if err != nil {
 			return mssante.Config{}, err
@@ -57,7 +58,8 @@ func (s *Server) MustConfig(address string) mssante.Config {
 
 // TokenSource returns a token source for the mailbox that behaves like a
 // Pro Santé Connect session: it keeps its token until the server revokes it
-// (RevokeToken), then issues a new one.
+// (RevokeToken), then issues a new one. Its tokens are refused when
+// Options.VerifyToken is set.
 func (s *Server) TokenSource(address string) oauth2.TokenSource {
 	return &tokenSource{s: s, address: address}
 }
@@ -83,7 +85,7 @@ func (t *tokenSource) Token() (*oauth2.Token, error) {
 }
 
 // ErrOutsideTrust is the reason TrustChecker gives for a refused domain.
-var ErrOutsideTrust = errors.New("domain not in the trust list of the test operator")
+var ErrOutsideTrust = errors.New("mssantetest: domain not in the trust list of the test operator")
 
 // TrustChecker returns a recipient checker for the server's trust list: its
 // own domains and the trusted ones, matched exactly.

@@ -22,7 +22,7 @@ type outcome struct {
 // reports when NOTIFY has SUCCESS, failure reports when it has FAILURE or
 // when NOTIFY was not given.
 func (s *Server) deliverTransaction(tx *transaction, data []byte) {
-	now := time.Now()
+	now := s.opts.Clock.Now()
 	var outcomes []outcome
 	for _, r := range tx.recipients {
 		o := outcome{rcpt: r}

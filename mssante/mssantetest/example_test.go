@@ -19,8 +19,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer op.Close()
-	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 
 	ctx := context.Background()
 	a, _ := mssante.NewClient(op.MustConfig("dr.a@medecin.mssante.fr")) // XOAUTH2 with a token the operator issued
@@ -59,8 +59,8 @@ func Example() {
 func ExampleServer_InjectFault() {
 	op, _ := mssantetest.NewServer(nil)
 	defer op.Close()
-	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	op.InjectFault(&mssantetest.Fault{Stage: mssantetest.StageMail, Code: 451, Enhanced: [3]int{4, 3, 0}, Message: "try later"})
 
 	a, _ := mssante.NewClient(op.MustConfig("dr.a@medecin.mssante.fr"))

@@ -70,16 +70,16 @@ func (is *imapSession) Authenticate(mech string) (sasl.Server, error) {
 		}), nil
 	case xoauth2.Mechanism:
 		return imapSASL{xoauth2.NewServer(func(user, token string) *xoauth2.ServerError {
-			owner := is.s.tokenOwner(token)
-			if owner == "" || owner != normalise(user) || is.authenticated(owner) != nil {
+			addr, ok := is.s.tokenOpens(user, token)
+			if !ok || is.authenticated(addr) != nil {
 				return &xoauth2.ServerError{Status: "401", Schemes: "bearer", Scope: "mail"}
 			}
 			return nil
 		})}, nil
 	case sasl.OAuthBearer:
 		return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
-			owner := is.s.tokenOwner(o.Token)
-			if owner == "" || owner != normalise(o.Username) || is.authenticated(owner) != nil {
+			addr, ok := is.s.tokenOpens(o.Username, o.Token)
+			if !ok || is.authenticated(addr) != nil {
 				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
 			}
 			return nil

@@ -25,7 +25,7 @@ import (
 // refused response is mssante's TestSecretsEchoedByServer.)
 func TestSecretsNeverLogged(t *testing.T) {
 	s := newServer(t, nil)
-	pw := s.MustAddMailbox("plain@medecin.mssante.fr", "PER")
+	pw := s.MustAddMailbox("plain@medecin.mssante.fr", "PER", nil)
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	w := lockedWriter{&logs, &mu}

@@ -23,7 +23,7 @@ import (
 // Options configure a Server. A nil *Options means defaults.
 type Options struct {
 	// Domains are the domains whose mailboxes the server holds. Empty means
-	// DefaultDomains.
+	// DefaultDomains().
 	Domains []string
 	// TrustedDomains are other domains of the trust space: mail to them is
 	// accepted and reported "relayed". Mail to a domain that is neither
@@ -36,10 +36,13 @@ type Options struct {
 	// MaxMessageBytes is the SMTP SIZE limit. Zero means 25 MiB, the limit
 	// of Mon Espace Santé.
 	MaxMessageBytes int64
-	// IMAPCaps are the IMAP capabilities offered. Nil means IMAP4rev1 with
-	// UIDPLUS, MOVE, NAMESPACE and IDLE; a test of the fallbacks takes some
-	// away.
-	IMAPCaps imap.CapSet
+	// IMAPExtensions are the IMAP extensions offered besides IMAP4rev1, by
+	// their CAPABILITY names. Nil means UIDPLUS, MOVE and NAMESPACE; a test
+	// of the fallbacks takes some away (an empty, non-nil slice offers
+	// none). IDLE, ENABLE, UNSELECT, SASL-IR, LITERAL- and UTF8=ACCEPT are
+	// always offered (go-imap's server has them built in); a name the
+	// server does not implement is ignored.
+	IMAPExtensions []string
 	// DisableDSN hides the SMTP DSN extension, as some operators do.
 	DisableDSN bool
 	// ImplicitTLS serves SMTP and IMAP over TLS from the first byte
@@ -47,11 +50,49 @@ type Options struct {
 	ImplicitTLS bool
 	// ErrorLog receives the servers' error messages. Nil discards them.
 	ErrorLog *log.Logger
+	// Clock gives the time written in Received fields, delivery reports
+	// (Date, Arrival-Date, Will-Retry-Until) and IMAP internal dates. Nil:
+	// the system clock. (The servers' read and write timeouts stay on the
+	// system clock.)
+	Clock Clock
+	// VerifyToken, when set, makes XOAUTH2 and OAUTHBEARER accept only the
+	// tokens an identity provider vouches for, as a real operator accepts
+	// only Pro Santé Connect's: it is called with the bearer token and
+	// returns the national identifier (IdNat_PS) of the professional the
+	// token was issued to, or an error to refuse it (not issued by the
+	// provider, expired, wrong audience...). The token then opens a mailbox
+	// only if that identifier is among the mailbox's NationalIDs
+	// (MailboxOptions); otherwise the client gets the XOAUTH2 status 401
+	// (OAUTHBEARER: invalid_token). The tokens of Token and TokenSource,
+	// and so Config's authentication of PER and ORG mailboxes, are then
+	// refused. A psctest.Server plugs in as
+	//
+	//	func(tok string) (string, error) { info, err := idp.Introspect(tok); return info.NationalID, err }
+	//
+	// It may be called from several sessions at once. Nil: the server's own
+	// tokens (Token).
+	VerifyToken func(token string) (nationalID string, err error)
 }
 
-// DefaultDomains are the domains a Server holds by default: two
-// professional domains, an establishment and the patient domain.
-var DefaultDomains = []string{"medecin.mssante.fr", "pharmacien.mssante.fr", "ch-test.mssante.fr", "patient.mssante.fr"}
+// Clock is the time a Server writes in what it delivers, nil meaning the
+// system clock. Tests pass a fake one; the same fake clock serves every
+// package of this module.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// DefaultDomains returns the domains a Server holds by default: two
+// professional domains, an establishment and the patient domain. Each call
+// returns a new slice.
+func DefaultDomains() []string {
+	return []string{"medecin.mssante.fr", "pharmacien.mssante.fr", "ch-test.mssante.fr", "patient.mssante.fr"}
+}
 
 const defaultMaxMessageBytes = 25 << 20
 
@@ -63,12 +104,11 @@ const defaultMaxMessageBytes = 25 << 20
 type Server struct {
 	// SMTPAddr and IMAPAddr are the loopback addresses the servers listen on.
 	SMTPAddr, IMAPAddr string
-	// PKI issued the server certificate and issues client certificates.
-	PKI *testpki.PKI
 	// Hostname is the name in the server certificate and in the DSNs.
 	Hostname string
 
 	opts    Options
+	pki     *testpki.PKI // issued the server certificate, issues client certificates
 	domains map[string]bool
 	trusted map[string]bool
 	delayed map[string]bool
@@ -95,13 +135,16 @@ func NewServer(opts *Options) (*Server, error) {
 		s.opts = *opts
 	}
 	if len(s.opts.Domains) == 0 {
-		s.opts.Domains = DefaultDomains
+		s.opts.Domains = DefaultDomains()
+	}
+	if s.opts.Clock == nil {
+		s.opts.Clock = systemClock{}
 	}
 	if s.opts.MaxMessageBytes == 0 {
 		s.opts.MaxMessageBytes = defaultMaxMessageBytes
 	}
-	if s.opts.IMAPCaps == nil {
-		s.opts.IMAPCaps = imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapNamespace: {}}
+	if s.opts.IMAPExtensions == nil {
+		s.opts.IMAPExtensions = []string{string(imap.CapUIDPlus), string(imap.CapMove), string(imap.CapNamespace)}
 	}
 	for _, d := range s.opts.Domains {
 		s.domains[strings.ToLower(d)] = true
@@ -114,15 +157,15 @@ func NewServer(opts *Options) (*Server, error) {
 		s.delayed[strings.ToLower(d)] = true
 	}
 	var err error
-	if s.PKI, err = testpki.New(nil); err != nil {
+	if s.pki, err = testpki.New(nil); err != nil {
 		return nil, err
 	}
-	cert, err := s.PKI.ServerCertificate(s.Hostname, "127.0.0.1", "::1")
+	cert, err := s.pki.ServerCertificate(s.Hostname, "127.0.0.1", "::1")
 	if err != nil {
 		return nil, err
 	}
 	clientCAs := x509.NewCertPool()
-	clientCAs.AddCert(s.PKI.Root)
+	clientCAs.AddCert(s.pki.Root)
 	s.tlsConf = &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
@@ -193,7 +236,7 @@ func (s *Server) startIMAP() error {
 		NewSession: func(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return &imapSession{s: s, conn: c}, nil, nil
 		},
-		Caps:   s.opts.IMAPCaps,
+		Caps:   imapCaps(s.opts.IMAPExtensions),
 		Logger: s.errorLog(),
 	}
 	if !s.opts.ImplicitTLS {
@@ -225,9 +268,29 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
+// imapCaps is the capability set of go-imap's server: always IMAP4rev1
+// (without it go-imap's server panics), then the extensions asked for.
+func imapCaps(extensions []string) imap.CapSet {
+	caps := imap.CapSet{imap.CapIMAP4rev1: {}}
+	for _, e := range extensions {
+		caps[imap.Cap(strings.ToUpper(e))] = struct{}{}
+	}
+	return caps
+}
+
 // RootCAs returns a pool with the root of the server's PKI: what a client
-// trusts instead of the IGC-Santé roots.
-func (s *Server) RootCAs() *x509.CertPool { return s.PKI.Pool() }
+// trusts instead of the IGC-Santé roots (Config sets it as RootCAs).
+func (s *Server) RootCAs() *x509.CertPool { return s.pki.Pool() }
+
+// RootCertificate returns the root CA of the server's PKI, named like an
+// IGC-Santé root ("AC RACINE IGC-SANTE TEST"): the anchor of a
+// trust.Verifier (trust.NewAnchors), or the CA file of a command-line tool.
+func (s *Server) RootCertificate() *x509.Certificate { return s.pki.Root }
+
+// IntermediateCertificate returns the CA below RootCertificate that issued
+// the server's certificate and issues ClientCertificate's ("AC IGC-SANTE
+// ELEMENTAIRE ORGANISATIONS TEST"): the intermediate of trust.NewAnchors.
+func (s *Server) IntermediateCertificate() *x509.Certificate { return s.pki.Intermediate }
 
 // isLocal reports whether the server holds the domain's mailboxes.
 func (s *Server) isLocal(domain string) bool { return s.domains[strings.ToLower(domain)] }

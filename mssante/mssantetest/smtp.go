@@ -72,18 +72,20 @@ func (s *smtpSession) Auth(mech string) (sasl.Server, error) {
 		}), nil
 	case xoauth2.Mechanism:
 		return smtpSASL{xoauth2.NewServer(func(user, token string) *xoauth2.ServerError {
-			if owner := s.s.tokenOwner(token); owner == "" || owner != normalise(user) {
+			addr, ok := s.s.tokenOpens(user, token)
+			if !ok {
 				return &xoauth2.ServerError{Status: "401", Schemes: "bearer", Scope: "mail"}
 			}
-			s.user = normalise(user)
+			s.user = addr
 			return nil
 		})}, nil
 	case sasl.OAuthBearer:
 		return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
-			if owner := s.s.tokenOwner(o.Token); owner == "" || owner != normalise(o.Username) {
+			addr, ok := s.s.tokenOpens(o.Username, o.Token)
+			if !ok {
 				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
 			}
-			s.user = normalise(o.Username)
+			s.user = addr
 			return nil
 		}), nil
 	case sasl.External:

@@ -8,7 +8,8 @@ import (
 // Clock is a fake psc.Clock for tests: time moves only when Advance is
 // called or when someone waits on After, which moves it forward by the
 // wait at once and records the wait. Give the same Clock to the
-// psc.Config and to Options.Now so that the client and the server agree.
+// psc.Config and to Options.Clock so that the client and the server agree;
+// it serves as the Clock of the other packages of this module too.
 type Clock struct {
 	mu    sync.Mutex
 	now   time.Time
@@ -60,3 +61,9 @@ func (c *Clock) Waits() []time.Duration {
 	c.waits = nil
 	return w
 }
+
+// systemClock is the real time, for a Server without Options.Clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -2,7 +2,9 @@
 // an httptest server (loopback, HTTP, or HTTPS with Options.TLS or
 // Options.ClientCertificate), for tests and examples: the psc package's
 // own, and an MSSanté operator test double that must accept only tokens
-// this IdP issued (Server.Verify).
+// this IdP issued (Server.Verify, Server.Introspect; mssantetest's
+// Options.VerifyToken plugs in Introspect). Start one with NewServer and
+// give Server.Config to psc.New.
 //
 // It serves PSC's paths (Realm, ".well-known/wallet-openid-configuration",
 // "/auth" for the authorization front, the Keycloak protocol paths) and

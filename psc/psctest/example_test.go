@@ -16,7 +16,7 @@ import (
 // by refreshing.
 func ExampleServer_Verify() {
 	clock := psctest.NewClock(time.Time{})
-	idp, err := psctest.NewServer(&psctest.Options{Now: clock.Now, CIBAPendingPolls: -1})
+	idp, err := psctest.NewServer(&psctest.Options{Clock: clock, CIBAPendingPolls: -1})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -80,9 +80,10 @@ type Options struct {
 	// RedirectURIs are the registered redirect URIs. Nil: any http URL on
 	// a loopback address (127.0.0.1, ::1, localhost).
 	RedirectURIs []string
-	// Now is the server's time (token lifetimes, CIBA polling). Nil:
-	// time.Now. Share a fake clock with the psc.Client under test.
-	Now func() time.Time
+	// Clock is the server's time (token lifetimes, CIBA polling). Nil: the
+	// system clock. Give the fake Clock of this package to the server and
+	// to the psc.Config under test, so that they agree.
+	Clock psc.Clock
 }
 
 // Server is a Pro Santé Connect look-alike on an httptest server: the
@@ -185,8 +186,8 @@ func NewServer(opts *Options) (*Server, error) {
 	if o.CIBAPendingPolls == 0 {
 		o.CIBAPendingPolls = 2
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = systemClock{}
 	}
 	k, err := initialKey()
 	if err != nil {
@@ -284,7 +285,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 // LogValue logs the options without the secret.
 func (o Options) LogValue() slog.Value { return slog.GroupValue(slog.String("client_id", o.ClientID)) }
 
-func (s *Server) now() time.Time { return s.opts.Now() }
+func (s *Server) now() time.Time { return s.opts.Clock.Now() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -24,7 +24,7 @@ type fixture struct {
 func newFixture(t *testing.T, opts psctest.Options) *fixture {
 	t.Helper()
 	clock := psctest.NewClock(time.Time{})
-	opts.Now = clock.Now
+	opts.Clock = clock
 	idp, err := psctest.NewServer(&opts)
 	if err != nil {
 		t.Fatal(err)

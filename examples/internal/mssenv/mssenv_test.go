@@ -22,12 +22,12 @@ func TestLoadAgainstSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.Personal)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	tok, _ := s.Token("a@medecin.mssante.fr")
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, testpki.PEM(s.PKI.Root), 0o600)
+	os.WriteFile(ca, testpki.PEM(s.RootCertificate()), 0o600)
 	list := filepath.Join(dir, "liste.xml")
 	os.WriteFile(list, []byte(testdocs.ListeBlanche("ch-test.mssante.fr")), 0o600)
 	env := map[string]string{
