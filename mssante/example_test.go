@@ -31,9 +31,9 @@ func ExampleNewClient() {
 		Address:    mail.MustParseAddress("dr.a@medecin.mssante.fr"),
 		Operator:   mssante.Operator{SMTP: op.SMTPAddr, IMAP: op.IMAPAddr},
 		Auth:       mssante.OAuth2(op.TokenSource("dr.a@medecin.mssante.fr")), // XOAUTH2, as with a psc.Session
-		RootCAs:    op.RootCAs(),                                             // for IGC-Santé: Verifier: &trust.Verifier{Anchors: anchors}
-		Trust:      op.TrustChecker(),                                        // for MSSanté: a *trust.Source (the liste blanche)
-		ProductRef: "DEV935997",                                              // the X-MSS-NIL the ANS gave your software
+		RootCAs:    op.RootCAs(),                                              // for IGC-Santé: Verifier: &trust.Verifier{Anchors: anchors}
+		Trust:      op.TrustChecker(),                                         // for MSSanté: a *trust.Source (the liste blanche)
+		ProductRef: "DEV935997",                                               // the X-MSS-NIL the ANS gave your software
 	}
 	c, err := mssante.NewClient(cfg)
 	if err != nil {
@@ -149,4 +149,3 @@ func ExampleClient_Sync() {
 	// UID 3: Dernier
 	// cursor: 3
 }
-
