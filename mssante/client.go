@@ -26,7 +26,7 @@ import (
 type Config struct {
 	// Address is the mailbox (BAL) the client works for, and the From of
 	// the messages that have none. Required. Its display name, if any,
-	// must follow ECO.2.2.7 ([CheckDisplayName]).
+	// must follow ECO.2.2.7 ([mail.CheckDisplayName]).
 	Address mail.Address
 	// Operator gives the servers. Zero means discovered by DNS SRV
 	// (RFC 6186) in the domain of Address (ECO.1.1.9), with the rule of
