@@ -511,7 +511,10 @@ func (c *Client) Move(ctx context.Context, folder string, uids []uint32, dest st
 		return nil
 	})
 	c.audit(ctx, "imap.move", fmt.Sprintf("%s UIDs %v to %s", folder, uids, dest), c.imapServer(), err)
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // Delete removes messages: moved to trash when trash is not empty (and
