@@ -250,8 +250,10 @@ func (c *Client) Address() mail.Address { return c.cfg.Address }
 // Close ends everything the client started: the operations in progress
 // (they return ErrClosed), Watch (which returns ErrClosed), the open
 // Senders (their connections are closed without QUIT: a message in the
-// middle of DATA is not sent) and the IMAP connection (LOGOUT). When Close
-// returns, none of the client's connections is open. Operations after
+// middle of DATA is not sent) and the IMAP connection (LOGOUT). The
+// connections of Watch and of the Senders are closed, and the IMAP one
+// logged out, before Close returns; one still being opened is closed by
+// its dial or handshake, which see the cancellation. Operations after
 // Close fail with ErrClosed. Only the first call does something; it
 // returns the error of the IMAP LOGOUT, if any.
 func (c *Client) Close() error {
