@@ -59,7 +59,9 @@ func TestFolderError(t *testing.T) {
 // temporaryOnly has a Temporary method, as psc's errors do.
 type temporaryOnly bool
 
-func (t temporaryOnly) Error() string   { return "token source: temporary=" + strconv.FormatBool(bool(t)) }
+func (t temporaryOnly) Error() string {
+	return "token source: temporary=" + strconv.FormatBool(bool(t))
+}
 func (t temporaryOnly) Temporary() bool { return bool(t) }
 
 // AuthError.Temporary tells a refusal that a later attempt can cure from
