@@ -14,7 +14,7 @@ import (
 // 32 bytes at a time all along, which matters for text where most lines
 // hold an accent or two.
 func invalidUTF8(s string, dst []int32) []int32 {
-	b := unsafeBytes(s)
+	b := []byte(s) // no copy: read only, does not escape (-gcflags=-m)
 	for i := 0; i < len(b); {
 		for i+32 <= len(b) {
 			c := b[i : i+32 : i+32]

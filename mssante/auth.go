@@ -1,6 +1,7 @@
 package mssante
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -48,11 +49,19 @@ const (
 
 // OAuth2 authenticates with Pro Santé Connect access tokens through SASL
 // XOAUTH2 (Ref#2 ECO.1.2.1), for personal and organisational mailboxes.
-// The client asks ts for a token at each connection and never stores it
-// (ECO.1.2.5); when the server refuses a token (XOAUTH2 status 401), the
-// client asks ts once more and retries if it gets a different token. Use a
-// TokenSource that refreshes (oauth2.Config.TokenSource with a refresh
-// token, or oauth2.ReuseTokenSource over your PSC session).
+// Use a TokenSource that refreshes: a *psc.Session, or
+// oauth2.Config.TokenSource with a refresh token.
+//
+// The client asks ts for a token at each connection (with the operation's
+// context when ts has a TokenContext(ctx) method, as psc.Session does) and
+// never stores it (ECO.1.2.5). When the server refuses a token (XOAUTH2
+// status 401), the client tells ts so when ts has an Invalidate(token
+// string) method (psc.Session does: its next Token refreshes instead of
+// handing out the same unexpired token), asks ts once more, and retries
+// once if it gets a different token. When ts fails, the client returns an
+// [*AuthError] whose Err is ts's error: with psc.Session, after the PSC
+// session ended (ECO.1.2.6), errors.Is(err, psc.ErrSessionEnded) holds,
+// AuthError.Temporary is false, and Watch stops reconnecting.
 func OAuth2(ts oauth2.TokenSource) Auth {
 	return Auth{kind: authXOAuth2, secrets: &authSecrets{tokens: ts}}
 }
@@ -148,13 +157,14 @@ func (a Auth) clientCertificate() *tls.Certificate {
 // saslClient returns the SASL client for a connection as user, nil when
 // no SASL step is needed. For token mechanisms it uses token, or fetches
 // one when token is ""; the token used is returned so that the caller can
-// tell a refreshed one.
-func (a Auth) saslClient(user, host string, port int, token string) (sasl.Client, string, error) {
+// tell a refreshed one. An error of the token source is returned as it is
+// (see tokenError).
+func (a Auth) saslClient(ctx context.Context, user, host string, port int, token string) (sasl.Client, string, error) {
 	switch a.kind {
 	case authXOAuth2, authOAuthBearer:
 		if token == "" {
 			var err error
-			if token, err = a.token(); err != nil {
+			if token, err = a.token(ctx); err != nil {
 				return nil, "", err
 			}
 		}
@@ -173,28 +183,57 @@ func (a Auth) saslClient(user, host string, port int, token string) (sasl.Client
 	return nil, "", errNoAuth
 }
 
-// token asks the token source for an access token.
-func (a Auth) token() (string, error) {
+// errNoTokenSource is the error of OAuth2(nil).
+var errNoTokenSource = errors.New("mssante: OAuth2 auth without a TokenSource")
+
+// tokenSourceError marks an error of the token source, for the caller to
+// put in an AuthError.
+type tokenSourceError struct{ err error }
+
+func (e *tokenSourceError) Error() string { return e.err.Error() }
+func (e *tokenSourceError) Unwrap() error { return e.err }
+
+// token asks the token source for an access token, with ctx when it takes
+// one. Its errors are *tokenSourceError.
+func (a Auth) token(ctx context.Context) (string, error) {
 	if a.secrets == nil || a.secrets.tokens == nil {
-		return "", errors.New("mssante: OAuth2 auth without a TokenSource")
+		return "", &tokenSourceError{errNoTokenSource}
 	}
-	tok, err := a.secrets.tokens.Token()
+	var tok *oauth2.Token
+	var err error
+	if tc, ok := a.secrets.tokens.(interface {
+		TokenContext(context.Context) (*oauth2.Token, error)
+	}); ok {
+		tok, err = tc.TokenContext(ctx)
+	} else {
+		tok, err = a.secrets.tokens.Token()
+	}
 	if err != nil {
-		return "", fmt.Errorf("mssante: getting an access token: %w", err)
+		return "", &tokenSourceError{err}
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return "", &tokenSourceError{errors.New("mssante: the token source gave an empty access token")}
 	}
 	return tok.AccessToken, nil
 }
 
-// refreshedToken returns a token different from the refused one, or "".
-func (a Auth) refreshedToken(refused string) string {
+// refreshedToken is asked after the server refused a token (XOAUTH2
+// status 401). It tells the token source, when the source has an
+// Invalidate method (psc.Session), then asks it again: it returns the new
+// token, "" when the source gives the refused one again, or the source's
+// error.
+func (a Auth) refreshedToken(ctx context.Context, refused string) (string, error) {
 	if refused == "" || a.secrets == nil || a.secrets.tokens == nil {
-		return ""
+		return "", nil
 	}
-	tok, err := a.token()
+	if inv, ok := a.secrets.tokens.(interface{ Invalidate(string) }); ok {
+		inv.Invalidate(refused)
+	}
+	tok, err := a.token(ctx)
 	if err != nil || tok == refused {
-		return ""
+		return "", err
 	}
-	return tok
+	return tok, nil
 }
 
 // secretTexts returns the secrets a server could echo: the token used, or

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mssante-go/sdk/mssante/mail"
@@ -17,12 +18,15 @@ import (
 )
 
 // Config configures a [Client]. Fields left zero take the documented
-// defaults; Address, Auth and a trust anchor (RootCAs or UseSystemRoots)
-// are required.
+// defaults. Required: Address, Auth, the anchors of the operator's
+// certificate (Verifier, RootCAs or UseSystemRoots), Trust (or
+// AllowAnyRecipient in tests) and, to send, ProductRef. [NewClient] takes
+// it by value, not as a nil-able *Options: it has required fields, so
+// there are no defaults to fall back on.
 type Config struct {
 	// Address is the mailbox (BAL) the client works for, and the From of
 	// the messages that have none. Required. Its display name, if any,
-	// must follow ECO.2.2.7 ([CheckDisplayName]).
+	// must follow ECO.2.2.7 ([mail.CheckDisplayName]).
 	Address mail.Address
 	// Operator gives the servers. Zero means discovered by DNS SRV
 	// (RFC 6186) in the domain of Address (ECO.1.1.9), with the rule of
@@ -75,15 +79,19 @@ type Config struct {
 	// store holds (ECO.1.1.10): set it only for another kind of server.
 	UseSystemRoots bool
 	// TLS tunes the TLS policy. Zero means the Ref#2 policy: TLS 1.2 or
-	// newer, and for TLS 1.2 only the four ECDHE-RSA suites of ECO.1.1.3.
+	// newer, and for TLS 1.2 only the ECO.1.1.3 suites Go implements
+	// safely ([Ref2CipherSuites]).
 	TLS TLSPolicy
 	// ProductRef is the X-MSS-NIL value put on every message whose own
 	// ProductRef is empty: the product reference the ANS gave the software
 	// (ECO.2.4.3). Required to send.
 	ProductRef string
-	// Trust decides which recipients may receive mail; Send refuses the
-	// message before connecting when one is out (see [TrustError]). Nil
-	// means every recipient is refused, unless AllowAnyRecipient is set.
+	// Trust decides which recipients may receive mail: a *trust.Source
+	// (the liste blanche kept fresh) or a *trust.List. Send refuses the
+	// message before connecting when one is out (a [*TrustError] wrapping
+	// what Trust said of each, a *trust.AddressError from package trust).
+	// Required: NewClient refuses a nil Trust unless AllowAnyRecipient is
+	// set.
 	Trust RecipientChecker
 	// AllowAnyRecipient disables the trust-space check of recipients. For
 	// tests only: health data must not leave the trust space.
@@ -140,7 +148,7 @@ type TLSPolicy struct {
 	// MinVersion is the lowest TLS version. Zero means TLS 1.2 (ECO.1.1.2).
 	MinVersion uint16
 	// CipherSuites are the TLS 1.2 suites offered (TLS 1.3 suites are not
-	// configurable in Go). Nil means Ref2CipherSuites.
+	// configurable in Go). Nil means Ref2CipherSuites().
 	CipherSuites []uint16
 	// VerifyConnection, if set, runs after the chain is verified and after
 	// Config.Verifier's checks, e.g. to pin a certificate; an error aborts
@@ -148,29 +156,44 @@ type TLSPolicy struct {
 	VerifyConnection func(tls.ConnectionState) error
 }
 
-// Ref2CipherSuites are the TLS 1.2 suites Ref#2 ECO.1.1.3 allows.
-var Ref2CipherSuites = []uint16{
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-	0xC028, // TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: Go does not implement it; listed for servers that prefer it
-}
+// Ref2CipherSuites returns the TLS 1.2 suites the client offers by
+// default, a new slice at each call: those of Ref#2 ECO.1.1.3 that Go
+// implements safely, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 and
+// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256. ECO.1.1.3 also lists
+// TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, which Go does not implement, and
+// TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, which Go classes as insecure. The
+// list is package trust's (trust.TLS12CipherSuites), which
+// trust.Verifier.ClientTLSConfig uses too.
+func Ref2CipherSuites() []uint16 { return trust.TLS12CipherSuites() }
 
 // Client talks to one mailbox at its operator: SMTP submission to send,
 // IMAP to receive. It is safe for concurrent use; IMAP commands are
 // serialised on one connection, each Send uses its own SMTP connection.
+//
+// Make a Client with [NewClient] only. The zero Client is a closed one:
+// its methods return ErrClosed and its Close does nothing.
 type Client struct {
 	cfg Config
 
+	// life is cancelled (cause ErrClosed) by Close: every operation runs
+	// under a context that ends with it.
+	life     context.Context
+	closeNow context.CancelCauseFunc
+
 	imapMu sync.Mutex
 	imap   *imapConn // nil until first use
+	// imapAddr is the IMAP server last connected to, for the audit events
+	// of a server found by DNS SRV.
+	imapAddr atomic.Pointer[string]
 
-	closeOnce sync.Once
-	closed    chan struct{}
+	connsMu sync.Mutex
+	conns   map[io.Closer]struct{} // Watch's connections, the Senders'
 }
 
 // NewClient checks the configuration and returns a client. It does not
-// connect: connections are made when needed.
+// connect: connections are made when needed. It takes Config by value on
+// purpose: the configuration has required fields, so there is no
+// nil-means-defaults to offer, and the client keeps its own copy.
 func NewClient(cfg Config) (*Client, error) {
 	if cfg.Address.IsZero() {
 		return nil, errors.New("mssante: Config.Address is required")
@@ -216,33 +239,79 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = mail.DefaultMaxMessageBytes
 	}
-	return &Client{cfg: cfg, closed: make(chan struct{})}, nil
+	c := &Client{cfg: cfg, conns: map[io.Closer]struct{}{}}
+	c.life, c.closeNow = context.WithCancelCause(context.Background())
+	return c, nil
 }
 
 // Address returns the mailbox the client works for.
 func (c *Client) Address() mail.Address { return c.cfg.Address }
 
-// Close closes the client's connections. Operations after Close fail with
-// ErrClosed.
+// Close ends everything the client started: the operations in progress
+// (they return ErrClosed), Watch (which returns ErrClosed), the open
+// Senders (their connections are closed without QUIT: a message in the
+// middle of DATA is not sent) and the IMAP connection (LOGOUT). The
+// connections of Watch and of the Senders are closed, and the IMAP one
+// logged out, before Close returns; one still being opened is closed by
+// its dial or handshake, which see the cancellation. Operations after
+// Close fail with ErrClosed. Only the first call does something; it
+// returns the error of the IMAP LOGOUT, if any.
 func (c *Client) Close() error {
-	c.closeOnce.Do(func() { close(c.closed) })
+	if c.closeNow == nil || c.life.Err() != nil {
+		return nil // the zero Client, or closed already
+	}
+	c.closeNow(ErrClosed)
+	c.connsMu.Lock()
+	for conn := range c.conns {
+		conn.Close()
+	}
+	clear(c.conns)
+	c.connsMu.Unlock()
 	c.imapMu.Lock()
 	defer c.imapMu.Unlock()
-	if c.imap != nil {
-		err := c.imap.close()
-		c.imap = nil
-		return err
+	if c.imap == nil {
+		return nil
 	}
-	return nil
+	ic := c.imap
+	c.imap = nil
+	if ic.broken() {
+		return nil // an operation cut short by Close closed it already
+	}
+	return ic.close()
 }
 
-func (c *Client) isClosed() bool {
-	select {
-	case <-c.closed:
-		return true
-	default:
-		return false
+// isClosed reports whether Close was called, or whether c is the zero
+// Client.
+func (c *Client) isClosed() bool { return c.life == nil || c.life.Err() != nil }
+
+// opContext returns the context of one operation: it ends with ctx and
+// with Close, whose cause is then ErrClosed. Call stop when the operation
+// is over.
+func (c *Client) opContext(ctx context.Context) (_ context.Context, stop func()) {
+	op, cancel := context.WithCancelCause(ctx)
+	unhook := context.AfterFunc(c.life, func() { cancel(ErrClosed) })
+	return op, func() {
+		unhook()
+		cancel(nil)
 	}
+}
+
+// track registers a connection that Close must close (a Watch
+// connection, a Sender's), and returns its release. It returns false, and
+// closes conn, when the client is closed already.
+func (c *Client) track(conn io.Closer) (release func(), ok bool) {
+	c.connsMu.Lock()
+	defer c.connsMu.Unlock()
+	if c.isClosed() {
+		conn.Close()
+		return nil, false
+	}
+	c.conns[conn] = struct{}{}
+	return func() {
+		c.connsMu.Lock()
+		delete(c.conns, conn)
+		c.connsMu.Unlock()
+	}, true
 }
 
 // connTLS is what the TLS checks of one connection need, and what they
@@ -328,7 +397,7 @@ func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 		conf.MinVersion = tls.VersionTLS12
 	}
 	if conf.CipherSuites == nil {
-		conf.CipherSuites = Ref2CipherSuites
+		conf.CipherSuites = Ref2CipherSuites()
 	}
 	if c.cfg.UseSystemRoots {
 		conf.RootCAs = nil
@@ -369,22 +438,4 @@ func (c *Client) audit(ctx context.Context, action, object, server string, err e
 		return
 	}
 	c.cfg.Audit.Audit(ctx, AuditEvent{Time: time.Now(), Actor: c.cfg.Address.Addr, Action: action, Object: object, Server: server, Err: err})
-}
-
-// watchContext closes conn when ctx is done before stop is called: the
-// mail libraries take no context, so cancellation closes the connection.
-func watchContext(ctx context.Context, conn io.Closer) (stop func()) {
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var once sync.Once
-	go func() {
-		select {
-		case <-ctx.Done():
-			conn.Close()
-		case <-done:
-		}
-	}()
-	return func() { once.Do(func() { close(done) }) }
 }

@@ -3,11 +3,16 @@ package mssante
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
+	"golang.org/x/oauth2"
+
+	"github.com/mssante-go/sdk/internal/textcut"
+	"github.com/mssante-go/sdk/trust"
 )
 
 // Sentinel errors of the client; the error types below wrap them.
@@ -18,9 +23,17 @@ var (
 	ErrRecipientRejected = errors.New("mssante: recipient rejected")
 	ErrMessageTooLarge   = errors.New("mssante: message larger than the operator accepts")
 	ErrCapability        = errors.New("mssante: server capability missing")
+	// ErrTransaction: the operator refused the message itself (MAIL FROM,
+	// DATA or the content; see [TransactionError]).
+	ErrTransaction = errors.New("mssante: message refused by the operator")
+	// ErrNotFound: no message has the UID in the folder (see
+	// [NotFoundError]).
+	ErrNotFound = errors.New("mssante: no such message")
 	// ErrOutsideTrustSpace: a recipient is not an MSSanté address; nothing
-	// was sent (see [TrustError]).
-	ErrOutsideTrustSpace = errors.New("mssante: recipient outside the MSSanté trust space")
+	// was sent (see [TrustError]). It is trust.ErrNotInTrustSpace, the one
+	// sentinel of the concept, under the name this package always gave it
+	// (as os.ErrNotExist is fs.ErrNotExist).
+	ErrOutsideTrustSpace = trust.ErrNotInTrustSpace
 	// ErrClosed: the client was closed.
 	ErrClosed = errors.New("mssante: client closed")
 	// ErrFolder: the IMAP server refused an operation on a folder (see
@@ -63,8 +76,11 @@ func (e *TLSError) Error() string {
 }
 func (e *TLSError) Unwrap() []error { return []error{ErrTLS, e.Err} }
 
-// AuthError reports refused credentials. Status holds the XOAUTH2 JSON
-// status ("401" for an expired or invalid token) when the server sent one.
+// AuthError reports that the client could not authenticate: the server
+// refused the credentials, or the token source (Config.Auth's
+// oauth2.TokenSource) gave no token. Status holds the XOAUTH2 JSON status
+// ("401" for an expired or invalid token) when the server sent one.
+//
 // It never holds the token or password: a server that quotes the refused
 // SASL response (in clear or base64, whole or truncated) has that part of
 // Message replaced by "[REDACTED]" before the client keeps it, and the
@@ -75,6 +91,12 @@ type AuthError struct {
 	Code      int    // SMTP reply code, 0 for IMAP
 	Status    string // XOAUTH2 status
 	Message   string // the server's text, echoes of the credentials redacted
+	// Err is the token source's error, when it gave no token: at the
+	// connection, or when asked for a new one after the server refused the
+	// last (status 401). Nil otherwise. A psc.Session's errors arrive
+	// here: errors.Is(err, psc.ErrSessionEnded) holds on the client's
+	// error once the Pro Santé Connect session has ended.
+	Err error
 }
 
 func (e *AuthError) Error() string {
@@ -88,9 +110,53 @@ func (e *AuthError) Error() string {
 	if e.Message != "" {
 		s += ": " + e.Message
 	}
+	if e.Err != nil {
+		s += ": no access token: " + textcut.Cut(e.Err.Error(), 2*textcut.Max)
+	}
 	return s
 }
-func (e *AuthError) Unwrap() error { return ErrAuth }
+
+// Unwrap returns ErrAuth, and Err when the token source failed.
+func (e *AuthError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrAuth, e.Err}
+	}
+	return []error{ErrAuth}
+}
+
+// Temporary reports whether authenticating again later may succeed: a
+// refused token (status 401: the token source may give a new one) or a 4xx
+// SMTP reply, unless the token source's error says otherwise. Package
+// delivery's Outbox retries when it is true; Watch stops when it is false.
+//
+// A token source's error is temporary unless it has a Temporary() bool
+// method that returns false (psc's *SessionEndedError: the professional
+// must log in again, Ref#2 ECO.1.2.6) or is an OAuth error answer of the
+// authorization server (an *oauth2.RetrieveError with an error code, such
+// as invalid_grant).
+func (e *AuthError) Temporary() bool {
+	if e.Err != nil {
+		return temporaryTokenError(e.Err)
+	}
+	return e.Status == "401" || (e.Code >= 400 && e.Code < 500)
+}
+
+// temporaryTokenError classifies a token source's error (see
+// AuthError.Temporary).
+func temporaryTokenError(err error) bool {
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) {
+		if _, isNet := t.(net.Error); isNet {
+			return true // the network: net.Error's Temporary is deprecated and says false for most failures
+		}
+		return t.Temporary()
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.ErrorCode == ""
+	}
+	return true
+}
 
 // RecipientError is a recipient the operator refused during submission.
 type RecipientError struct {
@@ -137,21 +203,80 @@ func (e *CapabilityError) Error() string {
 }
 func (e *CapabilityError) Unwrap() error { return ErrCapability }
 
-// TrustError lists the recipients outside the trust space (or whose patient
-// address has a wrong INS). Nothing was sent.
+// TrustError lists the recipients outside the trust space: nothing was
+// sent. Its chain holds ErrOutsideTrustSpace (trust.ErrNotInTrustSpace)
+// and what Config.Trust said of each recipient: with a trust.List or
+// trust.Source, errors.As(err, &addrErr) gives the first
+// *trust.AddressError, with its Reason.
 type TrustError struct {
+	// Recipients are the refused addresses, in the order of the message.
 	Recipients []string
-	Reasons    []string // one per recipient
+	// Errs are what Config.Trust returned for each, in the same order: a
+	// *trust.AddressError from package trust.
+	Errs []error
 }
 
 func (e *TrustError) Error() string {
 	parts := make([]string, len(e.Recipients))
 	for i, r := range e.Recipients {
-		parts[i] = r + " (" + e.Reasons[i] + ")"
+		reason := "refused"
+		if i < len(e.Errs) && e.Errs[i] != nil {
+			var ae *trust.AddressError
+			if errors.As(e.Errs[i], &ae) {
+				reason = ae.Explain()
+			} else {
+				reason = textcut.Cut(e.Errs[i].Error(), textcut.Max)
+			}
+		}
+		parts[i] = textcut.Cut(r, textcut.Max) + " (" + reason + ")"
 	}
 	return "mssante: not sent, recipients outside the MSSanté trust space: " + strings.Join(parts, ", ")
 }
-func (e *TrustError) Unwrap() error { return ErrOutsideTrustSpace }
+
+// Unwrap returns ErrOutsideTrustSpace and the error of each recipient.
+func (e *TrustError) Unwrap() []error {
+	out := make([]error, 0, 1+len(e.Errs))
+	out = append(out, ErrOutsideTrustSpace)
+	for _, err := range e.Errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// TransactionError is a refusal of MAIL, DATA or the message itself. It
+// wraps ErrTransaction.
+type TransactionError struct {
+	Server   string
+	Code     int
+	Enhanced string
+	Message  string
+}
+
+func (e *TransactionError) Error() string {
+	return "mssante: " + e.Server + " refused the message: " + strconv.Itoa(e.Code) + " " + e.Enhanced + " " + e.Message
+}
+
+// Unwrap returns ErrTransaction.
+func (e *TransactionError) Unwrap() error { return ErrTransaction }
+
+// Temporary reports a 4xx reply: the submission may succeed later.
+func (e *TransactionError) Temporary() bool { return e.Code >= 400 && e.Code < 500 }
+
+// NotFoundError reports a UID that is not in the folder. It wraps
+// ErrNotFound.
+type NotFoundError struct {
+	Folder string
+	UID    uint32
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("mssante: no message with UID %d in %s", e.UID, e.Folder)
+}
+
+// Unwrap returns ErrNotFound.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
 // FolderError reports an IMAP NO answer about a folder: one that cannot be
 // selected (Sync, Fetch, FetchRaw, SearchMessageID, SetFlags, Delete,

@@ -37,6 +37,52 @@
 // that quotes the refused credentials is redacted in AuthError; Auth never
 // prints its secrets.
 //
+// # Errors
+//
+// Every error is usable with errors.Is and errors.As: each type wraps its
+// sentinel ([*ConnectError] ErrConnect, [*TLSError] ErrTLS, [*AuthError]
+// ErrAuth, [*RecipientError] ErrRecipientRejected, [*TransactionError]
+// ErrTransaction, [*SizeError] ErrMessageTooLarge, [*CapabilityError]
+// ErrCapability, [*FolderError] ErrFolder, [*NotFoundError] ErrNotFound,
+// [*TrustError] ErrOutsideTrustSpace) and keeps its cause. A [*TrustError]
+// wraps what Config.Trust said of each refused recipient, so that
+// errors.Is(err, trust.ErrNotInTrustSpace) and errors.As(err, &addrErr)
+// (a *trust.AddressError) hold on a refused Send; ErrOutsideTrustSpace is
+// trust.ErrNotInTrustSpace. An [*AuthError] carries the token source's
+// error when it gave no token (with a psc.Session, errors.Is(err,
+// psc.ErrSessionEnded)), and its Temporary method tells whether trying
+// again later can help.
+//
+// [Client.Sync] tells one bad message from a lost connection: a message
+// that cannot be parsed is an item with its own error (Received.Err, its
+// bytes still on the server for FetchRaw), and the sequence goes on; the
+// iterator's error is fatal and ends it.
+//
+// # Lifecycle
+//
+// [NewClient] takes its Config by value: it has required fields. A Client
+// connects when needed; [Client.Close] ends everything it started
+// (operations in progress, Watch, open Senders, the IMAP connection), after
+// which every method returns ErrClosed. The zero Client and the zero
+// Sender are closed ones: use NewClient and Client.OpenSender. Waits on
+// time go through a [Clock] (WatchOptions.Clock), the same fake clock
+// serving every package of the module in tests.
+//
+// Changes of this version a caller sees: Sync yields a bad message with a
+// nil error and Received.Err set (it used to yield the parse error, the
+// Received beside it); Fetch returns no Received with a parse error;
+// TrustError.Errs replaces the Reasons strings; a failing token source
+// gives an *AuthError (it used to be a plain error); Ref2CipherSuites is a
+// function, and no longer lists TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 nor
+// the unimplemented 0xC028 (one list with package trust); Client.Close
+// ends Watch and the open Senders; Sender.Close returns the error of QUIT;
+// Watch's reconnection wait is a random value between half and all of the
+// backoff (it was between half and one and a half), resets after a healthy
+// session, and Watch stops on an *AuthError that is not temporary; after a
+// refused token (XOAUTH2 401) the client calls the token source's
+// Invalidate(token) method when it has one; audit events of a server found
+// by DNS SRV name that server.
+//
 // # Limits
 //
 // Messages read from the server are parsed with the bounds of package mail

@@ -66,14 +66,19 @@ func (ic *imapConn) broken() bool {
 }
 
 // withIMAP runs f on the client's IMAP connection, connecting first when
-// needed. Commands are serialised. A cancelled ctx closes the connection,
-// which the next call replaces.
+// needed. Commands are serialised. A cancelled ctx, or Client.Close, closes
+// the connection, which the next call replaces.
 func (c *Client) withIMAP(ctx context.Context, f func(ic *imapConn) error) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
+	ctx, stopOp := c.opContext(ctx)
+	defer stopOp()
 	c.imapMu.Lock()
 	defer c.imapMu.Unlock()
+	if c.isClosed() {
+		return ErrClosed // Close ran while this call waited for the lock
+	}
 	if c.imap != nil && c.imap.broken() {
 		c.imap.c.Close()
 		c.imap = nil
@@ -84,18 +89,20 @@ func (c *Client) withIMAP(ctx context.Context, f func(ic *imapConn) error) error
 			return err
 		}
 		c.imap = ic
+		c.imapAddr.Store(&ic.server)
 	}
-	stop := watchContext(ctx, c.imap.c)
-	err := f(c.imap)
+	ic := c.imap
+	stop := context.AfterFunc(ctx, func() { ic.c.Close() })
+	err := f(ic)
 	stop()
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return context.Cause(ctx)
 	}
-	if err != nil && (c.imap.broken() || isConnectionLoss(err)) {
+	if err != nil && (ic.broken() || isConnectionLoss(err)) {
 		// The client may report the failed command before it marks itself
 		// closed: close it, so that the next call reconnects.
-		c.imap.c.Close()
-		err = &ConnectError{Server: c.imap.server, Err: err}
+		ic.c.Close()
+		err = &ConnectError{Server: ic.server, Err: err}
 	}
 	return err
 }
@@ -122,10 +129,11 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 	for attempt := 0; ; attempt++ {
 		conn, err := c.dial(ctx, ep)
 		if err != nil {
+			err = ctxErr(ctx, err)
 			c.audit(ctx, "imap.connect", c.cfg.Address.Addr, addr, err)
 			return nil, err
 		}
-		stop := watchContext(ctx, conn)
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
 		ct := &connTLS{serverName: host, binding: ep.binding}
 		opts := &imapclient.Options{TLSConfig: c.tlsConfig(ct), WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}, UnilateralDataHandler: handler}
 		var cl *imapclient.Client
@@ -156,7 +164,7 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 				return nil, ctxErr(ctx, &ConnectError{Server: addr, Err: err})
 			}
 		}
-		sasl, tok, err := c.cfg.Auth.saslClient(c.cfg.Address.Addr, host, port, token)
+		sasl, tok, err := c.cfg.Auth.saslClient(ctx, c.cfg.Address.Addr, host, port, token)
 		var rec *saslRecorder
 		if err == nil && sasl != nil {
 			rec = &saslRecorder{Client: sasl}
@@ -169,10 +177,11 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 		}
 		cl.Close()
 		if ctx.Err() != nil {
-			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ctx.Err())
-			return nil, ctx.Err()
+			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, context.Cause(ctx))
+			return nil, context.Cause(ctx)
 		}
 		if sasl == nil {
+			err = c.authSetupError(addr, err)
 			c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, err)
 			return nil, err
 		}
@@ -185,12 +194,14 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 		} else {
 			ae.Message = red.text(err.Error())
 		}
-		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 		if attempt == 0 && ae.Status != "" {
-			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
+			if token, ae.Err = c.cfg.Auth.refreshedToken(ctx, tok); token != "" {
+				c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 				continue
 			}
+			ae.Err = tokenSourceCause(ae.Err)
 		}
+		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 		return nil, ae
 	}
 }

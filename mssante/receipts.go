@@ -63,6 +63,10 @@ type IntegrationReceipt struct {
 //
 // received.Received gives the folder and UID used to fetch the original
 // when opts.Original is nil.
+//
+// The IntegrationReceipt comes with an error only when the report was
+// submitted: the $MDNSent flag could not be set after it, or the operator
+// refused its recipient (Result tells). Otherwise an error comes alone.
 func (c *Client) AcknowledgeIntegration(ctx context.Context, received *Received, outcome error, opts *IntegrationReceiptOptions) (*IntegrationReceipt, error) {
 	if received == nil || received.Message == nil {
 		return nil, errors.New("mssante: AcknowledgeIntegration needs a received message")
@@ -102,12 +106,15 @@ func (c *Client) AcknowledgeIntegration(ctx context.Context, received *Received,
 		// CI-SIS: without a read receipt request, a refusal is told by mail.
 		report, err = mail.NewIntegrationErrorMail(msg, c.cfg.Address, ie.Code, ie.Text, original)
 		if err != nil {
-			return rcpt, err
+			return nil, err
 		}
 	default:
-		return rcpt, err
+		return nil, err
 	}
 	res, err := c.Send(ctx, report)
+	if res == nil {
+		return nil, err
+	}
 	rcpt.Sent, rcpt.Result = report, res
 	if err == nil && rcpt.Skipped == nil && received.UID != 0 {
 		err = c.SetFlags(ctx, received.Folder, []uint32{received.UID}, true, KeywordMDNSent)
@@ -171,7 +178,9 @@ type ReadReceiptOptions struct {
 // marked manual-action/MDN-sent-manually, which is why the RFC 8098 loop
 // rule does not stop it; show the user ReadReceiptRequested's OtherAddress
 // first. The message is flagged $MDNSent, and a second call returns
-// ErrReceiptAlreadySent.
+// ErrReceiptAlreadySent. The SendResult comes with the error when the
+// receipt went out but the flag could not be set, and when the operator
+// refused the recipient (as Send's).
 func (c *Client) SendReadReceipt(ctx context.Context, received *Received, opts *ReadReceiptOptions) (*SendResult, error) {
 	req, ok := ReadReceiptRequested(received)
 	if !ok {

@@ -2,7 +2,6 @@ package mssante
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -68,9 +67,16 @@ type Received struct {
 	// left out: it tells which session first saw the message, not
 	// something about the message (RFC 9051 removed it), and a server
 	// that sets it (Cyrus) would show it to whichever client selects first.
-	Flags   []string
-	Size    int64 // RFC822.SIZE
+	Flags []string
+	Size  int64 // RFC822.SIZE
+	// Message is the parsed message, nil when Err is set. Close it when
+	// done: it may hold temporary files and pooled memory.
 	Message *mail.Message
+	// Err is why this one message could not be read: a *mail.ParseError
+	// or a *mail.LimitError (over Config.MaxMessageBytes, say). Nothing is
+	// lost: the message stays on the server, and Client.FetchRaw(ctx,
+	// r.Folder, r.UID, w) streams its bytes. Nil when Message is set.
+	Err error
 }
 
 // Seen reports whether the \Seen flag is set.
@@ -89,13 +95,35 @@ func (r *Received) Seen() bool {
 // When the folder's UIDVALIDITY changed, cursor.Reset is set and Sync starts
 // from the first message. Messages are not marked \Seen.
 //
-// Large attachments are kept in temporary files (see ParseOptions): Close
-// each Message when done with it, which also lets the next messages reuse
-// its memory.
+// Errors come in two kinds, as with bufio.Scanner or go-imap's FETCH:
 //
-// A message that cannot be parsed is yielded with a nil Message and its
-// error (a *ParseError or *LimitError), and the cursor moves past it: fetch
-// it raw with FetchRaw if needed. A connection error ends the sequence.
+//   - A message that cannot be parsed is yielded like the others, with a
+//     nil error, its Received.Err set and its Message nil; the cursor
+//     moves past it and the sequence goes on. Its bytes stay reachable
+//     with FetchRaw.
+//   - A fatal error (the connection lost, the folder refused: a
+//     *ConnectError, a *FolderError, ErrClosed, the context's error) is
+//     yielded with a nil *Received and ends the sequence. The cursor stays
+//     at the last message yielded: the next Sync resumes there.
+//
+// So a loop over Sync reads:
+//
+//	for r, err := range c.Sync(ctx, "INBOX", &cursor) {
+//		if err != nil {
+//			return err // fatal: the sequence is over
+//		}
+//		if r.Err != nil {
+//			log.Print(r.UID, r.Err) // this message only: FetchRaw keeps it
+//			continue
+//		}
+//		handle(r.Message)
+//		r.Message.Close()
+//	}
+//
+// Large attachments are kept in temporary files (see mail.ParseOptions):
+// Close each Message when done with it, which also lets the next messages
+// reuse its memory. The messages left unyielded when the loop stops early
+// are closed by Sync.
 func (c *Client) Sync(ctx context.Context, folder string, cursor *Cursor) iter.Seq2[*Received, error] {
 	return func(yield func(*Received, error) bool) {
 		if cursor == nil {
@@ -143,12 +171,12 @@ func (c *Client) Sync(ctx context.Context, folder string, cursor *Cursor) iter.S
 				yield(nil, err)
 				return
 			}
-			for i, f := range got {
-				cursor.LastUID = f.r.UID
-				if !yield(f.r, f.err) {
+			for i, r := range got {
+				cursor.LastUID = r.UID
+				if !yield(r, nil) {
 					for _, rest := range got[i+1:] {
-						if rest.r.Message != nil {
-							rest.r.Message.Close()
+						if rest.Message != nil {
+							rest.Message.Close()
 						}
 					}
 					return
@@ -158,16 +186,46 @@ func (c *Client) Sync(ctx context.Context, folder string, cursor *Cursor) iter.S
 	}
 }
 
-// Fetch reads one message by UID and parses it.
+// Fetch reads one message by UID and parses it. It returns the message,
+// or an error and no message: a *NotFoundError (ErrNotFound) when the
+// folder has no such UID, a fatal error as Sync's, or the message's own
+// parse error (a *mail.ParseError or *mail.LimitError; FetchRaw still
+// streams its bytes).
 func (c *Client) Fetch(ctx context.Context, folder string, uid uint32) (*Received, error) {
-	r, perr, err := c.fetchParsed(ctx, folder, imap.UID(uid))
+	var r *Received
+	err := c.withIMAP(ctx, func(ic *imapConn) error {
+		if err := c.selectFolder(ic, folder); err != nil {
+			return err
+		}
+		return fetchMany(ic.c, []imap.UID{imap.UID(uid)}, func(rr *Received, body io.Reader) error {
+			r = rr
+			r.Folder = folder
+			raw, err := c.readFetched(body)
+			switch {
+			case err != nil:
+				return err // the connection is gone
+			case raw != nil:
+				r.Message, r.Err = mail.ParseBytes(raw, c.pooledParseOptions())
+			default:
+				r.Message, r.Err = mail.Parse(body, c.parseOptions())
+			}
+			return nil
+		})
+	})
+	if err == nil && r == nil {
+		err = &NotFoundError{Folder: folder, UID: uid}
+	}
+	if err == nil && r.Err != nil {
+		err, r = r.Err, nil
+	}
+	if err != nil && r != nil && r.Message != nil {
+		r.Message.Close() // the connection failed after the message was read
+	}
+	c.audit(ctx, "imap.fetch", folder+" UID "+strconv.Itoa(int(uid)), c.imapServer(), err)
 	if err != nil {
 		return nil, err
 	}
-	if r == nil {
-		return nil, &NotFoundError{Folder: folder, UID: uid}
-	}
-	return r, perr
+	return r, nil
 }
 
 // syncBatch is how many messages Sync fetches per FETCH command: one
@@ -175,25 +233,20 @@ func (c *Client) Fetch(ctx context.Context, folder string, uid uint32) (*Receive
 // the connection while the caller handles them.
 const syncBatch = 64
 
-// fetched is a message read by fetchBatch, or the reason it could not be
-// parsed.
-type fetched struct {
-	r   *Received
-	err error
-}
-
 // fetchBatch fetches and parses the messages of uids in one FETCH command,
-// in UID order. UIDs expunged meanwhile are left out. A message read into
-// memory is parsed on a second goroutine while the next one arrives.
-func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID) ([]fetched, error) {
+// in UID order, each with its Message or its Err. UIDs expunged meanwhile
+// are left out. A message read into memory is parsed on a second goroutine
+// while the next one arrives. The error is fatal: then no message is
+// returned.
+func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID) ([]*Received, error) {
 	var (
 		mu  sync.Mutex
-		got []fetched
+		got []*Received
 	)
 	add := func(r *Received, m *mail.Message, perr error) {
-		r.Message = m
+		r.Message, r.Err = m, perr
 		mu.Lock()
-		got = append(got, fetched{r, perr})
+		got = append(got, r)
 		mu.Unlock()
 	}
 	type job struct {
@@ -202,14 +255,12 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	}
 	jobs := make(chan job, 4)
 	var parsing sync.WaitGroup
-	parsing.Add(1)
-	go func() {
-		defer parsing.Done()
+	parsing.Go(func() {
 		for j := range jobs {
 			m, perr := mail.ParseBytes(j.raw, c.pooledParseOptions())
 			add(j.r, m, perr)
 		}
-	}()
+	})
 	err := c.withIMAP(ctx, func(ic *imapConn) error {
 		if err := c.selectFolder(ic, folder); err != nil {
 			return err
@@ -219,7 +270,7 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 			raw, err := c.readFetched(body)
 			switch {
 			case err != nil:
-				add(r, nil, err)
+				return err // the literal is cut: the connection is gone
 			case raw != nil:
 				jobs <- job{r, raw}
 			default:
@@ -234,27 +285,15 @@ func (c *Client) fetchBatch(ctx context.Context, folder string, uids []imap.UID)
 	object := fmt.Sprintf("%s UIDs %d:%d", folder, uids[0], uids[len(uids)-1])
 	c.audit(ctx, "imap.fetch", object, c.imapServer(), err)
 	if err != nil {
-		for _, f := range got {
-			if f.r.Message != nil {
-				f.r.Message.Close()
+		for _, r := range got {
+			if r.Message != nil {
+				r.Message.Close()
 			}
 		}
 		return nil, err
 	}
-	sort.Slice(got, func(i, j int) bool { return got[i].r.UID < got[j].r.UID })
+	sort.Slice(got, func(i, j int) bool { return got[i].UID < got[j].UID })
 	return got, nil
-}
-
-// parseFetched parses a message as the server streams it.
-func (c *Client) parseFetched(body io.Reader) (*mail.Message, error) {
-	raw, err := c.readFetched(body)
-	if err != nil {
-		return nil, err
-	}
-	if raw != nil {
-		return mail.ParseBytes(raw, c.pooledParseOptions())
-	}
-	return mail.Parse(body, c.parseOptions())
 }
 
 // readFetched reads a message no larger than the spool threshold (1 MiB
@@ -269,7 +308,7 @@ func (c *Client) readFetched(body io.Reader) ([]byte, error) {
 	raw := mimeparse.GetBuffer(int(lit.Size()))
 	if _, err := io.ReadFull(body, raw); err != nil {
 		mimeparse.PutBuffer(raw)
-		return nil, &ConnectError{Server: c.imapServer(), Err: err} // the literal is cut: the connection is gone
+		return nil, err // the literal is cut: the connection is gone (withIMAP makes it a *ConnectError)
 	}
 	return raw, nil
 }
@@ -287,39 +326,10 @@ func (c *Client) parseOptions() *mail.ParseOptions {
 	return &mail.ParseOptions{MaxMessageBytes: c.cfg.MaxMessageBytes}
 }
 
-// NotFoundError reports a UID that is not in the folder.
-type NotFoundError struct {
-	Folder string
-	UID    uint32
-}
-
-func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("mssante: no message with UID %d in %s", e.UID, e.Folder)
-}
-
-// fetchParsed fetches and parses one message. It returns a nil Received
-// when the UID does not exist, and the parse error apart from connection
-// errors.
-func (c *Client) fetchParsed(ctx context.Context, folder string, uid imap.UID) (*Received, error, error) {
-	var r *Received
-	var perr error
-	err := c.withIMAP(ctx, func(ic *imapConn) error {
-		if err := c.selectFolder(ic, folder); err != nil {
-			return err
-		}
-		return fetchMany(ic.c, []imap.UID{uid}, func(rr *Received, body io.Reader) error {
-			r = rr
-			r.Folder = folder
-			r.Message, perr = c.parseFetched(body)
-			return nil
-		})
-	})
-	c.audit(ctx, "imap.fetch", folder+" UID "+strconv.Itoa(int(uid)), c.imapServer(), errors.Join(err, perr))
-	return r, perr, err
-}
-
-// FetchRaw streams the raw message to w, unparsed: to keep it, or to attach
-// it to an MDN as the CI-SIS requires.
+// FetchRaw streams the raw message to w, unparsed: to keep it, to attach
+// it to an MDN as the CI-SIS requires, or to look at a message that Sync
+// or Fetch could not parse. A UID not in the folder gives a
+// *NotFoundError (ErrNotFound).
 func (c *Client) FetchRaw(ctx context.Context, folder string, uid uint32, w io.Writer) error {
 	found := false
 	err := c.withIMAP(ctx, func(ic *imapConn) error {
@@ -501,7 +511,10 @@ func (c *Client) Move(ctx context.Context, folder string, uids []uint32, dest st
 		return nil
 	})
 	c.audit(ctx, "imap.move", fmt.Sprintf("%s UIDs %v to %s", folder, uids, dest), c.imapServer(), err)
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // Delete removes messages: moved to trash when trash is not empty (and
@@ -620,10 +633,14 @@ func numSetUIDs(ns imap.NumSet) []uint32 {
 	return out
 }
 
-// imapServer names the IMAP server for audit events.
+// imapServer names the IMAP server for audit events: the configured one,
+// or the one DNS SRV discovery led to, "" before the first connection.
 func (c *Client) imapServer() string {
 	if c.cfg.Operator.IMAP != "" {
 		return c.cfg.Operator.IMAP
 	}
-	return "imap." + c.cfg.Address.Domain()
+	if p := c.imapAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
 }

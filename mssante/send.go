@@ -49,14 +49,17 @@ func (r *SendResult) Accepted() []string {
 // patient-safety rules (a [mail.PatientSafetyError]: no IHE_XDM.ZIP as an
 // ordinary attachment, at most one patient among To, Cc and Bcc, and a
 // patient recipient of a document mail must be the documents' patient), and
-// checks every recipient against the trust space (a [TrustError] names
-// those that are out). It then opens an SMTP connection, authenticates, and submits the
-// message streaming it from the encoder, requesting delivery receipts
+// checks every recipient against the trust space (a [*TrustError] names
+// those that are out, and wraps what Config.Trust said of each). It then
+// opens an SMTP connection, authenticates, and submits the message
+// streaming it from the encoder, requesting delivery receipts
 // (NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID) when
 // msg.RequestDeliveryReceipt is set and the server offers DSN.
 //
 // The result lists each recipient; refused recipients do not fail the send
-// when others were accepted. The error is non-nil when nothing was sent.
+// when others were accepted. The error is non-nil when nothing was sent;
+// when every recipient was refused, the result comes with it, to tell each
+// refusal (the error is the first [*RecipientError]).
 func (c *Client) Send(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	if err := c.Prepare(ctx, msg); err != nil {
 		return nil, err
@@ -65,16 +68,22 @@ func (c *Client) Send(ctx context.Context, msg *mail.Message) (*SendResult, erro
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
+	defer s.Close() // the message was accepted or refused: a failed QUIT changes nothing
 	return s.sendPrepared(ctx, msg)
 }
 
 // Sender submits several messages on one authenticated SMTP connection.
-// It is not safe for concurrent use. Close it when done.
+// It is not safe for concurrent use. Close it when done; Client.Close
+// closes it too.
+//
+// Make a Sender with [Client.OpenSender] only. The zero Sender is a closed
+// one: Send returns ErrClosed and Close does nothing.
 type Sender struct {
-	c      *Client
-	smtp   *smtp.Client
-	server string
+	c       *Client
+	smtp    *smtp.Client
+	server  string
+	release func() // unregisters from the client
+	closed  bool
 }
 
 // OpenSender connects and authenticates to the submission server.
@@ -82,6 +91,8 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 	if c.isClosed() {
 		return nil, ErrClosed
 	}
+	ctx, stop := c.opContext(ctx)
+	defer stop()
 	ep, err := c.endpoint(ctx, "submission")
 	if err != nil {
 		c.audit(ctx, "smtp.connect", c.cfg.Address.Addr, "", err)
@@ -92,15 +103,32 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sender{c: c, smtp: sc, server: ep.addr}, nil
+	s := &Sender{c: c, smtp: sc, server: ep.addr}
+	release, ok := c.track(sc)
+	if !ok {
+		return nil, ErrClosed
+	}
+	s.release = release
+	return s, nil
 }
 
-// Close ends the SMTP session. A failed QUIT only closes the connection:
-// the messages were already accepted or refused.
+// Close ends the SMTP session with QUIT and closes the connection. It
+// returns the error of QUIT (the connection is closed all the same):
+// messages already submitted were accepted or refused when Send returned,
+// whatever Close says. Only the first call does something.
 func (s *Sender) Close() error {
+	if s.smtp == nil || s.closed {
+		return nil
+	}
+	s.closed = true
+	s.release()
+	if s.c.isClosed() {
+		return nil // Client.Close closed the connection
+	}
 	err := s.smtp.Quit()
 	if err != nil {
 		s.smtp.Close()
+		return &ConnectError{Server: s.server, Err: err}
 	}
 	return nil
 }
@@ -114,9 +142,9 @@ func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error
 	for attempt := 0; ; attempt++ {
 		conn, err := c.dial(ctx, ep)
 		if err != nil {
-			return nil, err
+			return nil, ctxErr(ctx, err)
 		}
-		stop := watchContext(ctx, conn)
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
 		ct := &connTLS{serverName: host, binding: ep.binding}
 		sc, err := c.smtpHandshake(conn, addr, ct, ep.implicitTLS)
 		c.reportTLS(ctx, addr, ct)
@@ -125,11 +153,11 @@ func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error
 			conn.Close()
 			return nil, ctxErr(ctx, err)
 		}
-		sasl, tok, err := c.cfg.Auth.saslClient(c.cfg.Address.Addr, host, port, token)
+		sasl, tok, err := c.cfg.Auth.saslClient(ctx, c.cfg.Address.Addr, host, port, token)
 		if err != nil {
 			stop()
 			sc.Close()
-			return nil, err
+			return nil, ctxErr(ctx, c.authSetupError(addr, err))
 		}
 		if sasl == nil {
 			stop()
@@ -143,7 +171,7 @@ func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error
 		}
 		sc.Close()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, context.Cause(ctx)
 		}
 		// The server's text may quote what it refused: never keep it.
 		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
@@ -154,15 +182,37 @@ func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error
 		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: red.text(se.Message)}
 		// A refused token: retry once with a new one, if the source gives one.
 		if attempt == 0 && ae.Status != "" {
-			if token = c.cfg.Auth.refreshedToken(tok); token != "" {
+			if token, ae.Err = c.cfg.Auth.refreshedToken(ctx, tok); token != "" {
 				continue
 			}
+			ae.Err = tokenSourceCause(ae.Err)
 		}
-		return nil, ae
+		return nil, ctxErr(ctx, ae)
 	}
 }
 
-// smtpHandshake greets the server and secures the connection.
+// authSetupError turns an error of Auth.saslClient into the client's:
+// an *AuthError carrying the token source's error.
+func (c *Client) authSetupError(server string, err error) error {
+	var tse *tokenSourceError
+	if errors.As(err, &tse) {
+		return &AuthError{Server: server, Mechanism: c.cfg.Auth.String(), Err: tse.err}
+	}
+	return err
+}
+
+// tokenSourceCause unwraps the marker of a token source's error.
+func tokenSourceCause(err error) error {
+	var tse *tokenSourceError
+	if errors.As(err, &tse) {
+		return tse.err
+	}
+	return err
+}
+
+// smtpHandshake greets the server and secures the connection. A server
+// that does not advertise STARTTLS in its EHLO answer gets a
+// *CapabilityError, before anything else is sent.
 func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit bool) (*smtp.Client, error) {
 	conf := c.tlsConfig(ct)
 	var sc *smtp.Client
@@ -177,8 +227,12 @@ func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit
 			return nil, &ConnectError{Server: addr, Err: err}
 		}
 	} else {
+		// go-smtp checks the capability inside NewClientStartTLS and tells
+		// only by its error text: keep the server's EHLO answer to read
+		// the capability from it.
+		ehlo := &ehloRecorder{Conn: conn}
 		var err error
-		sc, err = smtp.NewClientStartTLS(conn, conf)
+		sc, err = smtp.NewClientStartTLS(ehlo, conf)
 		if err == nil {
 			// EHLO again, now over TLS: this runs the handshake, so that its
 			// failure is reported as such and not as an AUTH error.
@@ -186,7 +240,7 @@ func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit
 		}
 		switch {
 		case err == nil:
-		case strings.Contains(err.Error(), "support STARTTLS"):
+		case ehlo.answered() && !ehlo.offers("STARTTLS"):
 			return nil, &CapabilityError{Server: addr, Capability: "STARTTLS"}
 		case isTLSError(err):
 			return nil, tlsError(addr, conn, err)
@@ -200,6 +254,9 @@ func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit
 
 // Send submits one message on the session's connection; see [Client.Send].
 func (s *Sender) Send(ctx context.Context, msg *mail.Message) (*SendResult, error) {
+	if s.smtp == nil || s.closed {
+		return nil, ErrClosed
+	}
 	if err := s.c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
@@ -208,6 +265,9 @@ func (s *Sender) Send(ctx context.Context, msg *mail.Message) (*SendResult, erro
 
 // sendPrepared submits a message that Prepare accepted.
 func (s *Sender) sendPrepared(ctx context.Context, msg *mail.Message) (*SendResult, error) {
+	if s.smtp == nil || s.closed {
+		return nil, ErrClosed
+	}
 	res, err := s.submit(ctx, msg)
 	s.c.audit(ctx, "smtp.send", msg.MessageID, s.server, err)
 	return res, err
@@ -221,6 +281,9 @@ func (s *Sender) sendPrepared(ctx context.Context, msg *mail.Message) (*SendResu
 // will be sent later exactly as it will go out (package delivery's Outbox
 // does). Preparing twice changes nothing.
 func (c *Client) Prepare(ctx context.Context, msg *mail.Message) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
 	if msg.From.IsZero() {
 		msg.From = c.cfg.Address
 	}
@@ -295,6 +358,9 @@ type RawOptions struct {
 // The envelope should come from a message that Prepare accepted: SendRaw
 // checks neither the trust space nor the content.
 func (s *Sender) SendRaw(ctx context.Context, env Envelope, body io.Reader, size int64, opts *RawOptions) (*SendResult, error) {
+	if s.smtp == nil || s.closed {
+		return nil, ErrClosed
+	}
 	tx := transaction{Envelope: env, size: size, writeBody: func(w io.Writer) error {
 		if _, err := io.Copy(w, body); err != nil {
 			return &ConnectError{Server: s.server, Err: err}
@@ -324,8 +390,10 @@ type transaction struct {
 // NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID, ORCPT)
 // and DATA. Refused recipients are reported, not fatal, unless all are.
 func (s *Sender) transact(ctx context.Context, tx transaction) (*SendResult, error) {
+	ctx, stopOp := s.c.opContext(ctx)
+	defer stopOp()
 	sc := s.smtp
-	stop := watchContext(ctx, sc)
+	stop := context.AfterFunc(ctx, func() { sc.Close() })
 	defer stop()
 	res := &SendResult{MessageID: tx.MessageID}
 
@@ -404,7 +472,7 @@ func (c *Client) checkRecipients(list []mail.Address) error {
 	for _, a := range list {
 		if err := c.cfg.Trust.CheckAddress(a.Addr); err != nil {
 			te.Recipients = append(te.Recipients, a.Addr)
-			te.Reasons = append(te.Reasons, err.Error())
+			te.Errs = append(te.Errs, err)
 		}
 	}
 	if len(te.Recipients) > 0 {
@@ -460,21 +528,6 @@ func smtpErr(err error, server string) error {
 	return &ConnectError{Server: server, Err: err}
 }
 
-// TransactionError is a refusal of MAIL, DATA or the message itself.
-type TransactionError struct {
-	Server   string
-	Code     int
-	Enhanced string
-	Message  string
-}
-
-func (e *TransactionError) Error() string {
-	return "mssante: " + e.Server + " refused the message: " + strconv.Itoa(e.Code) + " " + e.Enhanced + " " + e.Message
-}
-
-// Temporary reports a 4xx reply: the submission may succeed later.
-func (e *TransactionError) Temporary() bool { return e.Code >= 400 && e.Code < 500 }
-
 func firstRecipientError(res *SendResult) error {
 	for _, r := range res.Recipients {
 		if r.Err != nil {
@@ -484,11 +537,12 @@ func firstRecipientError(res *SendResult) error {
 	return ErrRecipientRejected
 }
 
-// ctxErr prefers the context's error when the context ended: a connection
-// closed by cancellation reports the cancellation.
+// ctxErr prefers the context's cause when the context ended: a connection
+// closed by cancellation reports the cancellation, or ErrClosed when
+// Client.Close ended it.
 func ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return context.Cause(ctx)
 	}
 	return err
 }

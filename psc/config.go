@@ -26,7 +26,8 @@ const (
 	// refresh that fails temporarily before giving up for RetryBackoff.
 	DefaultRefreshAttempts = 3
 	// DefaultRetryBackoff is the first wait after a temporary failure; it
-	// doubles on each further attempt, up to 8 times the first.
+	// doubles on each further attempt, up to 8 times the first, with
+	// jitter (a random wait between half of it and all of it).
 	DefaultRetryBackoff = time.Second
 )
 
@@ -91,7 +92,9 @@ type Config struct {
 	RefreshAttempts int
 
 	// RetryBackoff is the first wait between attempts; it doubles up to 8
-	// times itself. After the last attempt the session does not call PSC
+	// times itself, with jitter (a random wait between half of it and all
+	// of it, so that many sessions do not come back to PSC together after
+	// an outage). After the last attempt the session does not call PSC
 	// again before the backoff has passed, however often Token is called.
 	// Zero: DefaultRetryBackoff (1 s).
 	RetryBackoff time.Duration

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mssante-go/sdk/internal/backoff"
 )
 
 // defaultAccessLifetime is assumed when a token response has no
@@ -270,7 +272,7 @@ func (s *Session) refreshLocked(ctx context.Context) error {
 	if base <= 0 {
 		base = DefaultRetryBackoff
 	}
-	backoff := base
+	policy := backoff.Policy{Min: base, Max: 8 * base}
 	for attempt := 1; ; attempt++ {
 		err := s.refreshOnce(ctx)
 		if err == nil {
@@ -288,7 +290,7 @@ func (s *Session) refreshLocked(ctx context.Context) error {
 		if !ok {
 			tmp = &TemporaryError{Cause: err}
 		}
-		wait := max(backoff, tmp.RetryAfter)
+		wait := max(policy.Delay(attempt), tmp.RetryAfter)
 		if attempt >= attempts || ctx.Err() != nil {
 			s.nextAttempt, s.lastTemp = s.c.clock.Now().Add(wait), tmp
 			tmp.RetryAfter = wait
@@ -301,7 +303,6 @@ func (s *Session) refreshLocked(ctx context.Context) error {
 			return tmp
 		case <-s.c.clock.After(wait):
 		}
-		backoff = min(2*backoff, 8*base)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -17,6 +18,11 @@ var eco113Suites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 }
+
+// TLS12CipherSuites returns the TLS 1.2 cipher suites of ECO.1.1.3 that Go
+// implements safely, a new slice at each call: what ClientTLSConfig and
+// ServerTLSConfig set, and what package mssante's client offers.
+func TLS12CipherSuites() []uint16 { return slices.Clone(eco113Suites) }
 
 func (v *Verifier) timeout() time.Duration {
 	if v.Timeout > 0 {
@@ -110,7 +116,7 @@ func (v *Verifier) ClientTLSConfig(serverName string) (*tls.Config, error) {
 		ServerName:       serverName,
 		RootCAs:          v.Anchors.RootPool(),
 		MinVersion:       tls.VersionTLS12,
-		CipherSuites:     append([]uint16(nil), eco113Suites...),
+		CipherSuites:     TLS12CipherSuites(),
 		VerifyConnection: v.VerifyConnection(UsageServer),
 	}, nil
 }
@@ -130,7 +136,7 @@ func (v *Verifier) ServerTLSConfig(certs []tls.Certificate) (*tls.Config, error)
 		ClientAuth:       tls.RequireAndVerifyClientCert,
 		ClientCAs:        v.Anchors.RootPool(),
 		MinVersion:       tls.VersionTLS12,
-		CipherSuites:     append([]uint16(nil), eco113Suites...),
+		CipherSuites:     TLS12CipherSuites(),
 		VerifyConnection: v.VerifyConnection(UsageClient),
 	}, nil
 }

@@ -108,13 +108,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	n := 0
 	var syncErr error
 	for r, err := range c.Sync(ctx, *folder, &cur) {
-		if r == nil {
+		if err != nil {
 			syncErr = err
 			break
 		}
 		n++
-		if err != nil {
-			fmt.Fprintf(e.stdout, "UID %d: unreadable: %v\n", r.UID, err)
+		if r.Err != nil {
+			fmt.Fprintf(e.stdout, "UID %d: unreadable: %v\n", r.UID, r.Err)
 			continue
 		}
 		v := inspectView(r.Message)

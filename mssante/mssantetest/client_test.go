@@ -740,10 +740,10 @@ func TestSyncBatchesAndResume(t *testing.T) {
 	var subjects []string
 	var parseErrs int
 	for r, err := range b.Sync(ctx(t), "INBOX", &cur) {
-		if r == nil {
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err != nil {
+		if r.Err != nil {
 			parseErrs++
 			continue
 		}
