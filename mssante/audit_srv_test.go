@@ -41,7 +41,7 @@ func TestAuditServerFoundBySRV(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	port := func(addr string) uint16 {
 		_, p, _ := net.SplitHostPort(addr)
 		n, _ := strconv.Atoi(p)

@@ -38,7 +38,7 @@ func TestTrustErrorChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	cfg := s.MustConfig(mailboxA)
 	cfg.Trust = trustList(t, "medecin.mssante.fr", "ch-test.mssante.fr")
 	c := newTestClient(t, cfg)
@@ -80,8 +80,8 @@ func TestErrorSentinels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	c := mailboxClient(t, s, mailboxA)
 
 	s.InjectFault(&mssantetest.Fault{Stage: mssantetest.StageData, Code: 554, Enhanced: [3]int{5, 6, 0}, Message: "content refused"})

@@ -25,7 +25,7 @@ func ExampleNewClient() {
 		log.Fatal(err)
 	}
 	defer op.Close()
-	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
 
 	cfg := mssante.Config{
 		Address:    mail.MustParseAddress("dr.a@medecin.mssante.fr"),
@@ -69,8 +69,8 @@ func ExampleClient_Send() {
 		log.Fatal(err)
 	}
 	defer op.Close()
-	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	c, err := mssante.NewClient(op.MustConfig("dr.a@medecin.mssante.fr"))
 	if err != nil {
 		log.Fatal(err)
@@ -113,7 +113,7 @@ func ExampleClient_Sync() {
 		log.Fatal(err)
 	}
 	defer op.Close()
-	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	for _, raw := range []string{
 		"From: dr.a@medecin.mssante.fr\r\nSubject: Premier\r\n\r\nUn.\r\n",
 		"From: dr.a@medecin.mssante.fr\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n", // corrupt

@@ -80,7 +80,7 @@ func TestCloseEndsWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 
 	t.Run("idle", func(t *testing.T) {
 		cfg, started := watchStarted(s.MustConfig(mailboxA))
@@ -154,7 +154,7 @@ func TestWatchBackoffResets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	cfg := s.MustConfig(mailboxA)
 	p := startProxy(t, cfg.Operator.IMAP)
 	p.refuse.Store(true)
@@ -216,8 +216,8 @@ func TestSenderCloseError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	cfg := s.MustConfig(mailboxA)
 	p := startProxy(t, cfg.Operator.SMTP)
 	cfg.Operator.SMTP = p.Addr

@@ -21,8 +21,8 @@ func ExampleClient_AcknowledgeIntegration() {
 		log.Fatal(err)
 	}
 	defer op.Close()
-	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("dpi@ch-test.mssante.fr", mssantetest.Applicative)
+	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("dpi@ch-test.mssante.fr", mssantetest.MailboxAPP, nil)
 	// A document mail as it arrives (its IHE_XDM.ZIP reduced to an empty
 	// archive).
 	op.Deliver("dpi@ch-test.mssante.fr", "INBOX", []byte("Return-Path: <dr.a@medecin.mssante.fr>\r\n"+
@@ -90,8 +90,8 @@ func ExampleClient_SendReadReceipt() {
 		log.Fatal(err)
 	}
 	defer op.Close()
-	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.Personal)
-	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.Personal)
+	op.MustAddMailbox("dr.a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	op.MustAddMailbox("dr.b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	a, _ := mssante.NewClient(op.MustConfig("dr.a@medecin.mssante.fr"))
 	defer a.Close()
 	b, _ := mssante.NewClient(op.MustConfig("dr.b@ch-test.mssante.fr"))

@@ -29,7 +29,7 @@ func TestSyncCorruptMessageInTheMiddle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	noBoundary := "From: a@medecin.mssante.fr\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n"
 	hugeHeader := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
 		strings.Repeat("padding line\r\n", 100_000) + "\r\n--b\r\n" + strings.Repeat("x", 900<<10) + "\r\n\r\nbody\r\n--b--\r\n"
@@ -88,7 +88,7 @@ func TestSyncConnectionLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	const total = 100 // more than one FETCH batch
 	for i := 1; i <= total; i++ {
 		if _, err := s.Deliver(mailboxA, "INBOX", []byte(plainMessage(i))); err != nil {

@@ -103,8 +103,8 @@ func TestRefusedTokenInvalidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	for _, service := range []string{"SMTP", "IMAP"} {
 		t.Run(service, func(t *testing.T) {
 			ts := newFakeSession(t, s, mailboxA, false)
@@ -136,8 +136,8 @@ func TestEndedTokenSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.Personal)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.Personal)
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	check := func(t *testing.T, err error, status string) {
 		t.Helper()
 		var ae *mssante.AuthError
