@@ -246,10 +246,17 @@ func (a Auth) secretTexts(token string) []string {
 	return out
 }
 
-// xoauth2Status returns the JSON status of a refused XOAUTH2 exchange.
-func xoauth2Status(c sasl.Client) string {
+// saslStatus returns the JSON status of a refused XOAUTH2 or OAUTHBEARER
+// exchange ("401", "invalid_token"), "" for other mechanisms. XOAUTH2
+// keeps it in our client; OAUTHBEARER's client returns it as its error
+// (RFC 7628 §3.2.2), which the protocol library hands back.
+func saslStatus(c sasl.Client, err error) string {
 	if x, ok := c.(*xoauth2.Client); ok && x.Err != nil {
 		return x.Err.Status
+	}
+	var obe *sasl.OAuthBearerError
+	if errors.As(err, &obe) {
+		return obe.Status
 	}
 	return ""
 }

@@ -187,7 +187,7 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 		}
 		// The server's text may quote what it refused: never keep it.
 		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
-		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl)}
+		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: saslStatus(sasl, err)}
 		var ie *imap.Error
 		if errors.As(err, &ie) {
 			ae.Message = red.text(ie.Text)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	gosasl "github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/mssante-go/sdk/mssante/mail"
 )
@@ -176,10 +177,19 @@ func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error
 		// The server's text may quote what it refused: never keep it.
 		red := newEchoRedactor(rec, c.cfg.Auth.secretTexts(tok)...)
 		var se *smtp.SMTPError
-		if !errors.As(err, &se) {
+		var obe *gosasl.OAuthBearerError
+		var ae *AuthError
+		switch {
+		case errors.As(err, &se):
+			ae = &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: saslStatus(sasl, err), Code: se.Code, Message: red.text(se.Message)}
+		case errors.As(err, &obe):
+			// OAUTHBEARER (RFC 7628 §3.2.2): the refusal is the JSON of a
+			// 334 challenge, which go-smtp hands back as the SASL client's
+			// error after cancelling the exchange.
+			ae = &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: saslStatus(sasl, err), Message: red.text(err.Error())}
+		default:
 			return nil, &ConnectError{Server: addr, Err: red.err(err)}
 		}
-		ae := &AuthError{Server: addr, Mechanism: c.cfg.Auth.String(), Status: xoauth2Status(sasl), Code: se.Code, Message: red.text(se.Message)}
 		// A refused token: retry once with a new one, if the source gives one.
 		if attempt == 0 && ae.Status != "" {
 			if token, ae.Err = c.cfg.Auth.refreshedToken(ctx, tok); token != "" {
