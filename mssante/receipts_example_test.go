@@ -16,7 +16,7 @@ func ExampleClient_AcknowledgeIntegration() {
 	var app *mssante.Client // the application mailbox (BAL APP)
 	integrate := func(m *mail.Message) error {
 		// The vendor's integration: find the patient, check the INS...
-		return &mail.IntegrationError{Code: mail.ErrCodeUnknownPatient}
+		return &mail.IntegrationError{Code: mail.IntegrationUnknownPatient}
 	}
 	ctx := context.Background()
 	var cursor mssante.Cursor // persisted between runs
