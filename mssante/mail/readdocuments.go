@@ -25,8 +25,9 @@ var (
 	// integrate the document only after checking the identity.
 	ErrPatientMismatch = errors.New("mail: the CDA header and METADATA.XML name different patients")
 	// ErrPDFCopyMismatch: the PDF copy attached beside the archive is not
-	// the PDF inside the N1 document, byte for byte. The CDA is the
-	// document; the copy is what a person reading the mail sees.
+	// the PDF inside the N1 document, byte for byte, as Ref#2 ECO.2.1.5
+	// requires. The CDA is the document; the copy is what a person
+	// reading the mail sees.
 	ErrPDFCopyMismatch = errors.New("mail: the PDF copy differs from the PDF inside the document")
 	// ErrNotN1: [ReceivedDocument.OpenBody] on a structured (N3)
 	// document, which has no embedded PDF or text; read it with OpenCDA.
