@@ -166,7 +166,7 @@ func TestInspectDocumentProblems(t *testing.T) {
 	for _, tt := range []struct {
 		name, zip, want string
 	}{
-		{"no PDF copy", zip.String(), "  problem   mail: document 1 (11488-4): mail: document has no PDF copy"},
+		{"no PDF copy", zip.String(), "  problem   mail: document 1 (\"11488-4\"): mail: document has no PDF copy"},
 		{"not an archive", "PK not a zip", "Documents:  cannot be read: mail: IHE_XDM.ZIP: xdm: not a ZIP archive"},
 	} {
 		m := &mail.Message{From: mail.MustParseAddress("a@medecin.mssante.fr"), To: []mail.Address{mail.MustParseAddress("b@medecin.mssante.fr")},

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // XDMSubjectPrefix starts the subject of every mail that carries health
@@ -69,7 +71,8 @@ type DocumentError struct {
 }
 
 func (e *DocumentError) Error() string {
-	return fmt.Sprintf("mail: document %d (%s): %v", e.Index+1, e.Code, e.Err)
+	// The code comes from the document: a received one may be anything.
+	return fmt.Sprintf("mail: document %d (%s): %v", e.Index+1, textcut.Quote(e.Code), e.Err)
 }
 func (e *DocumentError) Unwrap() error { return e.Err }
 

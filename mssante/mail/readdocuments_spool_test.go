@@ -2,6 +2,8 @@ package mail
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/cda/xdm"
 	"github.com/mssante-go/sdk/internal/testdocs"
 )
 
@@ -147,4 +150,56 @@ func TestDocumentMailFixture(t *testing.T) {
 	if len(docs.Documents) != 1 || docs.Err() != nil || !docs.Documents[0].PDFMatchesBody {
 		t.Fatalf("%d documents: %v", len(docs.Documents), docs.Err())
 	}
+}
+
+// FuzzReadDocuments feeds arbitrary archives, beside a PDF copy, to
+// ReadDocuments and reads every document it returns: no panic, errors and
+// problems that quote little of the input, and every document's problems
+// typed.
+func FuzzReadDocuments(f *testing.F) {
+	pdf := []byte("%PDF-1.4 fuzz")
+	doc, err := testdocs.N1(testdocs.Options{}, bytes.NewReader(pdf))
+	if err != nil {
+		f.Fatal(err)
+	}
+	set, err := NewDocumentSet([]CDASource{{Open: pdfOpener(doc)}}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var zip bytes.Buffer
+	if err := set.WriteXDM(&zip, []string{"b@medecin.mssante.fr"}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(zip.Bytes(), pdf)
+	f.Add([]byte("PK\x03\x04 not a zip"), []byte(nil))
+	opts := &ReadDocumentsOptions{}
+	opts.XDM = &xdm.ReadOptions{MaxEntries: 20, MaxDocuments: 5, MaxTotalSize: 4 << 20}
+	f.Fuzz(func(t *testing.T, archive, pdf []byte) {
+		m := &Message{Attachments: []*Attachment{
+			BytesAttachment(XDMFilename, "application/zip", archive),
+			BytesAttachment("copie.pdf", "application/pdf", pdf),
+		}}
+		docs, err := m.ReadDocuments(opts)
+		if err != nil {
+			if len(err.Error()) > maxTestErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		defer docs.Close()
+		for _, d := range docs.Documents {
+			for _, p := range d.Problems {
+				var de *DocumentError
+				if !errors.As(p, &de) || len(p.Error()) > maxTestErrorLen {
+					t.Fatalf("problem %T of %d bytes", p, len(p.Error()))
+				}
+			}
+			for _, open := range []func() (io.ReadCloser, error){d.OpenBody, d.OpenCDA} {
+				if rc, err := open(); err == nil {
+					io.Copy(io.Discard, rc)
+					rc.Close()
+				}
+			}
+		}
+	})
 }
