@@ -158,12 +158,13 @@ type ReceivedDocument struct {
 // readable or not, with its problems: one bad document never hides the
 // others.
 //
-// The archive is read where it is: from Parse's temporary file when the
-// attachment was large enough to be spooled, from memory when it is small,
-// never copied into memory whole. Every read is bounded by opts and
-// streamed; a document's body is read only by OpenBody (and, unless
-// SkipPDFCheck, once to compare its PDF with the copy). It does no network
-// I/O.
+// The archive is read where it is: a large one in the temporary file Parse
+// spooled it to (ParseOptions.SpoolThreshold), never copied into memory; a
+// small one, which Parse keeps base64-encoded, is decoded into memory once.
+// Every read is bounded by opts and streamed; a document's body is read
+// only by OpenBody (and, unless SkipPDFCheck, once to compare its PDF with
+// the copy). It does no network I/O, hence no context. A closed message
+// gives ErrClosed.
 //
 // Close the result when done; it stays readable after the message is
 // closed, except for the PDF copies, which are the message's attachments.
