@@ -163,8 +163,9 @@ type ReceivedDocument struct {
 // small one, which Parse keeps base64-encoded, is decoded into memory once.
 // Every read is bounded by opts and streamed; a document's body is read
 // only by OpenBody (and, unless SkipPDFCheck, once to compare its PDF with
-// the copy). It does no network I/O, hence no context. A closed message
-// gives ErrClosed.
+// the copy). It does no network I/O, hence no context. Call it before
+// Message.Close: an attachment whose content Close released gives
+// ErrClosed.
 //
 // Close the result when done; it stays readable after the message is
 // closed, except for the PDF copies, which are the message's attachments.

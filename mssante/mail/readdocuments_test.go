@@ -218,6 +218,21 @@ func TestReadDocumentsOutlivesMessage(t *testing.T) {
 	}
 }
 
+// TestReadDocumentsClosedMessage: after Message.Close, the content Close
+// released cannot be read.
+func TestReadDocumentsClosedMessage(t *testing.T) {
+	set, _ := documentSet(t, []byte("%PDF-1.4 a"))
+	raw := encodeDocumentMail(t, set)
+	m, err := mail.ParseBytes(raw, &mail.ParseOptions{Release: func([]byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if docs, err := m.ReadDocuments(nil); docs != nil || !errors.Is(err, mail.ErrClosed) {
+		t.Fatalf("ReadDocuments after Close: %v", err)
+	}
+}
+
 // TestReadDocumentsTampered: a document changed after METADATA.XML was
 // written is reported (hash and size), and stays readable.
 func TestReadDocumentsTampered(t *testing.T) {
