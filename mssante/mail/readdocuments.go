@@ -130,7 +130,8 @@ type ReceivedDocument struct {
 	// checked, each a [*DocumentError]: first the problems of package
 	// cda/xdm (a [*xdm.DocumentError]: ErrMissingFile, ErrHashMismatch,
 	// ErrSizeMismatch…, and the notes ErrNoHash, ErrNoSize, ErrNoURI),
-	// then a CDA that cannot be parsed (a [*cda.ParseError]), then
+	// then a CDA that cannot be parsed (a [*cda.ParseError]) or an N1
+	// body that cannot be decoded, then
 	// ErrPatientMismatch, ErrSeveralPatients, ErrMissingPDF and
 	// ErrPDFCopyMismatch. A hash mismatch leaves the document readable:
 	// what to do with it is the caller's decision. [ReceivedDocument.Err]
