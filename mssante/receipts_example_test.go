@@ -39,7 +39,7 @@ func ExampleClient_AcknowledgeIntegration() {
 	defer app.Close()
 	integrate := func(m *mail.Message) error {
 		// The vendor's integration: find the patient, check the INS...
-		return &mail.IntegrationError{Code: mail.ErrCodeUnknownPatient}
+		return &mail.IntegrationError{Code: mail.IntegrationUnknownPatient}
 	}
 	ctx := context.Background()
 	var cursor mssante.Cursor // persisted between runs

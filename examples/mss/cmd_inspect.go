@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -17,7 +18,9 @@ import (
 //
 // A file saved from a mail client may start with an mbox "From " line; a
 // delivery or read report is shown with what could not be read in it (its
-// problems), and the command exits 0 whenever the message could be read.
+// problems); the documents of a document mail are shown with their checks
+// (mail.Message.ReadDocuments: hash, patient, PDF copy). The command exits
+// 0 whenever the message could be read, even when its documents cannot.
 func runInspect(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -37,7 +40,9 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer m.Close() // large attachments are in temporary files
 	v := inspectView(m)
+	documentsView(m, &v)
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -64,7 +69,35 @@ type inspectJSON struct {
 	PatientSender  bool              `json:"patientSender"`
 	ReadReceipt    string            `json:"readReceiptTo,omitempty"`
 	Report         *reportJSON       `json:"report,omitempty"`
-	Problems       []string          `json:"problems,omitempty"`
+	// Documents are those of a document mail (inspect only, not sync).
+	Documents []documentJSON `json:"documents,omitempty"`
+	// DocumentsError says why the IHE_XDM.ZIP of a document mail could not
+	// be read at all; DocumentsProblems are those of the mail rather than
+	// of one document (several archives, none in the archive).
+	DocumentsError    string   `json:"documentsError,omitempty"`
+	DocumentsProblems []string `json:"documentsProblems,omitempty"`
+	Problems          []string `json:"problems,omitempty"`
+}
+
+// documentJSON is one document of a document mail.
+type documentJSON struct {
+	Entry string `json:"entry"`          // the DocumentEntry's id in METADATA.XML
+	Path  string `json:"path,omitempty"` // its file in the archive, "" when missing
+	Size  int64  `json:"size"`           // of that file
+	// HashOK: the file's SHA-1 and size are those of METADATA.XML.
+	HashOK bool   `json:"hashOk"`
+	Code   string `json:"code"` // type of document (CDA code, else the metadata's typeCode)
+	Title  string `json:"title,omitempty"`
+	// Body is "N1 application/pdf", "N1 text/plain" or "N3"; "" when the
+	// CDA could not be read.
+	Body         string `json:"body,omitempty"`
+	Patient      string `json:"patient,omitempty"` // NOM prénom, birth date
+	INS          string `json:"ins,omitempty"`
+	QualifiedINS bool   `json:"qualifiedIns"`
+	PDFCopy      string `json:"pdfCopy,omitempty"` // file name of the PDF copy, "" when none was found
+	// PDFMatchesBody: the PDF copy is the PDF inside the N1 document.
+	PDFMatchesBody bool     `json:"pdfMatchesBody"`
+	Problems       []string `json:"problems,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -164,6 +197,47 @@ func inspectView(m *mail.Message) inspectJSON {
 	return v
 }
 
+// documentsView reads the documents of a document mail into v.
+func documentsView(m *mail.Message, v *inspectJSON) {
+	docs, err := m.ReadDocuments(nil)
+	if errors.Is(err, mail.ErrNotDocumentMail) {
+		return
+	}
+	if err != nil {
+		v.DocumentsError = err.Error()
+		return
+	}
+	defer docs.Close()
+	v.Documents = []documentJSON{}
+	for _, d := range docs.Documents {
+		j := documentJSON{Entry: d.Entry.EntryID, Path: d.Entry.Path, Size: d.Entry.ActualSize, HashOK: d.Entry.HashOK,
+			Code: d.Entry.TypeCode.Code, Title: d.Entry.Title, INS: d.Patient.INS, QualifiedINS: d.Patient.QualifiedINS,
+			PDFMatchesBody: d.PDFMatchesBody}
+		if h := d.CDA; h != nil {
+			j.Code, j.Title, j.Body = h.Code.Code, h.TypeDisplayName(), "N3"
+			if h.IsN1() {
+				j.Body = "N1 " + h.Body.MediaType
+			}
+		}
+		if p := d.Patient; p.Family != "" || p.Given != "" {
+			j.Patient = strings.TrimSpace(p.Family + " " + p.Given)
+			if !p.BirthDate.IsZero() {
+				j.Patient += ", born " + p.BirthDate.Format("02/01/2006")
+			}
+		}
+		if d.PDF != nil {
+			j.PDFCopy = d.PDF.Filename
+		}
+		for _, p := range d.Problems {
+			j.Problems = append(j.Problems, p.Error())
+		}
+		v.Documents = append(v.Documents, j)
+	}
+	for _, p := range docs.Problems {
+		v.DocumentsProblems = append(v.DocumentsProblems, p.Error())
+	}
+}
+
 func printInspect(e *env, v inspectJSON) {
 	w := e.stdout
 	fmt.Fprintf(w, "Message-ID: %s\n", v.MessageID)
@@ -240,8 +314,54 @@ func printInspect(e *env, v inspectJSON) {
 			fmt.Fprintf(w, "  text:\n%s", text)
 		}
 	}
+	if v.DocumentsError != "" {
+		fmt.Fprintf(w, "Documents:  cannot be read: %s\n", printable(v.DocumentsError))
+	}
+	for _, p := range v.DocumentsProblems {
+		fmt.Fprintf(w, "Documents:  %s\n", printable(p))
+	}
+	for i, d := range v.Documents {
+		printDocument(w, i+1, d)
+	}
 	for _, p := range v.Problems {
 		fmt.Fprintf(w, "Problem:    %s\n", p)
+	}
+}
+
+// printDocument prints one document of a document mail. Its texts come from
+// the message: control characters are replaced.
+func printDocument(w io.Writer, n int, d documentJSON) {
+	fmt.Fprintf(w, "Document %d: %s (%s)", n, printable(d.Title), printable(d.Code))
+	if d.Body != "" {
+		fmt.Fprintf(w, ", %s", printable(d.Body))
+	}
+	fmt.Fprintln(w)
+	if d.Path != "" {
+		check := "hash and size checked"
+		if !d.HashOK {
+			check = "NOT checked against METADATA.XML"
+		}
+		fmt.Fprintf(w, "  file      %s, %d bytes, %s\n", printable(d.Path), d.Size, check)
+	}
+	if d.Patient != "" || d.INS != "" {
+		ins := "no INS"
+		if d.INS != "" {
+			ins = "INS " + printable(d.INS)
+			if d.QualifiedINS {
+				ins += " (qualified)"
+			}
+		}
+		fmt.Fprintf(w, "  patient   %s, %s\n", printable(d.Patient), ins)
+	}
+	if d.PDFCopy != "" {
+		same := ""
+		if d.PDFMatchesBody {
+			same = " (the PDF inside the document)"
+		}
+		fmt.Fprintf(w, "  PDF copy  %s%s\n", printable(d.PDFCopy), same)
+	}
+	for _, p := range d.Problems {
+		fmt.Fprintf(w, "  problem   %s\n", printable(p))
 	}
 }
 

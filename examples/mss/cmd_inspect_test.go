@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/testdocs"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // writeFile writes content to a file of a temporary directory.
@@ -98,5 +103,81 @@ func TestInspectInferredStatus(t *testing.T) {
 	_, text, _ := runCLI(t, "inspect", writeFile(t, "exim.eml", raw))
 	if !strings.Contains(text, "279035121518989@patient.mssante.fr: failed 5.1.1 (status inferred, reported 5.0.0)") {
 		t.Fatalf("text:\n%s", text)
+	}
+}
+
+// A document mail composed with --cda: inspect shows each document with
+// its checks (hash, patient, PDF copy), in text and in JSON.
+func TestInspectDocumentMail(t *testing.T) {
+	dir := t.TempDir()
+	cdaFile := filepath.Join(dir, "lettre.xml")
+	doc, err := testdocs.N1(testdocs.Options{}, strings.NewReader("%PDF-1.4 lettre"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cdaFile, doc, 0o600)
+	eml := filepath.Join(dir, "doc.eml")
+	if code, _, stderr := runCLI(t, "compose", "--from", "alice.martin@medecin.mssante.fr", "--to", "dr.b@ch-test.mssante.fr",
+		"--cda", cdaFile, "-o", eml); code != 0 {
+		t.Fatalf("compose: %s", stderr)
+	}
+	code, stdout, stderr := runCLI(t, "inspect", eml)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"Document 1: CR ou fiche de consultation ou de visite (11488-4), N1 application/pdf",
+		"bytes, hash and size checked",
+		"  patient   FIGATELLIX CORSE, born 12/10/1988, INS 279035121518989 (qualified)",
+		"  PDF copy  20261120_CR ou fiche de consultation ou de visite_FIGATELLIX_CORSE.pdf (the PDF inside the document)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "problem") {
+		t.Errorf("problems reported:\n%s", stdout)
+	}
+	_, stdout, _ = runCLI(t, "inspect", "--json", eml)
+	var v inspectJSON
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Documents) != 1 || !v.Documents[0].HashOK || !v.Documents[0].PDFMatchesBody || v.Documents[0].INS != "279035121518989" || v.DocumentsError != "" {
+		t.Fatalf("%+v", v.Documents)
+	}
+}
+
+// Documents that cannot be checked or read: the problems are shown and
+// inspect still exits 0.
+func TestInspectDocumentProblems(t *testing.T) {
+	doc, err := testdocs.N1(testdocs.Options{}, strings.NewReader("%PDF-1.4 lettre"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := mail.NewDocumentSet([]mail.CDASource{{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(doc)), nil }}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zip bytes.Buffer
+	if err := set.WriteXDM(&zip, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, zip, want string
+	}{
+		{"no PDF copy", zip.String(), "  problem   mail: document 1 (\"11488-4\"): mail: document has no PDF copy"},
+		{"not an archive", "PK not a zip", "Documents:  cannot be read: mail: IHE_XDM.ZIP: xdm: not a ZIP archive"},
+	} {
+		m := &mail.Message{From: mail.MustParseAddress("a@medecin.mssante.fr"), To: []mail.Address{mail.MustParseAddress("b@medecin.mssante.fr")},
+			Attachments: []*mail.Attachment{mail.BytesAttachment("IHE_XDM.ZIP", "application/zip", []byte(tt.zip))}}
+		var raw bytes.Buffer
+		if err := m.Encode(&raw, nil); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCLI(t, "inspect", writeFile(t, "doc.eml", raw.String()))
+		if code != 0 || !strings.Contains(stdout, tt.want) {
+			t.Errorf("%s: exit %d, output lacks %q:\n%s%s", tt.name, code, tt.want, stdout, stderr)
+		}
 	}
 }

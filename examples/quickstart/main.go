@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/cda"
-	"github.com/mssante-go/sdk/cda/xdm"
 	"github.com/mssante-go/sdk/examples/internal/mssenv"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
@@ -173,37 +172,34 @@ func readLetter(ctx context.Context, out io.Writer, c *mssante.Client, r *mssant
 	fmt.Fprintf(out, "\nDr B receives a %s mail from %s\n", m.Kind(), m.From.Addr)
 	fmt.Fprintf(out, "  subject   %s\n", m.DisplaySubject())
 	fmt.Fprintf(out, "  X-MSS     CODECDA=%s INS=%s NIL=%s\n", strings.Join(m.CDACodes, ","), m.INS, m.ProductRef)
-	zipAtt := m.XDM()
-	if zipAtt == nil {
-		return fmt.Errorf("no IHE_XDM.ZIP in %s", m.MessageID)
-	}
-	rc, err := zipAtt.Open()
+	// One call reads the IHE_XDM.ZIP: each document's metadata, CDA header,
+	// patient and PDF copy, with their checks.
+	docs, err := m.ReadDocuments(nil)
 	if err != nil {
 		return err
 	}
-	zb, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return err
-	}
-	pkg, err := xdm.Read(bytes.NewReader(zb), int64(len(zb)), nil)
-	if err != nil {
-		return err
-	}
-	if err := pkg.Verify(); err != nil {
-		return err
-	}
-	for _, d := range pkg.Documents {
-		doc, closer, err := pkg.ParseCDA(d, nil)
+	defer docs.Close()
+	for _, d := range docs.Documents {
+		if err := d.Err(); err != nil {
+			// A hash mismatch, another patient, no PDF copy...: a person
+			// decides, the software does not integrate it on its own.
+			fmt.Fprintf(out, "  document  NOT integrated: %v\n", err)
+			continue
+		}
+		p := d.Patient
+		fmt.Fprintf(out, "  document  %s (%s), hash checked: %v\n", d.CDA.TypeDisplayName(), d.CDA.Code.Code, d.Entry.HashOK)
+		fmt.Fprintf(out, "  patient   %s %s, born %s, INS %s (qualified: %v)\n", p.Family, p.Given, p.BirthDate.Format("02/01/2006"), p.INS, p.QualifiedINS)
+		body, err := d.OpenBody()
 		if err != nil {
 			return err
 		}
-		p := doc.Patient
-		fmt.Fprintf(out, "  document  %s (%s)\n", doc.TypeDisplayName(), doc.Code.Code)
-		fmt.Fprintf(out, "  patient   %s %s, born %s, INS %s (qualified: %v)\n", p.FamilyName(), p.GivenName(), p.BirthDate, p.INS.Matricule, p.INSQualified())
-		n, _ := io.Copy(io.Discard, doc.Body.Content)
-		fmt.Fprintf(out, "  content   %s, %d bytes\n", doc.Body.MediaType, n)
-		closer.Close()
+		n, err := io.Copy(io.Discard, body) // into the patient record
+		body.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  content   %s, %d bytes\n", d.CDA.Body.MediaType, n)
+		fmt.Fprintf(out, "  PDF copy  %s (same as the document's: %v)\n", d.PDF.Filename, d.PDFMatchesBody)
 	}
 	mdn, err := mail.NewMDN(m, mail.MDNOptions{From: c.Address(), Type: mail.Displayed})
 	if err != nil {

@@ -14,7 +14,8 @@ func TestQuickstart(t *testing.T) {
 	if err := runSandbox(context.Background(), &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"delivery report: bruno.durand@ch-test.mssante.fr delivered", "read receipt: displayed by bruno.durand@ch-test.mssante.fr", "INS 279035121518989 (qualified: true)", "Done"} {
+	for _, want := range []string{"delivery report: bruno.durand@ch-test.mssante.fr delivered", "read receipt: displayed by bruno.durand@ch-test.mssante.fr", "INS 279035121518989 (qualified: true)",
+		"(11490-0), hash checked: true", "content   application/pdf", "_FIGATELLIX_CORSE.pdf (same as the document's: true)", "Done"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -36,7 +36,7 @@ func accepted(err error) bool          { return err == nil }
 
 func TestCatalogue(t *testing.T) {
 	cases := slices.Concat(zipCases(t), xdmReadCases(t), mimeCases(t), reportCases(), xmlCases(t), headerCases(), addressCases(t),
-		trustCases(t), clientCases(t))
+		trustCases(t), clientCases(t), mailDocumentsCases(t))
 	var md strings.Builder
 	md.WriteString("| Area | Case | Expected | Result |\n|---|---|---|---|\n")
 	for _, c := range cases {

@@ -29,8 +29,8 @@ func TestAcknowledgeIntegration(t *testing.T) {
 		plainMail bool
 	}{
 		{name: "accepted", mdn: true, state: delivery.StateProcessed},
-		{name: "unknown patient", mdn: true, outcome: &mail.IntegrationError{Code: mail.ErrCodeUnknownPatient}, state: delivery.StateFailed, code: 902},
-		{name: "INS mismatch, no receipt asked", outcome: &mail.IntegrationError{Code: mail.ErrCodeINSMismatch, Text: "INS ne correspond pas"}, state: delivery.StateSubmitted, skipped: mail.ErrNoReceiptRequested, plainMail: true},
+		{name: "unknown patient", mdn: true, outcome: &mail.IntegrationError{Code: mail.IntegrationUnknownPatient}, state: delivery.StateFailed, code: 902},
+		{name: "INS mismatch, no receipt asked", outcome: &mail.IntegrationError{Code: mail.IntegrationINSMismatch, Text: "INS ne correspond pas"}, state: delivery.StateSubmitted, skipped: mail.ErrNoReceiptRequested, plainMail: true},
 		{name: "accepted, no receipt asked", state: delivery.StateSubmitted, skipped: mail.ErrNoReceiptRequested},
 	}
 	for _, tc := range cases {

@@ -418,7 +418,7 @@ func TestTrackerErrorMDN(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := syncMessages(t, e.b, &mssante.Cursor{})
-	for _, code := range []mail.IntegrationErrorCode{mail.ErrCodeUnknownPatient, 0} {
+	for _, code := range []mail.IntegrationErrorCode{mail.IntegrationUnknownPatient, 0} {
 		mdn, err := mail.NewMDN(in[0], mail.MDNOptions{From: e.b.Address(), Automatic: true, ErrorCode: code, Type: mail.Processed})
 		if err != nil {
 			t.Fatal(err)

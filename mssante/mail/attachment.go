@@ -58,9 +58,16 @@ func ReaderAttachment(filename, contentType string, r io.Reader) *Attachment {
 func BytesAttachment(filename, contentType string, b []byte) *Attachment {
 	return &Attachment{
 		Filename: filename, ContentType: contentType, Size: int64(len(b)),
-		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil },
+		Open: func() (io.ReadCloser, error) { return bytesReader{bytes.NewReader(b)}, nil },
 	}
 }
+
+// bytesReader is the content of a BytesAttachment. It keeps ReadAt and
+// Size, so that [Message.ReadDocuments] reads an archive in memory where it
+// is.
+type bytesReader struct{ *bytes.Reader }
+
+func (bytesReader) Close() error { return nil }
 
 // FileAttachment returns an attachment read from the file at path each time
 // the message is encoded. Its name is the base name of path.

@@ -85,22 +85,8 @@ func NewDocumentSet(sources []CDASource, opts *DocumentSetOptions) (DocumentSet,
 		if _, err := cda.FormatCode(d); err != nil && src.FormatCode.IsZero() && !set.opts.UnreferencedModels {
 			return nil, &DocumentError{Index: i, Code: d.Code.Code, Err: err}
 		}
-		info := DocumentInfo{
-			Code:    d.Code.Code,
-			Label:   d.TypeDisplayName(),
-			ActDate: tsDate(d.ActTime()),
-			Dossier: src.Dossier,
-			Patient: DocumentPatient{
-				Family:       d.Patient.FamilyName(),
-				Given:        d.Patient.GivenName(),
-				BirthDate:    tsDate(d.Patient.BirthDate),
-				QualifiedINS: d.Patient.INSQualified(),
-			},
-			PDF: src.PDF,
-		}
-		if d.Patient.INS != nil {
-			info.Patient.INS = d.Patient.INS.Matricule
-		}
+		info := documentInfo(d)
+		info.Dossier, info.PDF = src.Dossier, src.PDF
 		if info.PDF == nil && d.IsN1() && d.Body.MediaType == "application/pdf" {
 			info.PDF = embeddedPDF(src.Open)
 		}
@@ -143,6 +129,32 @@ func (s *cdaDocumentSet) WriteXDM(w io.Writer, recipients []string) error {
 		}
 	}
 	return zw.Close()
+}
+
+// documentInfo is what a mail says of a document, from its CDA header:
+// the same on the sending side (subject, PDF name) and the receiving side
+// (matching the PDF copies).
+func documentInfo(d *cda.Document) DocumentInfo {
+	return DocumentInfo{
+		Code:    d.Code.Code,
+		Label:   d.TypeDisplayName(),
+		ActDate: tsDate(d.ActTime()),
+		Patient: documentPatient(&d.Patient),
+	}
+}
+
+// documentPatient identifies the patient of a CDA header.
+func documentPatient(p *cda.Patient) DocumentPatient {
+	dp := DocumentPatient{
+		Family:       p.FamilyName(),
+		Given:        p.GivenName(),
+		BirthDate:    tsDate(p.BirthDate),
+		QualifiedINS: p.INSQualified(),
+	}
+	if p.INS != nil {
+		dp.INS = p.INS.Matricule
+	}
+	return dp
 }
 
 // readCDAHeader parses a document and drains nothing more than needed.

@@ -5,10 +5,17 @@
 // the client's libraries (go-imap, go-smtp, go-sasl, oauth2). Package
 // mssante sends and receives these messages; package delivery tracks them.
 //
-// The main entry points are [Message] (with [Message.Encode]), [Parse] and
-// [ParseBytes], [ParseAddress] and [PatientAddress], [NewDocumentSet] for
-// document mails made from CDA files, and the report types [DSN] and [MDN]
-// with the builders [NewMDN] and [NewIntegrationErrorMail].
+// The main entry points:
+//   - to send: fill a [Message] (addresses from [ParseAddress] and
+//     [PatientAddress]), with [NewDocumentSet] as its Documents for a
+//     document mail made from CDA files; [Message.Encode] writes it (package
+//     mssante sends it).
+//   - to receive: [Parse] or [ParseBytes] give a [Message];
+//     [Message.ReadDocuments] reads the health documents of a document mail
+//     in one call (XDM metadata, CDA header, patient, PDF copy, N1 body,
+//     each checked); a delivery or read report is in [Message.DSN] or
+//     [Message.MDN].
+//   - to answer: [NewMDN] (read receipts) and [NewIntegrationErrorMail].
 //
 // # What it implements
 //
@@ -27,6 +34,8 @@
 //     and carries an IHE_XDM.ZIP and a PDF copy of each document; its subject
 //     is "XDM/1.0/DDM+<libellé> <NOM> <prénom> <date de naissance>"
 //     ([XDMSubject]); PDF copies are named by [PDFName].
+//   - ECO.2.1.5: the PDF copy of an N1 document is its embedded PDF; on
+//     receipt, [Message.ReadDocuments] checks it byte for byte.
 //   - ECO.2.2.1, ECO.2.2.2, ECO.2.2.3: Message-ID, In-Reply-To and
 //     References ([Message.Reply]); UTF-8 text parts.
 //   - ECO.2.2.6: patient addresses <INS>@patient.mssante.fr with the INS key
@@ -84,6 +93,39 @@
 // one patient among To, Cc and Bcc, and a document mail to a patient who is
 // not the documents' patient ([PatientSafetyError];
 // Message.AllowPatientRecipientMismatch lifts only this last rule).
+//
+// # Receiving documents
+//
+// [Message.ReadDocuments] reads the IHE_XDM.ZIP with package cda/xdm, which
+// checks each document's SHA-1 and size against METADATA.XML, parses each
+// CDA header with package cda, compares the patient INS of the header with
+// the metadata's and with the other documents', and finds each document's
+// PDF copy (by its ECO.2.1.6 name, else by content, else the one left),
+// which it compares with the PDF inside the N1 document. What is wrong with
+// one document is in its Problems; the others stay readable. A message
+// that is not a document mail gives [ErrNotDocumentMail]. The archive is
+// read in place, from Parse's temporary file when it is large.
+//
+// # Errors
+//
+// Errors are typed: errors.As gives the details, and each chain names the
+// rule broken with a sentinel, which errors.Is tests. [*AddressError]
+// wraps ErrInvalidAddress; [*HeaderError] ErrHeaderInjection,
+// ErrInvalidMessageID or ErrInvalidProductRef; [*DisplayNameError]
+// ErrDisplayName; [*PatientSafetyError] ErrPatientSafety and the rule
+// (ErrWrongPatient, ErrSeveralPatientRecipients, ErrXDMAttachment);
+// [*DocumentError] the problem of one document; [*DeliveryError]
+// ErrDeliveryFailed or ErrDeliveryDelayed and, for a Mon Espace Santé
+// bounce, its reason (ErrPatientUnknown, ErrPatientMailboxClosed,
+// ErrPatientAddressInvalid, ErrPatientMessageTooLarge); [*IntegrationError]
+// ErrIntegration; [*LimitError] ErrLimitExceeded; [*ParseError]
+// ErrMalformed. The sentinels play the part of the reason enums of
+// crypto/x509 (CertificateInvalidError.Reason) and are kept as sentinels on
+// purpose: errors.Is reads them through the wrapping of packages mssante
+// and delivery and through errors.Join, where a reason field would need
+// errors.As at each level. The CI-SIS codes 900 to 906
+// ([IntegrationErrorCode], IntegrationUnknownPatient…) are values an MDN
+// carries, not errors.
 //
 // # Limits
 //

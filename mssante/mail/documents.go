@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // XDMSubjectPrefix starts the subject of every mail that carries health
@@ -53,19 +55,24 @@ var (
 	ErrSeveralPatients = errors.New("mail: a document mail concerns one single patient")
 	// ErrNoDocuments: Documents is set but describes no document.
 	ErrNoDocuments = errors.New("mail: document set is empty")
-	// ErrMissingPDF: a document has no PDF copy.
+	// ErrMissingPDF: a document has no PDF copy (Ref#2 ECO.2.1.1): to
+	// send, or found beside the archive of a received mail.
 	ErrMissingPDF = errors.New("mail: document has no PDF copy")
 )
 
-// DocumentError reports a document the mail cannot carry.
+// DocumentError reports a problem of one document of a document mail: on
+// the sending side, a document the mail cannot carry; on the receiving
+// side, one of [ReceivedDocument.Problems]. It wraps the problem (a
+// sentinel of this package, or an error of package cda or cda/xdm).
 type DocumentError struct {
-	Index int    // position in Documents()
-	Code  string // its CDA code
+	Index int    // position in Documents() or ReceivedDocuments.Documents
+	Code  string // its CDA code (type of document), "" when unknown
 	Err   error
 }
 
 func (e *DocumentError) Error() string {
-	return fmt.Sprintf("mail: document %d (%s): %v", e.Index+1, e.Code, e.Err)
+	// The code comes from the document: a received one may be anything.
+	return fmt.Sprintf("mail: document %d (%s): %v", e.Index+1, textcut.Quote(e.Code), e.Err)
 }
 func (e *DocumentError) Unwrap() error { return e.Err }
 

@@ -1,7 +1,9 @@
 package mail_test
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"strings"
@@ -103,4 +105,49 @@ func ExampleNewMDN() {
 	fmt.Println(mdn.To[0].Addr, "|", mdn.Subject, "|", mdn.MDN.Disposition)
 	// Output:
 	// a@medecin.mssante.fr | Accusé de lecture : Ordonnance | manual-action/MDN-sent-manually; displayed
+}
+
+// Read the documents of a received document mail: metadata, CDA header,
+// patient, PDF copy and N1 body, each checked, in one call.
+func ExampleMessage_ReadDocuments() {
+	f, err := os.Open("testdata/document-mail.eml")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mail.Parse(f, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	docs, err := m.ReadDocuments(nil)
+	if errors.Is(err, mail.ErrNotDocumentMail) {
+		return // an ordinary mail or a report
+	}
+	if err != nil {
+		log.Fatal(err) // the archive cannot be read at all
+	}
+	defer docs.Close()
+	for _, d := range docs.Documents {
+		if err := d.Err(); err != nil {
+			fmt.Println("not integrated automatically:", err) // a hash mismatch, another patient...
+			continue
+		}
+		fmt.Printf("%s (%s), hash checked: %v\n", d.CDA.TypeDisplayName(), d.CDA.Code.Code, d.Entry.HashOK)
+		fmt.Printf("patient %s %s, INS %s, qualified: %v\n", d.Patient.Family, d.Patient.Given, d.Patient.INS, d.Patient.QualifiedINS)
+		fmt.Printf("PDF copy %s, same as the document's: %v\n", d.PDF.Filename, d.PDFMatchesBody)
+		body, err := d.OpenBody()
+		if err != nil {
+			log.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, body) // or into the patient record
+		body.Close()
+		fmt.Printf("body %s, %d bytes, %v\n", d.CDA.Body.MediaType, n, err)
+	}
+	// Output:
+	// Lettre de liaison à la sortie d'un établissement de soins (11490-0), hash checked: true
+	// patient FIGATELLIX CORSE, INS 279035121518989, qualified: true
+	// PDF copy 20261120_Lettre de liaison à la sortie d'un établissement de soins_FIGATELLIX_CORSE.pdf, same as the document's: true
+	// body application/pdf, 55 bytes, <nil>
 }

@@ -86,43 +86,48 @@ func (d Disposition) IsError() bool {
 
 // IntegrationErrorCode is a CI-SIS code reported when a receiving system
 // cannot integrate a document (HL7 applicationErrorCondition, spec §3.4).
+// The codes are values carried by an error MDN ([MDN.ErrorCode],
+// [IntegrationError.Code], [MDNOptions.ErrorCode]), not Go errors: test a
+// received MDN with errors.As and an [*IntegrationError], then its Code.
 type IntegrationErrorCode int
 
-// CI-SIS integration error codes.
+// CI-SIS integration error codes, 900 to 906.
 const (
-	ErrCodeWrongVersion   IntegrationErrorCode = 900 // wrong document version for a replacement or deletion
-	ErrCodeAuthor         IntegrationErrorCode = 901 // author not allowed
-	ErrCodeUnknownPatient IntegrationErrorCode = 902 // patient identifier unknown
-	ErrCodeINSMissing     IntegrationErrorCode = 903 // INS absent from the CDA
-	ErrCodeINSMismatch    IntegrationErrorCode = 904 // INS does not match the patient
-	ErrCodeINSIncomplete  IntegrationErrorCode = 905 // INS traits missing
-	ErrCodeOther          IntegrationErrorCode = 906 // other error
+	IntegrationWrongVersion     IntegrationErrorCode = 900 // wrong document version for a replacement or deletion
+	IntegrationAuthorNotAllowed IntegrationErrorCode = 901 // author not allowed
+	IntegrationUnknownPatient   IntegrationErrorCode = 902 // patient identifier unknown
+	IntegrationINSMissing       IntegrationErrorCode = 903 // INS absent from the CDA
+	IntegrationINSMismatch      IntegrationErrorCode = 904 // INS does not match the patient
+	IntegrationINSIncomplete    IntegrationErrorCode = 905 // INS traits missing
+	IntegrationOther            IntegrationErrorCode = 906 // other error
 )
 
 // String returns the French label of the code, in ASCII as it travels in
 // the Error field.
 func (c IntegrationErrorCode) String() string {
 	switch c {
-	case ErrCodeWrongVersion:
+	case IntegrationWrongVersion:
 		return "Version du document incorrecte"
-	case ErrCodeAuthor:
+	case IntegrationAuthorNotAllowed:
 		return "Auteur non autorise"
-	case ErrCodeUnknownPatient:
+	case IntegrationUnknownPatient:
 		return "Identifiant de patient inconnu"
-	case ErrCodeINSMissing:
+	case IntegrationINSMissing:
 		return "INS absent du document"
-	case ErrCodeINSMismatch:
+	case IntegrationINSMismatch:
 		return "INS incoherent avec le patient"
-	case ErrCodeINSIncomplete:
+	case IntegrationINSIncomplete:
 		return "INS incomplet (traits d'identite manquants)"
-	case ErrCodeOther:
+	case IntegrationOther:
 		return "Autre erreur"
 	}
 	return "Erreur " + strconv.Itoa(int(c))
 }
 
 // Valid reports whether c is one of the CI-SIS codes 900 to 906.
-func (c IntegrationErrorCode) Valid() bool { return c >= ErrCodeWrongVersion && c <= ErrCodeOther }
+func (c IntegrationErrorCode) Valid() bool {
+	return c >= IntegrationWrongVersion && c <= IntegrationOther
+}
 
 // ErrIntegration is wrapped by every [*IntegrationError].
 var ErrIntegration = errors.New("mail: document not integrated by the recipient")

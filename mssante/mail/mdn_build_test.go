@@ -35,10 +35,10 @@ func TestNewMDNRoundTrip(t *testing.T) {
 		{"displayed", MDNOptions{From: me}, "manual-action/MDN-sent-manually; displayed", 0, received.Subject, "text/rfc822-headers"},
 		{"processed", MDNOptions{From: me, Type: Processed, Automatic: true, Original: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(raw)), nil }},
 			"automatic-action/MDN-sent-automatically; processed", 0, received.Subject, "message/rfc822"},
-		{"error 902", MDNOptions{From: me, Automatic: true, ErrorCode: ErrCodeUnknownPatient},
-			"automatic-action/MDN-sent-automatically; processed/error", ErrCodeUnknownPatient, "[KO Intégration système !][902] " + received.Subject, "text/rfc822-headers"},
-		{"error 904 custom text", MDNOptions{From: me, Automatic: true, ErrorCode: ErrCodeINSMismatch, ErrorText: "INS différent^du dossier"},
-			"automatic-action/MDN-sent-automatically; processed/error", ErrCodeINSMismatch, "[KO Intégration système !][904] " + received.Subject, "text/rfc822-headers"},
+		{"error 902", MDNOptions{From: me, Automatic: true, ErrorCode: IntegrationUnknownPatient},
+			"automatic-action/MDN-sent-automatically; processed/error", IntegrationUnknownPatient, "[KO Intégration système !][902] " + received.Subject, "text/rfc822-headers"},
+		{"error 904 custom text", MDNOptions{From: me, Automatic: true, ErrorCode: IntegrationINSMismatch, ErrorText: "INS différent^du dossier"},
+			"automatic-action/MDN-sent-automatically; processed/error", IntegrationINSMismatch, "[KO Intégration système !][904] " + received.Subject, "text/rfc822-headers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestNewMDNRules(t *testing.T) {
 
 func TestIntegrationErrorMail(t *testing.T) {
 	received, raw := receivedDocumentMail(t)
-	m, err := NewIntegrationErrorMail(received, MustParseAddress("integration@ch-nord.mssante.fr"), ErrCodeINSIncomplete, "", func() (io.ReadCloser, error) {
+	m, err := NewIntegrationErrorMail(received, MustParseAddress("integration@ch-nord.mssante.fr"), IntegrationINSIncomplete, "", func() (io.ReadCloser, error) {
 		return io.NopCloser(strings.NewReader(raw)), nil
 	})
 	if err != nil {

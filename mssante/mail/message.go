@@ -20,7 +20,7 @@ type Message struct {
 	Date time.Time
 
 	From    Address   // the mailbox that writes; its display name should follow DisplayName (ECO.2.2.7)
-	Sender  *Address  // optional: who submits for From (a BAL APP sending for a person)
+	Sender  *Address  // optional Sender header field (RFC 5322 §3.6.2): who submits for From (a BAL APP sending for a person)
 	ReplyTo []Address // optional; for a patient, the BAL that receives the replies
 	To      []Address
 	Cc      []Address

@@ -21,7 +21,7 @@ func (r *rawBuffer) open() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return errSpoolClosed
+		return ErrClosed
 	}
 	r.readers++
 	return nil

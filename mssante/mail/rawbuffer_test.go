@@ -40,7 +40,7 @@ func TestRawBufferLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Close()
-	if _, err := m.Attachments[0].Open(); !errors.Is(err, errSpoolClosed) {
+	if _, err := m.Attachments[0].Open(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	if released() {

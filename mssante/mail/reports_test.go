@@ -98,8 +98,8 @@ func TestParseMDN(t *testing.T) {
 		finalRcpt string
 	}{
 		{"mdn-rfc8098.eml", "manual-action/MDN-sent-manually; displayed", 0, "", "aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr", "pharmacie@pharmacien.mssante.fr"},
-		{"mdn-cisis-error.eml", "automatic-action/MDN-sent-automatically; processed/error", ErrCodeUnknownPatient, "Identifiant de patient inconnu", "aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr", "integration@ch-nord.mssante.fr"},
-		{"mdn-cisis-legacy.eml", "automatic-action/MDN-sent-automatically; processed/error", ErrCodeINSMismatch, "INS incoherent", "legacy-1@medecin.mssante.fr", "integration@ch-sud.mssante.fr"},
+		{"mdn-cisis-error.eml", "automatic-action/MDN-sent-automatically; processed/error", IntegrationUnknownPatient, "Identifiant de patient inconnu", "aadq4fi4emvdcob7izgviw3cne@medecin.mssante.fr", "integration@ch-nord.mssante.fr"},
+		{"mdn-cisis-legacy.eml", "automatic-action/MDN-sent-automatically; processed/error", IntegrationINSMismatch, "INS incoherent", "legacy-1@medecin.mssante.fr", "integration@ch-sud.mssante.fr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

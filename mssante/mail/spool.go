@@ -62,7 +62,7 @@ func (s *spooled) open() (io.ReadCloser, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gone {
-		return nil, errSpoolClosed
+		return nil, ErrClosed
 	}
 	return os.Open(s.path)
 }
@@ -76,7 +76,10 @@ func (s *spooled) remove() {
 	})
 }
 
-var errSpoolClosed = errors.New("mail: attachment content released by Message.Close")
+// ErrClosed is returned when content is asked for after the Close that
+// released it: opening an attachment of a closed [Message], or a document
+// of closed [ReceivedDocuments].
+var ErrClosed = errors.New("mail: content released by Close")
 
 // Close releases what Parse kept on disk for large attachments, and the
 // memory Sync and Fetch read a message into (reused for the next ones). The
