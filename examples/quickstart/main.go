@@ -85,7 +85,11 @@ func runSandbox(ctx context.Context, out io.Writer) error {
 	var cursor mssante.Cursor
 	for r, err := range b.Sync(ctx, "INBOX", &cursor) {
 		if err != nil {
-			return err
+			return err // the connection is gone: the cursor says where to resume
+		}
+		if r.Err != nil { // this one message could not be read: keep going
+			fmt.Fprintf(out, "message %d could not be read: %v\n", r.UID, r.Err)
+			continue
 		}
 		if err := readLetter(ctx, out, b, r); err != nil {
 			return err
@@ -100,7 +104,12 @@ func runSandbox(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if r.Err != nil {
+			fmt.Fprintf(out, "message %d could not be read: %v\n", r.UID, r.Err)
+			continue
+		}
 		d, m := report(out, r.Message, sent)
+		r.Message.Close()
 		delivered, read = delivered || d, read || m
 	}
 	if !delivered || !read {
@@ -257,9 +266,12 @@ func runReal(ctx context.Context, out io.Writer, getenv mssenv.Getenv) error {
 	defer c.Close()
 	// Start from the end of the mailbox: only new reports matter.
 	var cursor mssante.Cursor
-	for _, err := range c.Sync(ctx, "INBOX", &cursor) {
+	for r, err := range c.Sync(ctx, "INBOX", &cursor) {
 		if err != nil {
 			return err
+		}
+		if r.Message != nil {
+			r.Message.Close()
 		}
 	}
 	sent, err := sendLetter(ctx, out, c, to)
@@ -274,7 +286,12 @@ func runReal(ctx context.Context, out io.Writer, getenv mssenv.Getenv) error {
 			if err != nil {
 				return err
 			}
+			if r.Err != nil {
+				fmt.Fprintf(out, "message %d could not be read: %v\n", r.UID, r.Err)
+				continue
+			}
 			d, m := report(out, r.Message, sent)
+			r.Message.Close()
 			delivered, read = delivered || d, read || m
 		}
 		select {

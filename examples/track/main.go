@@ -161,6 +161,10 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		if err != nil {
 			return err
 		}
+		if r.Err != nil { // one message that cannot be read: the next ones still count
+			continue
+		}
+		defer r.Message.Close()
 		if req, ok := mssante.ReadReceiptRequested(r); ok && !req.OtherAddress {
 			if _, err := b.SendReadReceipt(ctx, r, nil); err != nil {
 				return err
@@ -175,7 +179,12 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tracker.Observe(ctx, r.Message); err != nil {
+		if r.Err != nil {
+			continue
+		}
+		_, err := tracker.Observe(ctx, r.Message)
+		r.Message.Close()
+		if err != nil {
 			return err
 		}
 	}

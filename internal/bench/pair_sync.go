@@ -54,6 +54,9 @@ func newSyncPair(ctx context.Context, c *Config) (*benchPair, error) {
 			if err != nil {
 				return err
 			}
+			if r.Err != nil {
+				return r.Err
+			}
 			kind := r.Message.Kind()
 			r.Message.Close()
 			if kind != mail.KindDocument {
