@@ -20,14 +20,25 @@ import (
 //
 // An Auth never prints its secrets: String, GoString, Format (every verb,
 // %#v included), MarshalJSON and LogValue give the mechanism only, so a
-// Config can be logged whole. The secrets sit behind a pointer, which fmt
-// prints as an address even where it cannot call these methods (an Auth in
-// an unexported field of the caller's struct).
+// Config can be logged whole. The secrets sit behind a function, which fmt
+// prints as an address with every verb even where it cannot call these
+// methods (an Auth in an unexported field of the caller's struct).
 type Auth struct {
 	kind     authKind
 	username string
 	noSASL   bool
-	secrets  *authSecrets
+	secrets  func() *authSecrets // a func, not a pointer: fmt never prints what a func returns
+}
+
+// hide boxes the secrets so that no printer reaches them.
+func hide(s *authSecrets) func() *authSecrets { return func() *authSecrets { return s } }
+
+// sec returns the secrets, or nil for a zero Auth.
+func (a Auth) sec() *authSecrets {
+	if a.secrets == nil {
+		return nil
+	}
+	return a.secrets()
 }
 
 // authSecrets holds what must never be printed.
@@ -63,33 +74,33 @@ const (
 // session ended (ECO.1.2.6), errors.Is(err, psc.ErrSessionEnded) holds,
 // AuthError.Temporary is false, and Watch stops reconnecting.
 func OAuth2(ts oauth2.TokenSource) Auth {
-	return Auth{kind: authXOAuth2, secrets: &authSecrets{tokens: ts}}
+	return Auth{kind: authXOAuth2, secrets: hide(&authSecrets{tokens: ts})}
 }
 
 // OAuthBearer is like OAuth2 with the standard OAUTHBEARER mechanism
 // (RFC 7628), for operators that offer it.
 func OAuthBearer(ts oauth2.TokenSource) Auth {
-	return Auth{kind: authOAuthBearer, secrets: &authSecrets{tokens: ts}}
+	return Auth{kind: authOAuthBearer, secrets: hide(&authSecrets{tokens: ts})}
 }
 
 // Certificate authenticates an applicative mailbox (BAL APP) with its
 // IGC-Santé organisation certificate, presented in TLS, followed by SASL
 // EXTERNAL.
 func Certificate(cert tls.Certificate) Auth {
-	return Auth{kind: authCertificate, secrets: &authSecrets{cert: &cert}}
+	return Auth{kind: authCertificate, secrets: hide(&authSecrets{cert: &cert})}
 }
 
 // CertificateOnly is like Certificate for operators that authenticate
 // the mailbox from the TLS certificate alone, without a SASL step.
 func CertificateOnly(cert tls.Certificate) Auth {
-	return Auth{kind: authCertificate, secrets: &authSecrets{cert: &cert}, noSASL: true}
+	return Auth{kind: authCertificate, secrets: hide(&authSecrets{cert: &cert}), noSASL: true}
 }
 
 // Password authenticates with SASL PLAIN. MSSanté operators do not offer it
 // to vendors' software: it is for test operators (mssantetest) and is only
 // ever sent over TLS.
 func Password(username, password string) Auth {
-	return Auth{kind: authPassword, username: username, secrets: &authSecrets{password: password}}
+	return Auth{kind: authPassword, username: username, secrets: hide(&authSecrets{password: password})}
 }
 
 // String names the mechanism, never the secret.
@@ -148,10 +159,10 @@ var errNoAuth = errors.New("mssante: Config.Auth is not set (use OAuth2, Certifi
 
 // clientCertificate returns the certificate to present in TLS, or nil.
 func (a Auth) clientCertificate() *tls.Certificate {
-	if a.secrets == nil {
+	if a.sec() == nil {
 		return nil
 	}
-	return a.secrets.cert
+	return a.sec().cert
 }
 
 // saslClient returns the SASL client for a connection as user, nil when
@@ -178,7 +189,7 @@ func (a Auth) saslClient(ctx context.Context, user, host string, port int, token
 		}
 		return sasl.NewExternalClient(""), "", nil
 	case authPassword:
-		return sasl.NewPlainClient("", a.username, a.secrets.password), "", nil
+		return sasl.NewPlainClient("", a.username, a.sec().password), "", nil
 	}
 	return nil, "", errNoAuth
 }
@@ -196,17 +207,17 @@ func (e *tokenSourceError) Unwrap() error { return e.err }
 // token asks the token source for an access token, with ctx when it takes
 // one. Its errors are *tokenSourceError.
 func (a Auth) token(ctx context.Context) (string, error) {
-	if a.secrets == nil || a.secrets.tokens == nil {
+	if a.sec() == nil || a.sec().tokens == nil {
 		return "", &tokenSourceError{errNoTokenSource}
 	}
 	var tok *oauth2.Token
 	var err error
-	if tc, ok := a.secrets.tokens.(interface {
+	if tc, ok := a.sec().tokens.(interface {
 		TokenContext(context.Context) (*oauth2.Token, error)
 	}); ok {
 		tok, err = tc.TokenContext(ctx)
 	} else {
-		tok, err = a.secrets.tokens.Token()
+		tok, err = a.sec().tokens.Token()
 	}
 	if err != nil {
 		return "", &tokenSourceError{err}
@@ -223,10 +234,10 @@ func (a Auth) token(ctx context.Context) (string, error) {
 // token, "" when the source gives the refused one again, or the source's
 // error.
 func (a Auth) refreshedToken(ctx context.Context, refused string) (string, error) {
-	if refused == "" || a.secrets == nil || a.secrets.tokens == nil {
+	if refused == "" || a.sec() == nil || a.sec().tokens == nil {
 		return "", nil
 	}
-	if inv, ok := a.secrets.tokens.(interface{ Invalidate(string) }); ok {
+	if inv, ok := a.sec().tokens.(interface{ Invalidate(string) }); ok {
 		inv.Invalidate(refused)
 	}
 	tok, err := a.token(ctx)
@@ -240,8 +251,8 @@ func (a Auth) refreshedToken(ctx context.Context, refused string) (string, error
 // the password.
 func (a Auth) secretTexts(token string) []string {
 	out := []string{token}
-	if a.secrets != nil && a.secrets.password != "" {
-		out = append(out, a.secrets.password)
+	if a.sec() != nil && a.sec().password != "" {
+		out = append(out, a.sec().password)
 	}
 	return out
 }

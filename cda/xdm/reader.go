@@ -76,9 +76,11 @@ func (o *ReadOptions) orDefault() ReadOptions {
 }
 
 // Errors of [Read] that refuse the whole package. Limit errors come
-// wrapped in a [*LimitError], unsafe entry names in a [*PathError]. The
-// problems of one document are kept in [Document.Problems] instead (see
-// [DocumentError]).
+// wrapped in a [*LimitError], unsafe entry names in a [*PathError].
+// ErrNotZIP and ErrMetadata come with the error that caused them, which
+// errors.Is and errors.As reach too (archive/zip's zip.ErrFormat, an
+// *xml.SyntaxError). The problems of one document are kept in
+// [Document.Problems] instead (see [DocumentError]).
 var (
 	ErrNotZIP     = errors.New("xdm: not a ZIP archive")
 	ErrUnsafePath = errors.New("xdm: unsafe path in archive")
@@ -315,7 +317,7 @@ func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotZIP, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotZIP, err)
 	}
 	if len(zr.File) > o.MaxEntries {
 		return nil, &LimitError{Limit: "entries", Value: int64(len(zr.File)), Max: int64(o.MaxEntries)}
@@ -355,7 +357,7 @@ func (p *Package) readSubset(a *archive, meta string, b *budget) error {
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMetadata, err)
+		return fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
 	defer rc.Close()
 	req, err := decodeMetadata(b.reader(io.LimitReader(rc, p.opts.MaxMetadataSize), f.Name), p.left)
@@ -375,7 +377,7 @@ func (p *Package) readSubset(a *archive, meta string, b *budget) error {
 			}
 			return le
 		}
-		return fmt.Errorf("%w: %s: %v", ErrMetadata, quote(f.Name), err)
+		return fmt.Errorf("%w: %s: %w", ErrMetadata, quote(f.Name), err)
 	}
 	sets, docs := req.convert()
 	p.SubmissionSets = append(p.SubmissionSets, sets...)

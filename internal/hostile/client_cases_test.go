@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,52 +49,65 @@ func clientCases(t *testing.T) []hostileCase {
 	} {
 		out = append(out, hostileCase{"Addresses", "hand-built " + addr.show,
 			"`mail.ErrInvalidAddress` from `Send`, before the trust check and any connection",
-			func() error { return op.sendHandBuilt(addr.addr) }, is(mail.ErrInvalidAddress)})
+			op.sendHandBuilt(addr.addr), all(is(mail.ErrInvalidAddress), counted("trust checks", 0), counted("connections", 0))})
 	}
 
 	// --- Header values (item 9): refused before any byte.
-	encode := func(mod func(m *mail.Message)) func() error {
-		return func() error {
-			m := &mail.Message{From: mail.MustParseAddress("a@medecin.mssante.fr"), To: []mail.Address{mail.MustParseAddress("b@medecin.mssante.fr")}}
-			mod(m)
-			var b bytes.Buffer
-			err := m.Encode(&b, nil)
-			if err == nil || b.Len() != 0 {
-				return fmt.Errorf("encoded %d bytes", b.Len())
-			}
-			return err
-		}
-	}
 	out = append(out,
 		hostileCase{"Headers", "Message-ID `<>`", "refused before any byte: `mail.ErrInvalidMessageID`",
-			encode(func(m *mail.Message) { m.MessageID = "<>" }), is(mail.ErrInvalidMessageID)},
+			encode(func(m *mail.Message) { m.MessageID = "<>" }), all(is(mail.ErrInvalidMessageID), wroteNothing)},
 		hostileCase{"Headers", "Message-ID with a control character (ESC)", "refused before any byte: `mail.ErrInvalidMessageID`",
-			encode(func(m *mail.Message) { m.MessageID = "a\x1b[2Jb@medecin.mssante.fr" }), is(mail.ErrInvalidMessageID)},
+			encode(func(m *mail.Message) { m.MessageID = "a\x1b[2Jb@medecin.mssante.fr" }), all(is(mail.ErrInvalidMessageID), wroteNothing)},
 		hostileCase{"Headers", "non-ASCII X-MSS-NIL `DÉV935997`", "refused before any byte: `mail.ErrInvalidProductRef`",
-			encode(func(m *mail.Message) { m.ProductRef = "DÉV935997" }), is(mail.ErrInvalidProductRef)},
+			encode(func(m *mail.Message) { m.ProductRef = "DÉV935997" }), all(is(mail.ErrInvalidProductRef), wroteNothing)},
 		hostileCase{"Headers", "From display name `Dr_MARTIN` (no first name, ECO.2.2.7)", "refused before any byte: `mail.ErrDisplayName`",
-			encode(func(m *mail.Message) { m.From.Name = "Dr_MARTIN" }), is(mail.ErrDisplayName)},
+			encode(func(m *mail.Message) { m.From.Name = "Dr_MARTIN" }), all(is(mail.ErrDisplayName), wroteNothing)},
 	)
 
 	// --- Secrets (item 10).
 	out = append(out,
-		hostileCase{"Secrets", "`fmt.Sprintf(\"%#v\", cfg)` (and %v, %+v, JSON, slog) with a PLAIN password", "the password appears nowhere: `Auth` redacts every verb",
-			printConfig, accepted},
-		hostileCase{"Secrets", "server echoing the refused SASL response (base64, truncated, decoded)", "`mssante.ErrAuth`; no token in the error, the audit events or the logs (`[REDACTED]`)",
-			func() error { return echoingServer(t) }, is(mssante.ErrAuth)},
+		hostileCase{"Secrets", "a `Config` with a PLAIN password (and a pointer to it) printed with every `fmt` verb, as JSON and with slog",
+			"the password appears nowhere, in clear or hex: `Auth` prints its mechanism alone under `%v %+v %s %q %x %X %d` and `[REDACTED]` under `%#v`",
+			printConfig, all(counted("verbs printing the mechanism alone", int64(len(authVerbs))), counted("%#v printing [REDACTED]", 1), noSecret(passwordForms()...))},
+		hostileCase{"Secrets", "a caller's struct holding the `Auth` in an unexported field, printed with every `fmt` verb",
+			"the password appears under none of `%v %+v %#v %s %q %x %X %d`, in clear or hex: fmt cannot call `Auth`'s methods there, and the secrets sit behind a func, which it prints as an address",
+			printHidden, func(o *outcome) error {
+				for _, verb := range hiddenVerbs {
+					if err := counted("password printed under "+verb, 0)(o); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		hostileCase{"Secrets", "server echoing the refused SASL response (base64, truncated, decoded)",
+			"`mssante.ErrAuth`, the echo replaced by `[REDACTED]`; no token in the error nor the audit events; nothing logged",
+			echoingServer, all(is(mssante.ErrAuth), errText("[REDACTED]"), noSecret(echoSecrets()...), counted("log records", 0), func(o *outcome) error {
+				if o.counts["refused AUTH"] == 0 || o.counts["audit events"] == 0 {
+					return fmt.Errorf("no refusal or no audit event: %v", o.counts)
+				}
+				return nil
+			})},
 	)
 
 	// --- TLS (item 11).
 	out = append(out,
-		hostileCase{"TLS", "revocation status unknown, Verifier in soft-fail", "connection accepted; a `tls.warning` audit event and `Config.OnTLSWarning` call per certificate",
-			op.softFailWarnings, accepted},
-		hostileCase{"TLS", "`Config.TLS.VerifyConnection` set beside a hard-fail Verifier", "still refused: `trust.ErrRevocationUnknown` (the caller's check is added, never replaces)",
-			op.composedHardFail, is(trust.ErrRevocationUnknown)},
+		hostileCase{"TLS", "revocation status unknown, Verifier in soft-fail",
+			"connection accepted, message delivered; per connection, one `tls.warning` audit event and one `Config.OnTLSWarning` call for each certificate below the root",
+			op.softFailWarnings, all(accepted, counted("messages received", 1), oneWarningPerCertificate(op.s.RootCertificate(), op.s.IntermediateCertificate()))},
+		hostileCase{"TLS", "`Config.TLS.VerifyConnection` accepting everything beside a hard-fail Verifier",
+			"still refused: `mssante.ErrTLS` wrapping `trust.ErrRevocationUnknown`, nothing delivered; the caller's check is not even asked (it never replaces the Verifier's)",
+			op.composed(trust.RevocationHardFail, nil),
+			all(is(mssante.ErrTLS), is(trust.ErrRevocationUnknown), counted("messages received", 0), counted("caller's check calls", 0))},
+		hostileCase{"TLS", "`Config.TLS.VerifyConnection` refusing beside a soft-fail Verifier that accepts",
+			"refused: `mssante.ErrTLS` wrapping the caller's error, nothing delivered (the caller's check is added to the Verifier's)",
+			op.composed(trust.RevocationSoftFail, errCallerRefuses),
+			all(is(mssante.ErrTLS), is(errCallerRefuses), counted("messages received", 0))},
 	)
 
 	// --- DNS SRV (item 4).
-	out = append(out, hostileCase{"TLS", "DNS SRV record naming a host outside the mail domain, no pin, no liste blanche entry", "`mssante.ErrUntrustedSRVTarget` before connecting: no token sent",
-		op.unboundSRV, is(mssante.ErrUntrustedSRVTarget)})
+	out = append(out, hostileCase{"TLS", "DNS SRV record naming a host outside the mail domain, no pin, no liste blanche entry",
+		"`mssante.ErrUntrustedSRVTarget` before connecting (no connection to the target): no token is even asked for",
+		op.unboundSRV, all(is(mssante.ErrUntrustedSRVTarget), counted("connections", 0), counted("token requests", 0))})
 
 	// --- Patient safety (issue 14 §5), through Client.Send and Outbox.Send.
 	other, err := mail.PatientAddress(otherINS)
@@ -100,20 +115,24 @@ func clientCases(t *testing.T) []hostileCase {
 		t.Fatal(err)
 	}
 	patient := mail.MustParseAddress(patientAddr)
+	nothingSentNorStored := all(counted("connections", 0), counted("outbox entries", 0))
 	out = append(out,
-		hostileCase{"Patient safety", "document mail about patient A to patient B's Mon Espace Santé address", "`mail.ErrWrongPatient` from `Send` and `Outbox.Send`: nothing sent, nothing stored",
+		hostileCase{"Patient safety", "document mail about patient A to patient B's Mon Espace Santé address",
+			"`mail.ErrWrongPatient` (a `mail.ErrPatientSafety`) from `Send` and `Outbox.Send`: nothing sent (no connection), nothing stored",
 			op.bothSends(func() *mail.Message {
 				return &mail.Message{To: []mail.Address{patient}, Text: "x", Documents: oneDocument{otherINS}}
-			}), is(mail.ErrWrongPatient)},
-		hostileCase{"Patient safety", "plain mail to two patients (one in To, one in Bcc)", "`mail.ErrSeveralPatientRecipients` (no option lifts it): nothing sent, nothing stored",
+			}), all(bothRefused(mail.ErrWrongPatient), nothingSentNorStored)},
+		hostileCase{"Patient safety", "plain mail to two patients (one in To, one in Bcc)",
+			"`mail.ErrSeveralPatientRecipients` (a `mail.ErrPatientSafety`; `AllowPatientRecipientMismatch` does not lift it) from `Send` and `Outbox.Send`: nothing sent (no connection), nothing stored",
 			op.bothSends(func() *mail.Message {
 				return &mail.Message{To: []mail.Address{patient}, Bcc: []mail.Address{other}, Subject: "RDV", Text: "x", AllowPatientRecipientMismatch: true}
-			}), is(mail.ErrSeveralPatientRecipients)},
-		hostileCase{"Patient safety", "`ihe_xdm.zip` passed as an ordinary attachment", "`mail.ErrXDMAttachment`, pointing to `Message.Documents`: nothing sent, nothing stored",
+			}), all(bothRefused(mail.ErrSeveralPatientRecipients), nothingSentNorStored)},
+		hostileCase{"Patient safety", "`ihe_xdm.zip` passed as an ordinary attachment",
+			"`mail.ErrXDMAttachment` (a `mail.ErrPatientSafety`) from `Send` and `Outbox.Send`, pointing to `Message.Documents`: nothing sent (no connection), nothing stored",
 			op.bothSends(func() *mail.Message {
 				return &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "docs", Text: "x",
 					Attachments: []*mail.Attachment{mail.BytesAttachment("ihe_xdm.zip", "application/zip", []byte("PK\x03\x04"))}}
-			}), is(mail.ErrXDMAttachment)},
+			}), all(bothRefused(mail.ErrXDMAttachment), errText("Message.Documents"), nothingSentNorStored)},
 	)
 	return out
 }
@@ -136,74 +155,157 @@ func newOperator(t *testing.T) *operator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	s.MustAddMailbox(drA, mssantetest.MailboxPER, nil)
 	s.MustAddMailbox(drB, mssantetest.MailboxPER, nil)
 	s.MustAddMailbox(patientAddr, mssantetest.MailboxPER, nil)
 	return &operator{t: t, s: s}
 }
 
+// client returns a client closed at the end of the test.
 func (o *operator) client(cfg mssante.Config) (*mssante.Client, error) {
 	c, err := mssante.NewClient(cfg)
 	if err == nil {
-		o.t.Cleanup(func() { c.Close() })
+		o.t.Cleanup(func() {
+			if err := c.Close(); err != nil {
+				o.t.Error(err)
+			}
+		})
 	}
 	return c, err
+}
+
+// serverCounts records the messages the operator received during f, as
+// "messages received".
+func (o *operator) serverCounts(out *outcome, f func()) {
+	before := o.s.Stats().Messages
+	f()
+	out.count("messages received", o.s.Stats().Messages-before)
+}
+
+// connectionCounter is a listener that counts the TCP connections made to
+// it, as "connections", and closes them at once. A client pointed at it
+// can send nothing: the rows that must not connect use it as the
+// operator.
+type connectionCounter struct {
+	ln   net.Listener
+	n    atomic.Int64
+	errs serverErrors
+	done chan struct{}
+}
+
+func newConnectionCounter() (*connectionCounter, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	c := &connectionCounter{ln: ln, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			c.n.Add(1)
+			c.errs.add(conn.Close())
+		}
+	}()
+	return c, nil
+}
+
+// close stops the listener and records the count in out.
+func (c *connectionCounter) close(out *outcome) error {
+	err := c.ln.Close()
+	<-c.done
+	out.count("connections", c.n.Load())
+	return errors.Join(err, c.errs.err())
+}
+
+// unreachable is a configuration of drA whose operator is a
+// connectionCounter.
+func (o *operator) unreachable() (mssante.Config, *connectionCounter, error) {
+	cc, err := newConnectionCounter()
+	if err != nil {
+		return mssante.Config{}, nil, err
+	}
+	cfg := o.s.MustConfig(drA)
+	cfg.Operator = mssante.Operator{SMTP: cc.ln.Addr().String(), IMAP: cc.ln.Addr().String()}
+	return cfg, cc, nil
 }
 
 func shortCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
-// sendHandBuilt sends to a hand-built address with a trust checker that
-// records whether it was asked.
-func (o *operator) sendHandBuilt(addr string) error {
-	cfg := o.s.MustConfig(drA)
-	asked := false
-	cfg.Trust = mssante.RecipientCheckerFunc(func(string) error { asked = true; return nil })
-	c, err := o.client(cfg)
-	if err != nil {
-		return err
-	}
-	before := o.s.Stats().SMTPConnections
-	ctx, cancel := shortCtx()
-	defer cancel()
-	_, err = c.Send(ctx, &mail.Message{To: []mail.Address{{Addr: addr}}, Subject: "s", Text: "t"})
-	if asked || o.s.Stats().SMTPConnections != before {
-		return fmt.Errorf("the trust check ran or the client connected (error %v)", err)
-	}
-	return err
+func testMessage() *mail.Message {
+	return &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"}
 }
 
-// bothSends runs a message through Client.Send and Outbox.Send; both must
-// refuse it with the same rule, nothing connected, nothing stored.
-func (o *operator) bothSends(msg func() *mail.Message) func() error {
-	return func() error {
-		c, err := o.client(o.s.MustConfig(drA))
+// sendHandBuilt sends to a hand-built address with a trust checker that
+// counts the times it is asked.
+func (o *operator) sendHandBuilt(addr string) func(out *outcome) error {
+	return func(out *outcome) error {
+		cfg, cc, err := o.unreachable()
 		if err != nil {
 			return err
+		}
+		var asked atomic.Int64
+		cfg.Trust = mssante.RecipientCheckerFunc(func(string) error { asked.Add(1); return nil })
+		c, err := o.client(cfg)
+		if err != nil {
+			return errors.Join(err, cc.close(out))
+		}
+		ctx, cancel := shortCtx()
+		defer cancel()
+		_, out.err = c.Send(ctx, &mail.Message{To: []mail.Address{{Addr: addr}}, Subject: "s", Text: "t"})
+		out.count("trust checks", asked.Load())
+		return cc.close(out)
+	}
+}
+
+// bothSends runs a message through Client.Send (o.err) and Outbox.Send
+// (o.next) of a client whose operator is a connectionCounter, counting the
+// connections and what the outbox holds.
+func (o *operator) bothSends(msg func() *mail.Message) func(out *outcome) error {
+	return func(out *outcome) error {
+		cfg, cc, err := o.unreachable()
+		if err != nil {
+			return err
+		}
+		c, err := o.client(cfg)
+		if err != nil {
+			return errors.Join(err, cc.close(out))
 		}
 		ob, err := delivery.NewOutbox(c, delivery.NewTracker(nil), nil)
 		if err != nil {
-			return err
+			return errors.Join(err, cc.close(out))
 		}
-		before := o.s.Stats().SMTPConnections
 		ctx, cancel := shortCtx()
 		defer cancel()
-		_, sendErr := c.Send(ctx, msg())
+		_, out.err = c.Send(ctx, msg())
 		id, obErr := ob.Send(ctx, msg())
-		if o.s.Stats().SMTPConnections != before {
-			return errors.New("the client connected")
+		out.next = obErr
+		entries, err := ob.Entries(ctx)
+		if err != nil {
+			return errors.Join(err, cc.close(out))
 		}
-		if id != "" || ob.Stats().Queued != 0 {
-			return errors.New("the outbox stored the message")
+		out.count("outbox entries", int64(len(entries)+ob.Stats().Queued))
+		if id != "" {
+			out.count("outbox entries", 1)
 		}
-		var pe *mail.PatientSafetyError
-		if !errors.As(sendErr, &pe) || !errors.Is(sendErr, mail.ErrPatientSafety) || !errors.Is(obErr, pe.Err) {
-			return fmt.Errorf("Send: %v; Outbox.Send: %v", sendErr, obErr)
-		}
-		return sendErr
+		return cc.close(out)
 	}
+}
+
+// bothRefused: Send and Outbox.Send refused with target, a patient-safety
+// rule.
+func bothRefused(target error) check {
+	return all(is(target), nextIs(target), is(mail.ErrPatientSafety), nextIs(mail.ErrPatientSafety))
 }
 
 // oneDocument is a document set about the patient of INS ins.
@@ -220,25 +322,91 @@ func (d oneDocument) WriteXDM(w io.Writer, _ []string) error {
 	return err
 }
 
+// noSecret: none of secrets is in o.text nor in the SDK's error.
+func noSecret(secrets ...string) check {
+	return func(o *outcome) error {
+		all := o.text + fmt.Sprintf("%v %+v", o.err, o.err)
+		for _, s := range secrets {
+			if strings.Contains(all, s) {
+				return fmt.Errorf("secret %.10q… printed: %s", s, all)
+			}
+		}
+		return nil
+	}
+}
+
+const plainPassword = "pl41n-Passw0rd-in-config"
+
+// authVerbs are the fmt verbs under which Auth must print its mechanism
+// alone.
+var authVerbs = []string{"%v", "%+v", "%s", "%q", "%x", "%X", "%d"}
+
 // printConfig prints and logs a Config holding a PLAIN password every way
-// a program might, and reports the password if it shows.
-func printConfig() error {
-	const pw = "pl41n-Passw0rd-in-config"
-	cfg := mssante.Config{Address: mail.MustParseAddress(drA), Auth: mssante.Password(drA, pw), ProductRef: "DEV935997"}
+// a program might, into o.text, and counts the verbs under which Auth
+// prints its mechanism alone.
+func printConfig(o *outcome) error {
+	cfg := mssante.Config{Address: mail.MustParseAddress(drA), Auth: mssante.Password(drA, plainPassword), ProductRef: "DEV935997"}
+	var all strings.Builder
+	for _, verb := range authVerbs {
+		if fmt.Sprintf(verb, cfg.Auth) == cfg.Auth.String() {
+			o.count("verbs printing the mechanism alone", 1)
+		}
+		fmt.Fprintf(&all, verb+" "+verb+"\n", cfg, &cfg)
+	}
+	if strings.Contains(fmt.Sprintf("%#v", cfg.Auth), "[REDACTED]") {
+		o.count("%#v printing [REDACTED]", 1)
+	}
+	fmt.Fprintf(&all, "%#v %#v\n", cfg, &cfg)
+	js, err := json.Marshal(cfg.Auth)
+	if err != nil {
+		return err
+	}
+	all.Write(js)
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "cfg", cfg, "auth", cfg.Auth)
-	js, _ := json.Marshal(cfg.Auth)
-	all := fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Auth) + fmt.Sprintf("%#v", struct{ a mssante.Auth }{cfg.Auth}) + string(js) + logs.String()
-	if strings.Contains(all, pw) {
-		return errors.New("the password was printed")
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "cfg", cfg, "auth", cfg.Auth)
+	all.Write(logs.Bytes())
+	o.text = all.String()
+	return nil
+}
+
+func passwordForms() []string {
+	h := hex.EncodeToString([]byte(plainPassword))
+	return []string{plainPassword, h, strings.ToUpper(h)}
+}
+
+// hiddenVerbs are the fmt verbs printHidden tries.
+var hiddenVerbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"}
+
+// printHidden prints, with every verb, a struct holding a PLAIN Auth in an
+// unexported field, and counts the verbs that print the password, in clear
+// or hex, as "password printed under VERB".
+func printHidden(o *outcome) error {
+	hidden := struct{ auth mssante.Auth }{mssante.Password(drA, plainPassword)}
+	for _, verb := range hiddenVerbs {
+		printed := fmt.Sprintf(verb, hidden)
+		for _, f := range passwordForms() {
+			if strings.Contains(printed, f) {
+				o.count("password printed under "+verb, 1)
+				break
+			}
+		}
 	}
 	return nil
 }
 
+// The token the echoing server gets, and the forms in which it echoes it.
+const echoToken = "psc-T0k3nT0k3nT0k3nT0k3nT0k3nT0k3nT0k3nT0k3nT0k3nT0k3n"
+
+func echoSecrets() []string {
+	resp := "user=" + drA + "\x01auth=Bearer " + echoToken + "\x01\x01"
+	b64 := base64.StdEncoding.EncodeToString([]byte(resp))
+	return []string{echoToken, b64, b64[:24], echoToken[:16]}
+}
+
 // echoingServer runs a submission server that refuses AUTH quoting the
-// client's response, and checks that the token reaches neither the error,
-// the audit events nor the logs.
-func echoingServer(t *testing.T) error {
+// client's response; o.text gets the error, the audit events and the logs.
+func echoingServer(o *outcome) error {
 	p, err := testpki.New(nil)
 	if err != nil {
 		return err
@@ -251,44 +419,50 @@ func echoingServer(t *testing.T) error {
 	if err != nil {
 		return err
 	}
-	srv := smtp.NewServer(echoBackend{})
+	var refused atomic.Int64
+	srv := smtp.NewServer(echoBackend{&refused})
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.ErrorLog = log.New(io.Discard, "", 0)
-	go srv.Serve(ln)
-	defer srv.Close()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 
-	token := "psc-" + strings.Repeat("T0k3n", 10)
 	var mu sync.Mutex
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &mu}, nil))
+	var logs, audit bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := mssante.NewClient(mssante.Config{
 		Address: mail.MustParseAddress(drA), Operator: mssante.Operator{SMTP: ln.Addr().String()},
-		Auth:    mssante.OAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})),
+		Auth:    mssante.OAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: echoToken})),
 		RootCAs: p.Pool(), AllowAnyRecipient: true, ProductRef: "DEV935997",
-		Logger: logger, Audit: mssante.SlogAuditor(logger),
+		Logger: logger,
+		Audit: mssante.AuditorFunc(func(_ context.Context, e mssante.AuditEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			o.count("audit events", 1)
+			fmt.Fprintf(&audit, "%+v %s\n", e, e.Result())
+		}),
 	})
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	ctx, cancel := shortCtx()
 	defer cancel()
-	_, sendErr := c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"})
-	resp := "user=" + drA + "\x01auth=Bearer " + token + "\x01\x01"
-	b64 := base64.StdEncoding.EncodeToString([]byte(resp))
+	_, o.err = c.Send(ctx, testMessage())
+	if err := c.Close(); err != nil {
+		return err
+	}
+	if err := srv.Close(); err != nil {
+		return err
+	}
+	if err := <-served; err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
 	mu.Lock()
-	all := fmt.Sprintf("%v %+v", sendErr, sendErr) + logs.String()
-	mu.Unlock()
-	for _, s := range []string{token, b64, b64[:24], token[:16]} {
-		if strings.Contains(all, s) {
-			return fmt.Errorf("secret %.10q… leaked: %s", s, all)
-		}
-	}
-	if !strings.Contains(all, "[REDACTED]") {
-		return fmt.Errorf("the server's echo was not seen: %v", sendErr)
-	}
-	return sendErr
+	defer mu.Unlock()
+	o.text = "logs: " + logs.String() + "\naudit: " + audit.String()
+	o.count("log records", int64(bytes.Count(logs.Bytes(), []byte("\n"))))
+	o.count("refused AUTH", refused.Load())
+	return nil
 }
 
 type lockedWriter struct {
@@ -302,26 +476,27 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-type echoBackend struct{}
+type echoBackend struct{ refused *atomic.Int64 }
 
-func (echoBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return echoSession{}, nil }
+func (b echoBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return echoSession(b), nil }
 
-type echoSession struct{}
+type echoSession struct{ refused *atomic.Int64 }
 
 func (echoSession) AuthMechanisms() []string             { return []string{"XOAUTH2"} }
-func (echoSession) Auth(string) (sasl.Server, error)     { return echoSASL{}, nil }
+func (s echoSession) Auth(string) (sasl.Server, error)   { return echoSASL(s), nil }
 func (echoSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (echoSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
 func (echoSession) Data(io.Reader) error                 { return nil }
 func (echoSession) Reset()                               {}
 func (echoSession) Logout() error                        { return nil }
 
-type echoSASL struct{}
+type echoSASL struct{ refused *atomic.Int64 }
 
-func (echoSASL) Next(resp []byte) ([]byte, bool, error) {
+func (s echoSASL) Next(resp []byte) ([]byte, bool, error) {
 	if resp == nil {
 		return nil, false, nil
 	}
+	s.refused.Add(1)
 	b64 := base64.StdEncoding.EncodeToString(resp)
 	tok := string(resp)
 	if i := strings.Index(tok, "Bearer "); i >= 0 {
@@ -333,34 +508,48 @@ func (echoSASL) Next(resp []byte) ([]byte, bool, error) {
 
 // verifierConfig is a client configuration with a Verifier over the
 // operator's PKI, whose certificates name no CRL nor OCSP responder.
-func (o *operator) verifierConfig(policy trust.RevocationPolicy) mssante.Config {
+func (o *operator) verifierConfig(policy trust.RevocationPolicy) (mssante.Config, error) {
 	anchors, err := trust.NewAnchors([]*x509.Certificate{o.s.RootCertificate()}, []*x509.Certificate{o.s.IntermediateCertificate()})
 	if err != nil {
-		o.t.Fatal(err)
+		return mssante.Config{}, err
 	}
 	cfg := o.s.MustConfig(drA)
 	cfg.RootCAs = nil
 	cfg.Verifier = &trust.Verifier{Anchors: anchors, Revocation: policy}
-	return cfg
+	return cfg, nil
 }
 
-func (o *operator) softFailWarnings() error {
-	cfg := o.verifierConfig(trust.RevocationSoftFail)
+// softFailWarnings sends one message through a soft-fail Verifier,
+// counting the connections (smtp.connect audit events) and, per
+// certificate subject, the tls.warning audit events and the OnTLSWarning
+// calls.
+func (o *operator) softFailWarnings(out *outcome) error {
+	cfg, err := o.verifierConfig(trust.RevocationSoftFail)
+	if err != nil {
+		return err
+	}
 	var mu sync.Mutex
-	var audited, hooked int
+	subject := func(err error) string {
+		var ce *trust.CertificateError
+		if errors.As(err, &ce) && errors.Is(err, trust.ErrRevocationUnknown) {
+			return ce.Subject
+		}
+		return fmt.Sprintf("not a revocation warning: %v", err)
+	}
 	cfg.Audit = mssante.AuditorFunc(func(_ context.Context, e mssante.AuditEvent) {
-		if e.Action == "tls.warning" && errors.Is(e.Err, trust.ErrRevocationUnknown) {
-			mu.Lock()
-			audited++
-			mu.Unlock()
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Action {
+		case "tls.warning":
+			out.count("tls.warning events: "+subject(e.Err), 1)
+		case "smtp.connect":
+			out.count("connections", 1)
 		}
 	})
 	cfg.OnTLSWarning = func(w mssante.TLSWarning) {
-		if errors.Is(w.Err, trust.ErrRevocationUnknown) {
-			mu.Lock()
-			hooked++
-			mu.Unlock()
-		}
+		mu.Lock()
+		defer mu.Unlock()
+		out.count("OnTLSWarning calls: "+subject(w.Err), 1)
 	}
 	c, err := o.client(cfg)
 	if err != nil {
@@ -368,31 +557,69 @@ func (o *operator) softFailWarnings() error {
 	}
 	ctx, cancel := shortCtx()
 	defer cancel()
-	if _, err := c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"}); err != nil {
-		return err
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if audited == 0 || hooked != audited {
-		return fmt.Errorf("%d tls.warning events, %d OnTLSWarning calls", audited, hooked)
-	}
+	o.serverCounts(out, func() {
+		_, out.err = c.Send(ctx, testMessage())
+	})
 	return nil
 }
 
-func (o *operator) composedHardFail() error {
-	cfg := o.verifierConfig(trust.RevocationHardFail)
-	cfg.TLS.VerifyConnection = func(tls.ConnectionState) error { return nil } // accepts everything
-	c, err := o.client(cfg)
-	if err != nil {
-		return err
+// oneWarningPerCertificate: for the leaf and the intermediate (the
+// certificates below the root), as many audit events and OnTLSWarning
+// calls as connections; nothing for any other.
+func oneWarningPerCertificate(rootCert, interCert *x509.Certificate) check {
+	return func(o *outcome) error {
+		conns := o.counts["connections"]
+		if conns == 0 {
+			return errors.New("no connection")
+		}
+		subjects := map[string]int64{}
+		for name, n := range o.counts {
+			for _, prefix := range []string{"tls.warning events: ", "OnTLSWarning calls: "} {
+				if s, ok := strings.CutPrefix(name, prefix); ok {
+					if n != conns {
+						return fmt.Errorf("%s: %d for %d connections", name, n, conns)
+					}
+					subjects[s]++
+				}
+			}
+		}
+		root, inter := trust.SubjectDN(rootCert), trust.SubjectDN(interCert)
+		if len(subjects) != 2 || subjects[inter] != 2 || subjects[root] != 0 {
+			return fmt.Errorf("warnings by certificate %v, want the leaf and %q, each audited and hooked", subjects, inter)
+		}
+		for s, n := range subjects {
+			if n != 2 {
+				return fmt.Errorf("%q: audited or hooked, not both", s)
+			}
+		}
+		return nil
 	}
-	ctx, cancel := shortCtx()
-	defer cancel()
-	_, err = c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"})
-	if !errors.Is(err, mssante.ErrTLS) {
-		return fmt.Errorf("not a TLS refusal: %v", err)
+}
+
+var errCallerRefuses = errors.New("the caller's check refuses")
+
+// composed sends through a Verifier with that policy beside a caller's
+// VerifyConnection that returns refuse, counting its calls.
+func (o *operator) composed(policy trust.RevocationPolicy, refuse error) func(out *outcome) error {
+	return func(out *outcome) error {
+		cfg, err := o.verifierConfig(policy)
+		if err != nil {
+			return err
+		}
+		var calls atomic.Int64
+		cfg.TLS.VerifyConnection = func(tls.ConnectionState) error { calls.Add(1); return refuse }
+		c, err := o.client(cfg)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := shortCtx()
+		defer cancel()
+		o.serverCounts(out, func() {
+			_, out.err = c.Send(ctx, testMessage())
+		})
+		out.count("caller's check calls", calls.Load())
+		return nil
 	}
-	return err
 }
 
 // srvResolver answers every SRV question with one target.
@@ -405,22 +632,44 @@ func (r srvResolver) LookupSRV(context.Context, string, string, string) (string,
 	return "", []*net.SRV{{Target: r.target, Port: r.port}}, nil
 }
 
-func (o *operator) unboundSRV() error {
-	cfg := o.s.MustConfig(drA)
-	cfg.Operator = mssante.Operator{}
-	_, port, _ := net.SplitHostPort(o.s.SMTPAddr)
-	n, _ := strconv.Atoi(port)
-	cfg.Resolver = srvResolver{target: "localhost.", port: uint16(n)} // the operator's valid certificate, outside medecin.mssante.fr
-	c, err := o.client(cfg)
+// countingTokens counts the tokens asked of a token source.
+type countingTokens struct {
+	ts oauth2.TokenSource
+	n  *atomic.Int64
+}
+
+func (c countingTokens) Token() (*oauth2.Token, error) {
+	c.n.Add(1)
+	return c.ts.Token()
+}
+
+// unboundSRV discovers the submission server through an SRV record naming
+// localhost (outside medecin.mssante.fr) on the port of a
+// connectionCounter, and counts the tokens asked for.
+func (o *operator) unboundSRV(out *outcome) error {
+	cfg, cc, err := o.unreachable()
 	if err != nil {
 		return err
 	}
-	before := o.s.Stats().SMTPConnections
+	cfg.Operator = mssante.Operator{}
+	var tokens atomic.Int64
+	cfg.Auth = mssante.OAuth2(countingTokens{o.s.TokenSource(drA), &tokens})
+	_, port, err := net.SplitHostPort(cc.ln.Addr().String())
+	if err != nil {
+		return errors.Join(err, cc.close(out))
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return errors.Join(err, cc.close(out))
+	}
+	cfg.Resolver = srvResolver{target: "localhost.", port: uint16(n)}
+	c, err := o.client(cfg)
+	if err != nil {
+		return errors.Join(err, cc.close(out))
+	}
 	ctx, cancel := shortCtx()
 	defer cancel()
-	_, err = c.Send(ctx, &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "s", Text: "t"})
-	if o.s.Stats().SMTPConnections != before {
-		return fmt.Errorf("the client connected to the unbound target (error %v)", err)
-	}
-	return err
+	_, out.err = c.Send(ctx, testMessage())
+	out.count("token requests", tokens.Load())
+	return cc.close(out)
 }

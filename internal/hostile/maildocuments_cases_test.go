@@ -66,20 +66,20 @@ func mailDocumentsCases(t *testing.T) []hostileCase {
 	})
 	return []hostileCase{
 		{"Received documents", "document mail whose IHE_XDM.ZIP is 64 MB of zeros in 64 KB",
-			"`ReadDocuments` refuses it with `xdm.ErrLimit` (ratio)", func() error {
+			"`ReadDocuments` refuses it with `xdm.ErrLimit` (ratio)", sdk(func() error {
 				return receivedDocuments(t, bomb, pdf)
-			}, is(xdm.ErrLimit)},
+			}), is(xdm.ErrLimit)},
 		{"Received documents", "document mail whose CDA was changed after METADATA.XML was written",
-			"the document's problems hold `xdm.ErrHashMismatch`; its header and body stay readable", func() error {
+			"the document's problems hold `xdm.ErrHashMismatch`; its header and body stay readable", sdk(func() error {
 				return receivedDocuments(t, tamper(t, valid), pdf)
-			}, is(xdm.ErrHashMismatch)},
+			}), is(xdm.ErrHashMismatch)},
 		{"Received documents", "document mail whose PDF copy is not the PDF inside its N1 document",
-			"`mail.ErrPDFCopyMismatch` on the document (Ref#2 ECO.2.1.5)", func() error {
+			"`mail.ErrPDFCopyMismatch` on the document (Ref#2 ECO.2.1.5)", sdk(func() error {
 				return receivedDocuments(t, valid, []byte("%PDF-1.4 another letter"))
-			}, is(mail.ErrPDFCopyMismatch)},
+			}), is(mail.ErrPDFCopyMismatch)},
 		{"Received documents", "document mail whose METADATA.XML names another patient than the CDA",
-			"`mail.ErrPatientMismatch` on the document", func() error {
+			"`mail.ErrPatientMismatch` on the document", sdk(func() error {
 				return receivedDocuments(t, otherPatient, pdf)
-			}, is(mail.ErrPatientMismatch)},
+			}), is(mail.ErrPatientMismatch)},
 	}
 }

@@ -1,32 +1,16 @@
 package hostile
 
 import (
-	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/mssante-go/sdk/cda/xdm"
 )
 
 // --- XDM packages: reference amplification and broken metadata ---
-
-// countingReaderAt counts the bytes read from an archive.
-type countingReaderAt struct {
-	r io.ReaderAt
-	n atomic.Int64
-}
-
-func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.r.ReadAt(p, off)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 // refsMetadata is a METADATA.XML of n DocumentEntries all naming uri.
 func refsMetadata(n int, uri string) string {
@@ -39,60 +23,48 @@ func refsMetadata(n int, uri string) string {
 	return b.String()
 }
 
+const refsDoc = "IHE_XDM/SUBSET01/DOC0001.XML"
+
 // refsZIP holds a METADATA.XML and one 1 MiB DOC0001.XML: zeros deflated
-// (the archive is a few KB), or random bytes stored (the bytes read from
-// the archive are then the bytes inflated).
+// (the archive is a few KB), or random bytes stored in a padded archive
+// (the bytes read of its data are then the bytes inflated).
 func refsZIP(t *testing.T, metadata string, random bool) []byte {
 	doc := make([]byte, 1<<20)
-	method := zip.Deflate
-	if random {
-		rand.New(rand.NewSource(1)).Read(doc)
-		method = zip.Store
+	if !random {
+		return makeZIP(t, entry{name: meta, data: []byte(metadata)}, entry{name: refsDoc, data: doc})
 	}
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	w, _ := zw.CreateHeader(&zip.FileHeader{Name: meta, Method: zip.Deflate})
-	io.WriteString(w, metadata)
-	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "IHE_XDM/SUBSET01/DOC0001.XML", Method: method})
-	w.Write(doc)
-	if err := zw.Close(); err != nil {
+	if _, err := rand.New(rand.NewSource(1)).Read(doc); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
+	return paddedZIP(t, entry{name: meta, data: []byte(metadata)}, entry{name: refsDoc, data: doc, stored: true})
 }
 
-// readCounted reads an archive through a counting ReaderAt.
-func readCounted(b []byte, opts *xdm.ReadOptions) (*xdm.Package, int64, error) {
-	cr := &countingReaderAt{r: bytes.NewReader(b)}
-	p, err := xdm.Read(cr, int64(len(b)), opts)
-	return p, cr.n.Load(), err
-}
-
-// documentFault returns the problem of the package's document with that
-// entry id, or an error saying it has none.
-func documentFault(p *xdm.Package, id string) error {
+// document returns the package's document of that entry id.
+func document(p *xdm.Package, id string) (*xdm.Document, error) {
 	for _, d := range p.Documents {
 		if d.EntryID == id {
-			if err := d.Err(); err != nil {
-				return err
-			}
-			return fmt.Errorf("document %s has no problem", id)
+			return d, nil
 		}
 	}
-	return fmt.Errorf("no document %s", id)
+	return nil, fmt.Errorf("no document %s", id)
 }
 
 func xdmReadCases(t *testing.T) []hostileCase {
 	thousand := refsZIP(t, refsMetadata(1000, "DOC0001.XML"), false)
-	if len(thousand) > 8<<10 {
+	if len(thousand) < 3<<10 || len(thousand) > 6<<10 {
 		t.Fatalf("the 1,000-reference archive is %d bytes", len(thousand))
 	}
-	var read1, read2 int64
-	var shared int
-	many := makeZIP(t, entry{name: meta, data: []byte(refsMetadata(150000, "DOC0001.XML"))})
+	stored := refsZIP(t, refsMetadata(1000, "DOC0001.XML"), true)
+	if len(stored) < 1<<20 {
+		t.Fatalf("the stored 1,000-reference archive is %d bytes", len(stored))
+	}
+	many := paddedZIP(t, entry{name: meta, data: []byte(refsMetadata(150000, "DOC0001.XML"))})
 	if len(many) > 512<<10 {
 		t.Fatalf("the 150,000-reference archive is %d bytes", len(many))
 	}
+	// 800,000 attributes are 4,000,000 bytes, under MaxMetadataSize;
+	// stored, so that the ratio limit does not refuse the entry first.
+	attrs := makeZIP(t, entry{name: meta, stored: true, data: []byte("<S><RegistryObjectList><ExtrinsicObject" + strings.Repeat(` a=""`, 800000) + "/></RegistryObjectList></S>")})
 	twoDocs := func(uri string, extra ...entry) []byte {
 		m := strings.Replace(refsMetadata(2, "DOC0002.XML"), "DOC0002.XML", uri, 1)
 		if uri == "" {
@@ -100,62 +72,80 @@ func xdmReadCases(t *testing.T) []hostileCase {
 		}
 		return makeZIP(t, append([]entry{{name: meta, data: []byte(m)}, {name: "IHE_XDM/SUBSET01/DOC0002.XML", data: []byte("<ClinicalDocument/>")}}, extra...)...)
 	}
+	// twoDocsRead: d0 has the problem want and no file; d1 was read.
+	twoDocsRead := func(want error, d0Check func(d *xdm.Document) error) check {
+		return pkg(func(p *xdm.Package) error {
+			d0, err := document(p, "d0")
+			if err != nil {
+				return err
+			}
+			d1, err := document(p, "d1")
+			if err != nil {
+				return err
+			}
+			switch {
+			case !errors.Is(d0.Err(), want):
+				return fmt.Errorf("d0: %v, want %v", d0.Err(), want)
+			case d0.Readable() || d0.Path != "":
+				return fmt.Errorf("d0 has the file %q", d0.Path)
+			case !d1.Readable() || d1.Path != "IHE_XDM/SUBSET01/DOC0002.XML" || d1.ActualSize != int64(len("<ClinicalDocument/>")) || d1.ActualHash == "" || d1.Err() != nil:
+				return fmt.Errorf("d1 not read: %q, %d bytes, %v", d1.Path, d1.ActualSize, d1.Err())
+			}
+			if d0Check != nil {
+				return d0Check(d0)
+			}
+			return nil
+		})
+	}
 	return []hostileCase{
 		{"ZIP", "1,000 DocumentEntries naming one 1 MiB file (an archive of about 4 KB)",
-			"`xdm.ErrLimit` (documents > 50, `ReadOptions.MaxDocuments`), less than 64 KB read", func() error {
-				_, n, err := readCounted(thousand, nil)
-				read1 = n
-				return err
-			}, func(err error) bool { return errors.Is(err, xdm.ErrLimit) && read1 < 64<<10 }},
+			"`xdm.ErrLimit` (documents, 50 at most: `ReadOptions.MaxDocuments`)",
+			readXDM(thousand, nil), xdmLimit("documents", 50)},
+		{"ZIP", "the same, the file stored (an archive of 1 MiB)",
+			"`xdm.ErrLimit` (documents); not one byte of the file read",
+			readXDM(stored, nil, refsDoc), all(xdmLimit("documents", 50), counted("bytes of DOC0001.XML read", 0))},
 		{"ZIP", "the same, stored, with `MaxDocuments: 1000`",
-			"read; every entry `xdm.ErrSharedFile` and none readable; the file is never read (under 128 KB read of the 1 MiB archive: its directory and metadata)", func() error {
-				p, n, err := readCounted(refsZIP(t, refsMetadata(1000, "DOC0001.XML"), true), &xdm.ReadOptions{MaxDocuments: 1000})
-				read2 = n
-				if err != nil {
-					return err
-				}
+			"read; all 1,000 entries `xdm.ErrSharedFile` and none readable; not one byte of the file read",
+			readXDM(stored, &xdm.ReadOptions{MaxDocuments: 1000}, refsDoc), all(accepted, counted("bytes of DOC0001.XML read", 0), pkg(func(p *xdm.Package) error {
+				shared := 0
 				for _, d := range p.Documents {
 					if !d.Readable() && errors.Is(d.Err(), xdm.ErrSharedFile) {
 						shared++
 					}
 				}
-				return p.Verify()
-			}, func(err error) bool { return errors.Is(err, xdm.ErrSharedFile) && shared == 1000 && read2 < 128<<10 }},
-		{"ZIP", "150,000 DocumentEntries (an archive under 512 KB)",
-			"`xdm.ErrLimit` (METADATA.XML over 4 MiB; with a larger `MaxMetadataSize`, documents > 50 while decoding)", func() error {
-				if _, err := xdm.Read(bytes.NewReader(many), int64(len(many)), &xdm.ReadOptions{MaxMetadataSize: 64 << 20}); !errors.Is(err, xdm.ErrLimit) {
-					return fmt.Errorf("with a larger MaxMetadataSize: %v", err)
+				if len(p.Documents) != 1000 || shared != 1000 {
+					return fmt.Errorf("%d of %d documents shared and unreadable", shared, len(p.Documents))
 				}
-				return readZIP(many)
-			}, is(xdm.ErrLimit)},
-		{"XML", "METADATA.XML of 60,000 empty `<Association/>`", "`xdm.ErrLimit` (elements: 1,000 per document allowed, plus 1,000)", func() error {
-			return readZIP(makeZIP(t, entry{name: meta, data: []byte("<S><RegistryObjectList>" + strings.Repeat("<Association/>", 60000) + "</RegistryObjectList></S>")}))
-		}, is(xdm.ErrLimit)},
-		{"XML", "METADATA.XML element with 800,000 attributes (4 MiB)", "`xdm.ErrLimit` (attributes: 64 per element), before encoding/xml holds them", func() error {
-			return readZIP(makeZIP(t, entry{name: meta, data: []byte("<S><RegistryObjectList><ExtrinsicObject" + strings.Repeat(` a=""`, 800000) + "/></RegistryObjectList></S>")}))
-		}, is(xdm.ErrLimit)},
-		{"ZIP", "document URI `..\\..\\etc\\passwd`", "that document `xdm.ErrUnsafePath` with no file; the other one read", func() error {
-			b := twoDocs(`..\..\etc\passwd`)
-			p, err := xdm.Read(bytes.NewReader(b), int64(len(b)), nil)
-			if err != nil {
+				return nil
+			}))},
+		{"ZIP", "150,000 DocumentEntries (an archive under 512 KB, METADATA.XML of 18 MB)",
+			"`xdm.ErrLimit` (metadata size, 4 MiB at most: `MaxMetadataSize`) on its declared size: not one byte of it read",
+			readXDM(many, nil, meta), all(xdmLimit("metadata size", 4<<20), counted("bytes of METADATA.XML read", 0))},
+		{"ZIP", "the same with `MaxMetadataSize: 64 MiB`",
+			"`xdm.ErrLimit` (documents, 50 at most) while METADATA.XML streams in: under 64 KB of its 429 KB (compressed) read",
+			readXDM(many, &xdm.ReadOptions{MaxMetadataSize: 64 << 20}, meta), all(xdmLimit("documents", 50), func(o *outcome) error {
+				if n := o.counts["bytes of METADATA.XML read"]; n == 0 || n > 64<<10 {
+					return fmt.Errorf("%d bytes of METADATA.XML read", n)
+				}
+				return nil
+			})},
+		{"XML", "METADATA.XML of 60,000 empty `<Association/>`", "`xdm.ErrLimit` (elements: 1,000 per document allowed plus 1,000, so 51,000)",
+			readXDM(makeZIP(t, entry{name: meta, data: []byte("<S><RegistryObjectList>" + strings.Repeat("<Association/>", 60000) + "</RegistryObjectList></S>")}), nil),
+			xdmLimit("elements", 51000)},
+		{"XML", "METADATA.XML element with 800,000 attributes (4 MB)", "`xdm.ErrLimit` (attributes, 64 per element) before encoding/xml holds them: under 1 MB allocated",
+			func(o *outcome) (err error) {
+				o.alloc = allocated(func() { err = readXDM(attrs, nil)(o) })
 				return err
-			}
-			if !p.Documents[1].Readable() || p.Documents[0].Readable() {
-				return errors.New("wrong documents readable")
-			}
-			return documentFault(p, "d0")
-		}, is(xdm.ErrUnsafePath)},
-		{"ZIP", "DocumentEntry without URI beside a folder entry and another document's file", "that document `xdm.ErrMissingFile` (no hash check against the folder, no taking another's file)", func() error {
-			b := twoDocs("", entry{name: "IHE_XDM/SUBSET01/"})
-			p, err := xdm.Read(bytes.NewReader(b), int64(len(b)), nil)
-			if err != nil {
-				return err
-			}
-			err = documentFault(p, "d0")
-			if errors.Is(err, xdm.ErrHashMismatch) || p.Documents[0].Readable() {
-				return fmt.Errorf("false check: %w", err)
-			}
-			return err
-		}, is(xdm.ErrMissingFile)},
+			}, all(xdmLimit("attributes", 64), allocAtMost(1<<20))},
+		{"ZIP", "document URI `..\\..\\etc\\passwd`", "read; that document `xdm.ErrUnsafePath` with no file; the other one read and hashed",
+			readXDM(twoDocs(`..\..\etc\passwd`), nil), all(accepted, twoDocsRead(xdm.ErrUnsafePath, nil))},
+		{"ZIP", "DocumentEntry without URI beside a folder entry and another document's file",
+			"read; that document `xdm.ErrMissingFile` with no file: no hash checked against the folder, the other document's file not taken",
+			readXDM(twoDocs("", entry{name: "IHE_XDM/SUBSET01/"}), nil), all(accepted, twoDocsRead(xdm.ErrMissingFile, func(d *xdm.Document) error {
+				if errors.Is(d.Err(), xdm.ErrHashMismatch) || d.ActualHash != "" {
+					return fmt.Errorf("d0 hashed (%q): %v", d.ActualHash, d.Err())
+				}
+				return nil
+			}))},
 	}
 }
