@@ -41,8 +41,13 @@ type Config struct {
 	//     trust.List or trust.Source), and the target's certificate, besides
 	//     being valid for the target's name, carries the identity of one of
 	//     them as the liste blanche gives it in DNCertificatOperateur (its
-	//     O, OU, ST and C; its CN only when the list gives nothing else).
-	//     This is checked in the TLS handshake, before any credential.
+	//     O, OU, ST and C; the whole DN, CN included, when the list gives no
+	//     O or OU). This is checked in the TLS handshake, before any
+	//     credential.
+	//
+	// For IMAP both _imap._tcp (STARTTLS) and _imaps._tcp (implicit TLS)
+	// are looked up and their priorities compared (RFC 6186 §3.4); on a
+	// tie the client takes STARTTLS on 143, which Ref#2 ECO.1.0.2 names.
 	//
 	// Any other target is refused with a [*DiscoveryError]
 	// (ErrUntrustedSRVTarget) that tells to set Operator: nothing is sent

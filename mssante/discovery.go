@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -96,66 +97,80 @@ func (c *Client) endpoint(ctx context.Context, service string) (endpoint, error)
 }
 
 // discover looks up the RFC 6186 SRV records of the mailbox's domain:
-// _submission._tcp (STARTTLS), and for IMAP _imaps._tcp (implicit TLS)
-// then _imap._tcp (STARTTLS). A target is used only when something binds it
-// to the domain (RFC 6186 §6, see Config.Operator): in the domain, pinned,
-// or, failing both, bound to the operator of the liste blanche at the TLS
+// _submission._tcp (STARTTLS), and for IMAP both _imap._tcp (STARTTLS) and
+// _imaps._tcp (implicit TLS). RFC 6186 §3.4 compares the priorities of the
+// records of both IMAP services: the lowest wins; on equal priority the
+// client takes _imap, STARTTLS on port 143, as Ref#2 ECO.1.0.2 names it
+// (RFC 8314 §5.1 would prefer implicit TLS; MSSanté operators are
+// specified on STARTTLS). A target is used only when something binds it to
+// the domain (RFC 6186 §6, see Config.Operator): in the domain, pinned, or,
+// failing both, bound to the operator of the liste blanche at the TLS
 // handshake.
 func (c *Client) discover(ctx context.Context, service string) (endpoint, error) {
 	domain := strings.ToLower(c.cfg.Address.Domain())
-	type try struct {
-		name     string
+	type candidate struct {
+		srv      *net.SRV
+		record   string
 		implicit bool
 	}
-	tries := []try{{"submission", false}}
+	tries := []srvService{{"submission", false}}
 	if service == "imap" {
-		tries = []try{{"imaps", true}, {"imap", false}}
+		tries = []srvService{{"imap", false}, {"imaps", true}}
 	}
-	var lastErr, refused error
+	var lastErr error
+	var offered []candidate
 	for _, t := range tries {
-		record := "_" + t.name + "._tcp." + domain
 		_, srvs, err := c.cfg.Resolver.LookupSRV(ctx, t.name, "tcp", domain)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		var offered []*net.SRV
 		for _, s := range srvs {
-			if s.Target != "." && s.Target != "" {
-				offered = append(offered, s) // RFC 6186 §3.4: "." means not offered
+			if s.Target != "." && s.Target != "" { // RFC 6186 §3.4: "." means not offered
+				offered = append(offered, candidate{s, "_" + t.name + "._tcp." + domain, t.implicit})
 			}
-		}
-		if len(offered) == 0 {
-			continue
-		}
-		ep := func(s *net.SRV, b *operatorBinding) endpoint {
-			host := strings.ToLower(strings.TrimSuffix(s.Target, "."))
-			return endpoint{addr: net.JoinHostPort(host, strconv.Itoa(int(s.Port))), host: host, implicitTLS: t.implicit, discovered: true, binding: b}
-		}
-		// In the mail domain or pinned, in the resolver's order.
-		for _, s := range offered {
-			host := strings.ToLower(strings.TrimSuffix(s.Target, "."))
-			if inDomain(host, domain) || c.pinnedSRVTarget(host) {
-				return ep(s, nil), nil
-			}
-		}
-		// Else bound to the operator the liste blanche names.
-		target := strings.TrimSuffix(offered[0].Target, ".")
-		if dns := c.operatorDNs(domain); len(dns) > 0 {
-			return ep(offered[0], &operatorBinding{domain: domain, record: record, target: target, dns: dns}), nil
-		}
-		if refused == nil {
-			refused = &DiscoveryError{Domain: domain, Record: record, Target: target,
-				Reason: "outside the mail domain, not pinned, and the trust checker names no operator for " + domain}
 		}
 	}
-	if refused != nil {
-		return endpoint{}, refused
+	// Lowest priority first across the services; STARTTLS first on a tie;
+	// the resolver's order (weights) otherwise.
+	sort.SliceStable(offered, func(i, j int) bool {
+		if offered[i].srv.Priority != offered[j].srv.Priority {
+			return offered[i].srv.Priority < offered[j].srv.Priority
+		}
+		return !offered[i].implicit && offered[j].implicit
+	})
+	ep := func(cd candidate, b *operatorBinding) endpoint {
+		host := strings.ToLower(strings.TrimSuffix(cd.srv.Target, "."))
+		return endpoint{addr: net.JoinHostPort(host, strconv.Itoa(int(cd.srv.Port))), host: host, implicitTLS: cd.implicit, discovered: true, binding: b}
+	}
+	// In the mail domain or pinned, in that order.
+	for _, cd := range offered {
+		host := strings.ToLower(strings.TrimSuffix(cd.srv.Target, "."))
+		if inDomain(host, domain) || c.pinnedSRVTarget(host) {
+			return ep(cd, nil), nil
+		}
+	}
+	if len(offered) > 0 {
+		// Else the preferred target, bound to the operator the liste
+		// blanche names.
+		first := offered[0]
+		target := strings.TrimSuffix(first.srv.Target, ".")
+		if dns := c.operatorDNs(domain); len(dns) > 0 {
+			return ep(first, &operatorBinding{domain: domain, record: first.record, target: target, dns: dns}), nil
+		}
+		return endpoint{}, &DiscoveryError{Domain: domain, Record: first.record, Target: target,
+			Reason: "outside the mail domain, not pinned, and the trust checker names no operator for " + domain}
 	}
 	if lastErr == nil {
 		lastErr = errors.New("no usable SRV record")
 	}
 	return endpoint{}, &ConnectError{Server: "_" + tries[0].name + "._tcp." + domain, Err: fmt.Errorf("DNS SRV discovery: %w", lastErr)}
+}
+
+// srvService is an RFC 6186 service label and whether it is implicit TLS.
+type srvService struct {
+	name     string
+	implicit bool
 }
 
 // inDomain reports whether host is domain or one of its subdomains.

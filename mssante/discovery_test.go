@@ -156,3 +156,38 @@ func TestSameOperator(t *testing.T) {
 		t.Error("a listed DN of CN and C does not admit itself")
 	}
 }
+
+// RFC 6186 §3.4: the priorities of _imap and _imaps are compared, the lowest
+// wins; on a tie the client takes _imap (STARTTLS, Ref#2 ECO.1.0.2).
+func TestSRVIMAPPreference(t *testing.T) {
+	const domain = "medecin.mssante.fr"
+	rec := func(prio uint16, target string, port uint16) []*net.SRV {
+		return []*net.SRV{{Target: target + ".", Port: port, Priority: prio}}
+	}
+	for _, tt := range []struct {
+		name         string
+		imap, imaps  []*net.SRV
+		wantAddr     string
+		wantImplicit bool
+	}{
+		{"equal priority: STARTTLS", rec(10, "imap."+domain, 143), rec(10, "imaps."+domain, 993), "imap." + domain + ":143", false},
+		{"lower _imaps priority", rec(20, "imap."+domain, 143), rec(10, "imaps."+domain, 993), "imaps." + domain + ":993", true},
+		{"lower _imap priority", rec(5, "imap."+domain, 143), rec(10, "imaps."+domain, 993), "imap." + domain + ":143", false},
+		{"_imaps alone", nil, rec(10, "imaps."+domain, 993), "imaps." + domain + ":993", true},
+		{"_imap not offered", rec(0, "", 0), rec(10, "imaps."+domain, 993), "imaps." + domain + ":993", true},
+	} {
+		r := &fakeResolver{srv: map[string][]*net.SRV{}}
+		if tt.imap != nil {
+			r.srv["_imap._tcp."+domain] = tt.imap
+		}
+		r.srv["_imaps._tcp."+domain] = tt.imaps
+		c := &Client{cfg: Config{Address: mail.MustParseAddress("dr@" + domain), Resolver: r}}
+		ep, err := c.discover(context.Background(), "imap")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if ep.addr != tt.wantAddr || ep.implicitTLS != tt.wantImplicit {
+			t.Errorf("%s: %s implicit=%v, want %s implicit=%v", tt.name, ep.addr, ep.implicitTLS, tt.wantAddr, tt.wantImplicit)
+		}
+	}
+}
