@@ -151,7 +151,12 @@ func (f RecipientCheckerFunc) CheckAddress(address string) error { return f(addr
 // TLSPolicy tunes TLS. The zero value is the Ref#2 policy.
 type TLSPolicy struct {
 	// MinVersion is the lowest TLS version. Zero means TLS 1.2 (ECO.1.1.2).
+	// TLS 1.3 is offered too: Ref#2 v1.0.1 asks for TLS 1.2 "minimum"
+	// (SC.MSS/CONF.01), where its v0.1 said TLS 1.2 alone; set
+	// MaxVersion for an operator that cannot negotiate it.
 	MinVersion uint16
+	// MaxVersion is the highest TLS version. Zero means TLS 1.3.
+	MaxVersion uint16
 	// CipherSuites are the TLS 1.2 suites offered (TLS 1.3 suites are not
 	// configurable in Go). Nil means Ref2CipherSuites().
 	CipherSuites []uint16
@@ -370,6 +375,7 @@ func (c *Client) tlsConfig(t *connTLS) *tls.Config {
 	conf := &tls.Config{
 		ServerName:   t.serverName,
 		MinVersion:   p.MinVersion,
+		MaxVersion:   p.MaxVersion,
 		CipherSuites: p.CipherSuites,
 		RootCAs:      c.cfg.RootCAs,
 	}

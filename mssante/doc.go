@@ -10,7 +10,7 @@
 // # What it implements
 //
 // Référentiel socle MSSanté #2 §2 (clients de messagerie): SMTP submission
-// (RFC 6409) and IMAP4rev1 with STARTTLS or implicit TLS, TLS 1.2 or newer
+// (RFC 6409) and IMAP4rev1 with STARTTLS or implicit TLS, TLS 1.2 or 1.3
 // with the ECO.1.1.3 suites and IGC-Santé anchors only (ECO.1.1.1 to
 // ECO.1.1.10, with package trust), DNS SRV discovery (RFC 6186, ECO.1.1.9),
 // SASL XOAUTH2 with Pro Santé Connect tokens (ECO.1.2.1), OAUTHBEARER

@@ -125,6 +125,21 @@ func TestTLSPolicy(t *testing.T) {
 
 			_, err = c.OpenSender(ctx)
 			check("SMTP", s, err, 0)
+			if tt.min == tls.VersionTLS13 {
+				// TLSPolicy.MaxVersion caps the version for an operator
+				// that cannot negotiate TLS 1.3.
+				capped := base
+				capped.TLS.MaxVersion = tls.VersionTLS12
+				c12, err := NewClient(capped)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c12.Close()
+				before := len(s.states())
+				if _, err := c12.OpenSender(ctx); !errors.Is(err, ErrTLS) || len(s.states()) != before {
+					t.Errorf("MaxVersion TLS 1.2 against a TLS 1.3 server: %v", err)
+				}
+			}
 			before := len(s.states())
 			_, err = c.Folders(ctx)
 			check("IMAP", s, err, before)
