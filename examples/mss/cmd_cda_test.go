@@ -61,8 +61,14 @@ func TestCDAValidateSeverity(t *testing.T) {
 	}
 
 	code, stdout, _ := runCLI(t, "cda", "validate", zone, "--json")
-	var probs []struct{ Severity, Authority, Rule, Path, Message string }
-	if code != 0 || json.Unmarshal([]byte(stdout), &probs) != nil || len(probs) != 1 ||
+	var v struct {
+		Valid            bool
+		Errors, Warnings int
+		Problems         []struct{ Severity, Authority, Rule, Path, Message string }
+	}
+	err := json.Unmarshal([]byte(stdout), &v)
+	probs := v.Problems
+	if code != 0 || err != nil || !v.Valid || v.Errors != 0 || v.Warnings != 1 || len(probs) != 1 ||
 		probs[0].Severity != "warning" || probs[0].Authority != "HL7" || probs[0].Rule != "DTr1_TS" || probs[0].Path != "legalAuthenticator/time" {
 		t.Fatalf("--json: %d %s", code, stdout)
 	}
