@@ -46,7 +46,7 @@ func annuaireClient(base string) (*annuaire.Client, error) {
 // annuaireMailboxJSON is one mailbox in JSON output.
 type annuaireMailboxJSON struct {
 	Address     string `json:"address"`
-	Type        string `json:"type"`
+	Type        string `json:"mailboxType"` // PER, ORG, APP or CAB; "" when the Annuaire gives none
 	Owner       string `json:"owner"`
 	Description string `json:"description,omitempty"`
 	Service     string `json:"service,omitempty"`
@@ -78,7 +78,7 @@ func annuaireResultView(r annuaire.Resource) annuaireResultJSON {
 	case *annuaire.Practitioner:
 		out.Name, out.Active = v.DisplayName(), v.IsActive()
 		set("rpps", v.RPPS())
-		set("idNatPS", v.IdNatPS())
+		set("idNatPs", v.IdNatPS())
 	case *annuaire.Organization:
 		out.Name, out.Active = v.Name, v.IsActive()
 		set("finess", v.FINESS())
@@ -212,10 +212,10 @@ func runAnnuaireSearch(ctx context.Context, e *env, args []string) error {
 // annuaireRowJSON is an extraction row in JSON output.
 type annuaireRowJSON struct {
 	Line          int    `json:"line"`
-	Type          string `json:"type"`
+	Type          string `json:"mailboxType"`
 	Address       string `json:"address"`
 	PPID          string `json:"ppId,omitempty"`
-	IdNatPS       string `json:"idNatPS,omitempty"`
+	IdNatPS       string `json:"idNatPs,omitempty"`
 	Civility      string `json:"civility,omitempty"`
 	LastName      string `json:"lastName,omitempty"`
 	FirstName     string `json:"firstName,omitempty"`
