@@ -78,7 +78,11 @@ func addMessageFlags(fs *flagSet, compose bool) *messageFlags {
 	} else {
 		m.from = new(string)
 	}
-	fs.Var(&m.to, "to", "recipient `address`es (repeatable, comma-separated)")
+	toUsage := "recipient `address`es (repeatable, comma-separated)"
+	if !compose {
+		toUsage += "; with FILE.eml, --to, --cc and --bcc replace its recipients. One of them is required without FILE.eml"
+	}
+	fs.Var(&m.to, "to", toUsage)
 	fs.Var(&m.cc, "cc", "copy `address`es")
 	fs.Var(&m.bcc, "bcc", "blind copy `address`es")
 	m.subject = fs.String("subject", "", "subject")

@@ -45,6 +45,11 @@ func runSend(ctx context.Context, e *env, args []string) error {
 		if len(clash) > 0 {
 			return fs.usageErrorf("%s describe a message, and FILE.eml is the message: only --to, --cc, --bcc, --delivery-receipt and --json go with it", strings.Join(clash, ", "))
 		}
+		// The file first: a mistyped name says so before the operator
+		// configuration is looked at.
+		if _, err := os.Stat(eml); err != nil {
+			return fileError(eml, err)
+		}
 	} else if len(mf.to)+len(mf.cc)+len(mf.bcc) == 0 {
 		return fs.usageErrorf("missing --to or --cc or --bcc (or FILE.eml)")
 	}

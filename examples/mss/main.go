@@ -79,7 +79,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{name: "compose", summary: "write an RFC 5322 MSSanté message (.eml)", run: runCompose},
-		{name: "send", args: "[FILE.eml]", maxArgs: 1, summary: "send a message, or an .eml written by mss compose, through the operator set by MSSANTE_*", run: runSend},
+		{name: "send", args: "[FILE.eml]", maxArgs: 1, summary: "send a message, or an .eml from mss compose (operator set by MSSANTE_*)", run: runSend},
 		{name: "sync", summary: "list the new messages of a folder (operator set by MSSANTE_*)", run: runSync},
 		{name: "inspect", args: "FILE.eml", minArgs: 1, maxArgs: 1, summary: "parse a message (.eml) and print what the SDK sees", run: runInspect},
 		{name: "track", summary: "list tracked messages and their per-recipient status", run: runTrack},
