@@ -466,3 +466,44 @@ func newJSONFixtures(t *testing.T) *jsonFixtures {
 	f.anchors = writeFile(t, "anchors.pem", string(testpki.PEM(pki.Root)))
 	return f
 }
+
+// Every MSSANTE_* variable a command or an example reads is in the README's
+// table, and mss reads no other prefix.
+func TestEnvironmentVariablesDocumented(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]bool{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `MSSANTE_") {
+			cell := strings.Split(line, "|")[1]
+			for _, m := range regexp.MustCompile("`(MSSANTE_[A-Z0-9_]+)`").FindAllStringSubmatch(cell, -1) {
+				table[m[1]] = true
+			}
+		}
+	}
+	variable := regexp.MustCompile(`"((?:MSSANTE|MSS|ESANTE)_[A-Z0-9_]+)"`)
+	read := map[string]bool{}
+	err = filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		for _, m := range variable.FindAllStringSubmatch(string(src), -1) {
+			read[m[1]] = true
+			if !table[m[1]] && m[1] != "ESANTE_API_KEY" { // named only to say it is no longer read
+				t.Errorf("%s reads %s, which is not in the README's table", path, m[1])
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"MSSANTE_ADDRESS", "MSSANTE_PASSWORD", "MSSANTE_STORE", "MSSANTE_SRV_TARGETS", "MSSANTE_TRUST_LIST", "MSSANTE_ANNUAIRE_API_KEY"} {
+		if !read[v] {
+			t.Errorf("%s is read nowhere: the walk misses files", v)
+		}
+	}
+}
