@@ -13,7 +13,8 @@ import (
 )
 
 // sandboxEnv points the MSSANTE_* variables at an in-process operator, as
-// a vendor would at a real one.
+// a vendor would at a real one. No MSSANTE_ANCHORS_AS_GIVEN: the servers are
+// on loopback, so the sandbox's root is taken as given.
 func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -27,7 +28,7 @@ func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	}
 	for k, v := range map[string]string{
 		"MSSANTE_ADDRESS": address, "MSSANTE_SMTP": s.SMTPAddr, "MSSANTE_IMAP": s.IMAPAddr, "MSSANTE_TOKEN": tok,
-		"MSSANTE_ANCHORS": ca, "MSSANTE_ANCHORS_AS_GIVEN": "1", "MSSANTE_REVOCATION": "off",
+		"MSSANTE_ANCHORS": ca, "MSSANTE_ANCHORS_AS_GIVEN": "", "MSSANTE_REVOCATION": "off",
 		"MSSANTE_TRUST_LIST": list, "MSSANTE_PRODUCT_REF": "DEV935997",
 	} {
 		t.Setenv(k, v)

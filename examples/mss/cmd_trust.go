@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -108,7 +109,13 @@ func (f *trustListFlags) load(ctx context.Context, e *env, quiet bool) (*trust.L
 		src.HTTPClient = bar.HTTPClient(anchors.HTTPClient(0))
 	}
 	if _, err := src.Refresh(ctx); err != nil {
-		return nil, &inputError{input: "liste blanche " + loc, err: err}
+		// trust's error names the location already; a missing file is
+		// said the short way.
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == loc {
+			return nil, flagFileError("list", loc, pe)
+		}
+		return nil, err
 	}
 	return src.List(), nil
 }
