@@ -225,9 +225,9 @@ func (f pdfFlag) Set(v string) error {
 	n := len(*f.d)
 	switch {
 	case n == 0:
-		return errors.New("--pdf must follow the --cda of its document")
+		return errors.New("must follow the --cda of its document")
 	case (*f.d)[n-1].pdf != "":
-		return fmt.Errorf("--cda %s has two --pdf", (*f.d)[n-1].cda)
+		return fmt.Errorf("a second --pdf for --cda %s", (*f.d)[n-1].cda)
 	}
 	(*f.d)[n-1].pdf = v
 	return nil

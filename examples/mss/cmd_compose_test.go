@@ -130,7 +130,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--attach", "/nonexistent.pdf", "--no-product-ref"}, 1, "--attach /nonexistent.pdf: "},
 		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--cda", "/nonexistent.xml", "--no-product-ref"}, 1, "--cda /nonexistent.xml: no such file or directory"},
 		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--product-ref", "DEV935997", "--no-product-ref"}, 2, "exclude each other"},
-		{[]string{"compose", "--pdf", "x.pdf"}, 2, "--pdf \"x.pdf\": --pdf must follow the --cda of its document"},
+		{[]string{"compose", "--pdf", "x.pdf"}, 2, "--pdf \"x.pdf\": must follow the --cda of its document"},
 		{[]string{"inspect"}, 2, "missing FILE.eml"},
 		{[]string{"inspect", "/nonexistent.eml"}, 1, "/nonexistent.eml"},
 		{[]string{"nosuchcommand"}, 2, "unknown command"},
@@ -279,7 +279,7 @@ func TestComposeCDAWithPDF(t *testing.T) {
 	}{
 		{"N3 without --pdf", "no PDF copy", []string{"--cda", n3}},
 		{"--pdf before any --cda", "must follow the --cda", []string{"--pdf", pdf, "--cda", n3}},
-		{"two --pdf", "two --pdf", []string{"--cda", n3, "--pdf", pdf, "--pdf", pdf}},
+		{"two --pdf", "a second --pdf for --cda", []string{"--cda", n3, "--pdf", pdf, "--pdf", pdf}},
 		{"not a PDF", "copie.txt: not a PDF", []string{"--cda", n3, "--pdf", notPDF}},
 	} {
 		if code, _, stderr := runCLI(t, append(base, tt.args...)...); code == 0 || !strings.Contains(stderr, tt.want) {
