@@ -11,6 +11,7 @@ import (
 
 	"github.com/mssante-go/sdk/examples/internal/mssenv"
 	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // runSend sends a message through the operator configured by the MSSANTE_*
@@ -43,7 +44,7 @@ func runSend(ctx context.Context, e *env, args []string) error {
 			}
 		})
 		if len(clash) > 0 {
-			return fs.usageErrorf("%s describe a message, and FILE.eml is the message: only --to, --cc, --bcc, --delivery-receipt and --json go with it", strings.Join(clash, ", "))
+			return fs.usageErrorf("FILE.eml is the message: %s cannot go with it (only --to, --cc, --bcc, --delivery-receipt and --json)", strings.Join(clash, ", "))
 		}
 		// The file first: a mistyped name says so before the operator
 		// configuration is looked at.
@@ -52,6 +53,14 @@ func runSend(ctx context.Context, e *env, args []string) error {
 		}
 	} else if len(mf.to)+len(mf.cc)+len(mf.bcc) == 0 {
 		return fs.usageErrorf("missing --to or --cc or --bcc (or FILE.eml)")
+	}
+	var msg *mail.Message
+	if eml == "" {
+		// The message's files and addresses first, then the configuration.
+		var err error
+		if msg, err = mf.message(e); err != nil {
+			return err
+		}
 	}
 	c, err := envClient(ctx, e, *asJSON)
 	if err != nil {
@@ -62,10 +71,6 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	if eml != "" {
 		res, err = sendEML(ctx, c, eml, mf)
 	} else {
-		msg, merr := mf.message(e)
-		if merr != nil {
-			return merr
-		}
 		res, err = c.Send(ctx, msg)
 		err = messageError(err)
 	}

@@ -157,7 +157,7 @@ func TestSendComposedMessage(t *testing.T) {
 		{[]string{draft}, 1, "draft.eml: no X-MSS-NIL header: a draft"},
 		{[]string{bcc}, 1, "bcc.eml: a Bcc header"},
 		{[]string{eml, "--to", "x@outside.example.org"}, 1, "x@outside.example.org"},
-		{[]string{eml, "--subject", "other"}, 2, "--subject describe a message"},
+		{[]string{eml, "--subject", "other"}, 2, "FILE.eml is the message: --subject cannot go with it"},
 		{[]string{filepath.Join(dir, "absent.eml")}, 1, "absent.eml: no such file or directory"},
 	} {
 		code, stdout, stderr := runCLI(t, append([]string{"send"}, tt.args...)...)
