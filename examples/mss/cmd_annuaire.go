@@ -1,12 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -14,7 +16,7 @@ import (
 	"github.com/mssante-go/sdk/annuaire"
 )
 
-// runAnnuaire queries the Annuaire Santé:
+// The annuaire commands query the Annuaire Santé:
 //
 //	mss annuaire search [--name NOM] [--rpps RPPS] [--finess FINESS] [--mailbox ADDR] [--limit N] [--base URL] [--json]
 //	mss annuaire lookup ADDR [--extraction FILE] [--base URL] [--json]
@@ -22,45 +24,29 @@ import (
 //	mss annuaire index FILE [--json]
 //
 // search and lookup (without --extraction) call the FHIR API with the key in
-// $ESANTE_API_KEY, or the server given by --base (an annuairetest server,
-// for instance).
-func runAnnuaire(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: mss annuaire search|lookup|parse|index")
-	}
-	switch args[0] {
-	case "search":
-		return runAnnuaireSearch(ctx, e, args[1:])
-	case "lookup":
-		return runAnnuaireLookup(ctx, e, args[1:])
-	case "parse":
-		return runAnnuaireParse(e, args[1:])
-	case "index":
-		return runAnnuaireIndex(ctx, e, args[1:])
-	}
-	return fmt.Errorf("unknown subcommand %q (search, lookup, parse, index)", args[0])
-}
+// $MSSANTE_ANNUAIRE_API_KEY (sent as the ESANTE-API-KEY header), or the
+// server given by --base (an annuairetest server, for instance).
+
+// annuaireKeyVar names the variable of the API key.
+const annuaireKeyVar = "MSSANTE_ANNUAIRE_API_KEY"
 
 // annuaireClient makes a client for --base or the production API.
 func annuaireClient(base string) (*annuaire.Client, error) {
-	key := os.Getenv("ESANTE_API_KEY")
+	key := os.Getenv(annuaireKeyVar)
 	if base == "" && key == "" {
-		return nil, errors.New("set ESANTE_API_KEY (key from portal.api.esante.gouv.fr) or give --base URL")
+		msg := "set " + annuaireKeyVar + " (key from portal.api.esante.gouv.fr) or give --base URL"
+		if os.Getenv("ESANTE_API_KEY") != "" {
+			msg += " (ESANTE_API_KEY is no longer read: rename it " + annuaireKeyVar + ")"
+		}
+		return nil, usageErrorf("%s", msg)
 	}
 	return annuaire.NewClient(&annuaire.Options{BaseURL: base, APIKey: key})
-}
-
-func annuaireWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // annuaireMailboxJSON is one mailbox in JSON output.
 type annuaireMailboxJSON struct {
 	Address     string `json:"address"`
-	Type        string `json:"type"`
+	Type        string `json:"mailboxType"` // PER, ORG, APP or CAB; "" when the Annuaire gives none
 	Owner       string `json:"owner"`
 	Description string `json:"description,omitempty"`
 	Service     string `json:"service,omitempty"`
@@ -92,7 +78,7 @@ func annuaireResultView(r annuaire.Resource) annuaireResultJSON {
 	case *annuaire.Practitioner:
 		out.Name, out.Active = v.DisplayName(), v.IsActive()
 		set("rpps", v.RPPS())
-		set("idNatPS", v.IdNatPS())
+		set("idNatPs", v.IdNatPS())
 	case *annuaire.Organization:
 		out.Name, out.Active = v.Name, v.IsActive()
 		set("finess", v.FINESS())
@@ -140,20 +126,14 @@ func runAnnuaireSearch(ctx context.Context, e *env, args []string) error {
 	finess := fs.String("finess", "", "FINESS number of an organization")
 	mailbox := fs.String("mailbox", "", "MSSanté `address`: who owns it (exact match on the three resources)")
 	limit := fs.Int("limit", 20, "stop after N results per resource type (0: all pages)")
-	base := fs.String("base", "", "FHIR base `URL` (default the production API, needs $ESANTE_API_KEY)")
+	base := fs.String("base", "", "FHIR base `URL` (default the production API, needs $"+annuaireKeyVar+")")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	fs.Require("name", "rpps", "finess", "mailbox")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("unexpected argument %q", pos[0])
-	}
 	if *mailbox != "" && (*name != "" || *rpps != "" || *finess != "") {
-		return errors.New("--mailbox cannot be combined with --name, --rpps or --finess")
-	}
-	if *mailbox == "" && *name == "" && *rpps == "" && *finess == "" {
-		return errors.New("give --name, --rpps, --finess or --mailbox")
+		return fs.usageErrorf("--mailbox cannot be combined with --name, --rpps or --finess")
 	}
 	c, err := annuaireClient(*base)
 	if err != nil {
@@ -218,7 +198,7 @@ func runAnnuaireSearch(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return annuaireWriteJSON(e.stdout, map[string]any{"results": results})
+		return writeJSON(e.stdout, map[string]any{"results": results})
 	}
 	if len(results) == 0 {
 		fmt.Fprintln(e.stdout, "no result")
@@ -232,10 +212,10 @@ func runAnnuaireSearch(ctx context.Context, e *env, args []string) error {
 // annuaireRowJSON is an extraction row in JSON output.
 type annuaireRowJSON struct {
 	Line          int    `json:"line"`
-	Type          string `json:"type"`
+	Type          string `json:"mailboxType"`
 	Address       string `json:"address"`
 	PPID          string `json:"ppId,omitempty"`
-	IdNatPS       string `json:"idNatPS,omitempty"`
+	IdNatPS       string `json:"idNatPs,omitempty"`
 	Civility      string `json:"civility,omitempty"`
 	LastName      string `json:"lastName,omitempty"`
 	FirstName     string `json:"firstName,omitempty"`
@@ -249,14 +229,11 @@ type annuaireRowJSON struct {
 func runAnnuaireLookup(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "annuaire lookup")
 	extraction := fs.String("extraction", "", "search this Extraction_Correspondance_MSSante `file` (ZIP or text) instead of the API")
-	base := fs.String("base", "", "FHIR base `URL` (default the production API, needs $ESANTE_API_KEY)")
+	base := fs.String("base", "", "FHIR base `URL` (default the production API, needs $"+annuaireKeyVar+")")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss annuaire lookup ADDR [--extraction FILE] [--json]")
 	}
 	addr := strings.TrimSpace(pos[0])
 	if strings.IndexByte(addr, '@') <= 0 {
@@ -278,7 +255,7 @@ func runAnnuaireLookup(ctx context.Context, e *env, args []string) error {
 		out = append(out, annuaireMailboxView(o))
 	}
 	if *asJSON {
-		return annuaireWriteJSON(e.stdout, map[string]any{"address": addr, "source": "api", "found": len(out) > 0, "mailboxes": out})
+		return writeJSON(e.stdout, map[string]any{"address": addr, "source": "api", "found": len(out) > 0, "mailboxes": out})
 	}
 	if len(out) == 0 {
 		fmt.Fprintf(e.stdout, "%s: not in the Annuaire Santé\n", addr)
@@ -293,11 +270,13 @@ func runAnnuaireLookup(ctx context.Context, e *env, args []string) error {
 // annuaireLookupExtraction streams the file for the address: no index is needed
 // for a single lookup, and memory stays flat.
 func annuaireLookupExtraction(ctx context.Context, e *env, file, addr string, asJSON bool) error {
-	er, err := annuaire.OpenExtraction(file, nil)
+	bar := e.newProgress(asJSON, "reading "+filepath.Base(file), 0, unitBytes, "")
+	defer bar.Done()
+	er, closeFile, err := openExtraction(file, bar)
 	if err != nil {
-		return err
+		return flagFileError("extraction", file, err)
 	}
-	defer er.Close()
+	defer closeFile()
 	rows := []annuaireRowJSON{}
 	bad := 0
 	for n := 0; ; n++ {
@@ -314,7 +293,7 @@ func annuaireLookupExtraction(ctx context.Context, e *env, file, addr string, as
 			continue
 		}
 		if err != nil {
-			return err
+			return flagFileError("extraction", file, err)
 		}
 		if strings.EqualFold(strings.TrimSpace(r.Address), addr) {
 			rows = append(rows, annuaireRowJSON{Line: r.Line, Type: string(r.Type), Address: r.Address, PPID: r.PPID, IdNatPS: r.IdNatPS,
@@ -323,7 +302,7 @@ func annuaireLookupExtraction(ctx context.Context, e *env, file, addr string, as
 		}
 	}
 	if asJSON {
-		return annuaireWriteJSON(e.stdout, map[string]any{"address": addr, "source": "extraction", "found": len(rows) > 0, "rows": rows, "badRows": bad})
+		return writeJSON(e.stdout, map[string]any{"address": addr, "source": "extraction", "found": len(rows) > 0, "rows": rows, "badRows": bad})
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(e.stdout, "%s: not in %s\n", addr, file)
@@ -351,27 +330,16 @@ func annuaireLookupExtraction(ctx context.Context, e *env, file, addr string, as
 // annuaireMaxParseSize bounds the JSON file read by "parse".
 const annuaireMaxParseSize = 64 << 20
 
-func runAnnuaireParse(e *env, args []string) error {
+func runAnnuaireParse(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "annuaire parse")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss annuaire parse FILE.json [--json]")
-	}
-	f, err := os.Open(pos[0])
+	data, err := readFileLimited(pos[0], annuaireMaxParseSize)
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, annuaireMaxParseSize+1))
-	if err != nil {
-		return err
-	}
-	if len(data) > annuaireMaxParseSize {
-		return fmt.Errorf("%s: larger than %d MiB", pos[0], annuaireMaxParseSize>>20)
+		return fileError(pos[0], err)
 	}
 	var owned []annuaire.OwnedMailbox
 	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, "[") {
@@ -400,7 +368,7 @@ func runAnnuaireParse(e *env, args []string) error {
 		out = append(out, annuaireMailboxView(o))
 	}
 	if *asJSON {
-		return annuaireWriteJSON(e.stdout, map[string]any{"mailboxes": out})
+		return writeJSON(e.stdout, map[string]any{"mailboxes": out})
 	}
 	if len(out) == 0 {
 		fmt.Fprintln(e.stdout, "no MSSanté mailbox")
@@ -418,13 +386,18 @@ func runAnnuaireIndex(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss annuaire index FILE [--json]")
-	}
 	start := time.Now()
-	x, err := annuaire.LoadIndex(ctx, pos[0], nil, &annuaire.IndexOptions{Lazy: true})
+	bar := e.newProgress(*asJSON, "indexing "+filepath.Base(pos[0]), 0, unitBytes, "")
+	er, closeFile, err := openExtraction(pos[0], bar)
 	if err != nil {
-		return err
+		bar.Done()
+		return fileError(pos[0], err)
+	}
+	x, err := annuaire.BuildIndex(ctx, er, &annuaire.IndexOptions{Lazy: true})
+	closeFile()
+	bar.Done()
+	if err != nil {
+		return fileError(pos[0], err)
 	}
 	took := time.Since(start)
 	byType := map[string]int{}
@@ -436,7 +409,7 @@ func runAnnuaireIndex(ctx context.Context, e *env, args []string) error {
 		for _, re := range x.RowErrors() {
 			bad = append(bad, re.Error())
 		}
-		return annuaireWriteJSON(e.stdout, map[string]any{
+		return writeJSON(e.stdout, map[string]any{
 			"rows": x.Len(), "badRows": x.BadRows(), "badRowErrors": bad,
 			"mailboxesByType": byType, "loadSeconds": took.Seconds(),
 		})
@@ -456,4 +429,69 @@ func runAnnuaireIndex(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "load time: %v\n", took.Round(time.Microsecond))
 	return nil
+}
+
+// openExtraction opens an extraction file as annuaire.OpenExtraction does
+// (the ZIP the ANS publishes, or the plain text), counting the bytes read
+// from the file on bar: the compressed ones for a ZIP. It picks the ZIP
+// member by the rule of OpenExtraction, which gives no hook for progress:
+// the first .txt, preferring one named Extraction_Correspondance_MSSante*.
+func openExtraction(path string, bar *progress) (*annuaire.ExtractionReader, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if bar.bar != nil {
+		bar.bar.ChangeMax64(st.Size())
+	}
+	var magic [4]byte
+	if n, _ := io.ReadFull(f, magic[:]); n < 4 || string(magic[:]) != "PK\x03\x04" {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		er, err := annuaire.NewExtractionReader(bar.Reader(f), nil)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		return er, f.Close, nil
+	}
+	zr, err := zip.NewReader(bar.ReaderAt(f), st.Size())
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("reading ZIP: %w", err)
+	}
+	var member *zip.File
+	const prefix = "Extraction_Correspondance_MSSante"
+	for _, zf := range zr.File {
+		base := zf.Name[strings.LastIndexByte(zf.Name, '/')+1:]
+		if zf.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(base), ".txt") {
+			continue
+		}
+		if member == nil || (strings.HasPrefix(base, prefix) && !strings.HasPrefix(member.Name[strings.LastIndexByte(member.Name, '/')+1:], prefix)) {
+			member = zf
+		}
+	}
+	if member == nil {
+		f.Close()
+		return nil, nil, annuaire.ErrNoTextInZip
+	}
+	rc, err := member.Open()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("opening %s in ZIP: %w", member.Name, err)
+	}
+	er, err := annuaire.NewExtractionReader(rc, nil)
+	if err != nil {
+		rc.Close()
+		f.Close()
+		return nil, nil, err
+	}
+	return er, func() error { rc.Close(); return f.Close() }, nil
 }

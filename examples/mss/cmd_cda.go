@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,62 +12,47 @@ import (
 	"github.com/mssante-go/sdk/cda"
 )
 
-// runCDA builds, inspects and validates CDA R2 documents:
+// The cda commands build, inspect and validate CDA R2 documents:
 //
 //	mss cda new --pdf FILE --ins MATRICULE --ins-kind nir|nia|test|demo --family NOM --given PRENOM
 //	    --gender F|M|U --birth YYYYMMDD --birthplace COG --author-rpps RPPS --author-family NOM
 //	    --author-given PRENOM --org-finess FINESS --org-name NOM --type LOINC [--title TITRE] [-o doc.xml]
 //	mss cda inspect FILE.xml [--json]
 //	mss cda validate FILE.xml [--strict] [--json]
-func runCDA(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: mss cda new|inspect|validate")
-	}
-	switch args[0] {
-	case "new":
-		return runCDANew(e, args[1:])
-	case "inspect":
-		return runCDAInspect(e, args[1:])
-	case "validate":
-		return runCDAValidate(e, args[1:])
-	}
-	return fmt.Errorf("unknown subcommand %q (new, inspect, validate)", args[0])
-}
 
-func runCDANew(e *env, args []string) error {
+// runCDANew builds an N1 document. The --pdf file must be a whole PDF
+// (checkPDF); one not declared PDF/A-1 gets a warning.
+func runCDANew(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "cda new")
-	pdf := fs.String("pdf", "", "PDF `file` to embed (required unless --text)")
+	pdf := fs.String("pdf", "", "PDF/A-1 `file` to embed")
 	text := fs.String("text", "", "plain text `file` to embed instead of a PDF")
 	ins := fs.String("ins", "", "INS `matricule` of the patient (15 characters)")
-	insKind := fs.String("ins-kind", "nir", "INS register: nir, nia, test or demo")
-	family := fs.String("family", "", "patient's birth name")
-	given := fs.String("given", "", "patient's birth first names, space separated (the first is the first birth first name)")
-	gender := fs.String("gender", "", "patient's sex: F, M or U")
-	birth := fs.String("birth", "", "patient's birth date YYYYMMDD")
-	birthplace := fs.String("birthplace", "", "INSEE COG code of the birthplace (99xxx abroad)")
-	rpps := fs.String("author-rpps", "", "author's RPPS number (11 digits)")
-	authorFamily := fs.String("author-family", "", "author's family name")
-	authorGiven := fs.String("author-given", "", "author's first name")
-	specialty := fs.String("author-specialty", "", "author's profession/specialty code (JDV_J01, e.g. G15_10)")
-	finess := fs.String("org-finess", "", "FINESS of the author's organisation")
-	orgName := fs.String("org-name", "", "name of the author's organisation")
-	typ := fs.String("type", "", "document type code (JDV_J07, e.g. 11488-4)")
-	title := fs.String("title", "", "document title (default: the type's display name)")
-	practice := fs.String("practice-setting", "AMBULATOIRE", "practice setting code (JDV_J04)")
-	facility := fs.String("facility", "SA07", "healthcare facility type code (JDV_J02)")
+	insKind := fs.String("ins-kind", "nir", "INS `register`: nir, nia, test or demo")
+	family := fs.String("family", "", "patient's birth `name`")
+	given := fs.String("given", "", "patient's birth first `names`, space separated (the first is the first birth first name)")
+	gender := fs.String("gender", "", "patient's `sex`: F, M or U")
+	birth := fs.String("birth", "", "patient's birth date `YYYYMMDD`")
+	birthplace := fs.String("birthplace", "", "INSEE COG `code` of the birthplace (99xxx abroad)")
+	rpps := fs.String("author-rpps", "", "author's `RPPS` number (11 digits)")
+	authorFamily := fs.String("author-family", "", "author's family `name`")
+	authorGiven := fs.String("author-given", "", "author's first `name`")
+	specialty := fs.String("author-specialty", "", "author's profession/specialty `code` (JDV_J01, e.g. G15_10)")
+	finess := fs.String("org-finess", "", "`FINESS` of the author's organisation")
+	orgName := fs.String("org-name", "", "`name` of the author's organisation")
+	typ := fs.String("type", "", "document type `code` (JDV_J07, e.g. 11488-4)")
+	title := fs.String("title", "", "document `title` (default: the type's display name)")
+	practice := fs.String("practice-setting", "AMBULATOIRE", "practice setting `code` (JDV_J04)")
+	facility := fs.String("facility", "SA07", "healthcare facility type `code` (JDV_J02)")
 	out := fs.String("o", "", "output `file` (default standard output)")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	fs.Require("pdf", "text")
+	for _, name := range []string{"ins", "family", "given", "gender", "birth", "birthplace", "author-rpps", "author-family", "org-finess", "org-name", "type"} {
+		fs.Require(name)
+	}
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	for _, f := range []struct{ name, v string }{{"ins", *ins}, {"family", *family}, {"given", *given}, {"gender", *gender},
-		{"birth", *birth}, {"birthplace", *birthplace}, {"author-rpps", *rpps}, {"author-family", *authorFamily},
-		{"org-finess", *finess}, {"org-name", *orgName}, {"type", *typ}} {
-		if strings.TrimSpace(f.v) == "" {
-			return fmt.Errorf("--%s is required", f.name)
-		}
-	}
-	if (*pdf == "") == (*text == "") {
-		return errors.New("give one of --pdf and --text")
+	if *pdf != "" && *text != "" {
+		return fs.usageErrorf("--pdf and --text exclude each other")
 	}
 	kinds := map[string]cda.INSKind{"nir": cda.INSNIR, "nia": cda.INSNIA, "test": cda.INSTest, "demo": cda.INSDemo}
 	kind, ok := kinds[strings.ToLower(*insKind)]
@@ -77,7 +60,7 @@ func runCDANew(e *env, args []string) error {
 		return fmt.Errorf("--ins-kind %q: want nir, nia, test or demo", *insKind)
 	}
 	if err := cda.CheckMatricule(*ins); err != nil {
-		return err
+		return flagError("ins", err)
 	}
 	sex := strings.ToUpper(*gender)
 	switch sex {
@@ -108,13 +91,21 @@ func runCDANew(e *env, args []string) error {
 			return fmt.Errorf("--author-specialty %q is not in JDV_J01", *specialty)
 		}
 	}
-	media, file := cda.MediaPDF, *pdf
+	media, file, flagName := cda.MediaPDF, *pdf, "pdf"
 	if *text != "" {
-		media, file = cda.MediaText, *text
+		media, file, flagName = cda.MediaText, *text, "text"
+	} else {
+		info, err := checkPDF(*pdf)
+		if err != nil {
+			return flagFileError("pdf", *pdf, err)
+		}
+		if w := pdfWarning("pdf", *pdf, info); w != "" {
+			fmt.Fprintln(e.stderr, w)
+		}
 	}
 	content, err := os.Open(file)
 	if err != nil {
-		return err
+		return flagFileError(flagName, file, err)
 	}
 	defer content.Close()
 
@@ -147,12 +138,15 @@ func runCDANew(e *env, args []string) error {
 		return err
 	}
 	if err := cda.Validate(doc).Err(); err != nil {
-		return fmt.Errorf("the document would be invalid: %v", err)
+		return fmt.Errorf("the document would be invalid: %w", err)
 	}
 	if *out == "" {
 		return doc.Encode(e.stdout)
 	}
-	return writeFileAtomic(*out, doc.Encode)
+	if err := writeFileAtomic(*out, doc.Encode); err != nil {
+		return flagFileError("o", *out, err)
+	}
+	return nil
 }
 
 // writeFileAtomic writes name through a temporary file in the same folder,
@@ -176,12 +170,12 @@ func writeFileAtomic(name string, write func(io.Writer) error) error {
 func parseCDAFile(name string, opts *cda.ParseOptions) (*cda.Document, func() error, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fileError(name, err)
 	}
 	d, err := cda.Parse(f, opts)
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, fileError(name, err)
 	}
 	return d, f.Close, nil
 }
@@ -266,15 +260,12 @@ func cdaView(d *cda.Document) cdaJSON {
 	return v
 }
 
-func runCDAInspect(e *env, args []string) error {
+func runCDAInspect(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "cda inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss cda inspect FILE.xml [--json]")
 	}
 	d, closeFile, err := parseCDAFile(pos[0], &cda.ParseOptions{HeaderOnly: true})
 	if err != nil {
@@ -283,10 +274,7 @@ func runCDAInspect(e *env, args []string) error {
 	defer closeFile()
 	v := cdaView(d)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
+		return writeJSON(e.stdout, v)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "id:            %s (version %d, set %s)\n", v.ID, v.VersionNumber, v.SetID)
@@ -311,8 +299,15 @@ func runCDAInspect(e *env, args []string) error {
 	return nil
 }
 
-// cdaProblemJSON is one problem in "mss cda validate --json"; its field
-// names are part of the CLI's contract.
+// cdaValidateJSON is the --json output of "mss cda validate" (JSON.md).
+type cdaValidateJSON struct {
+	Valid    bool             `json:"valid"` // no error (and, with --strict, no warning)
+	Errors   int              `json:"errors"`
+	Warnings int              `json:"warnings"`
+	Problems []cdaProblemJSON `json:"problems"`
+}
+
+// cdaProblemJSON is one problem in "mss cda validate --json".
 type cdaProblemJSON struct {
 	Severity  string `json:"severity"`  // error or warning
 	Authority string `json:"authority"` // CI-SIS, HL7, Ref#2 or SDK
@@ -324,16 +319,13 @@ type cdaProblemJSON struct {
 // runCDAValidate prints every problem Validate finds, with whose rule it is
 // and its severity. It fails (exit 1) on errors; warnings are printed and
 // fail only with --strict.
-func runCDAValidate(e *env, args []string) error {
+func runCDAValidate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "cda validate")
 	strict := fs.Bool("strict", false, "fail on warnings too")
-	asJSON := fs.Bool("json", false, "print the problems as one JSON array")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss cda validate FILE.xml [--strict] [--json]")
 	}
 	d, closeFile, err := parseCDAFile(pos[0], &cda.ParseOptions{HeaderOnly: true})
 	if err != nil {
@@ -341,31 +333,29 @@ func runCDAValidate(e *env, args []string) error {
 	}
 	defer closeFile()
 	probs := cda.Validate(d)
-	if *asJSON {
-		out := []cdaProblemJSON{}
-		for _, p := range probs {
-			out = append(out, cdaProblemJSON{Severity: p.Severity.String(), Authority: p.Authority.String(), Rule: p.Rule, Path: p.Path, Message: p.Message})
-		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-	} else {
-		for _, p := range probs {
-			fmt.Fprintln(e.stdout, p)
-		}
-	}
 	nerr, nwarn := len(probs.Errors()), len(probs.Warnings())
+	var finding error
 	switch {
 	case nerr > 0:
-		return fmt.Errorf("%d error(s), %d warning(s)", nerr, nwarn)
+		finding = fmt.Errorf("%s: %d error(s), %d warning(s)", pos[0], nerr, nwarn)
 	case nwarn > 0 && *strict:
-		return fmt.Errorf("%d warning(s) (--strict)", nwarn)
+		finding = fmt.Errorf("%s: %d warning(s) (--strict)", pos[0], nwarn)
 	}
-	if !*asJSON {
+	if *asJSON {
+		out := cdaValidateJSON{Valid: finding == nil, Errors: nerr, Warnings: nwarn, Problems: []cdaProblemJSON{}}
+		for _, p := range probs {
+			out.Problems = append(out.Problems, cdaProblemJSON{Severity: p.Severity.String(), Authority: p.Authority.String(), Rule: p.Rule, Path: p.Path, Message: p.Message})
+		}
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
+		}
+		return finding
+	}
+	for _, p := range probs {
+		fmt.Fprintln(e.stdout, p)
+	}
+	if finding == nil {
 		fmt.Fprintf(e.stdout, "ok: no error with the CI-SIS header rules (%d warning(s))\n", nwarn)
 	}
-	return nil
+	return finding
 }

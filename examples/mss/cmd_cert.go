@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -15,27 +14,22 @@ import (
 	"github.com/mssante-go/sdk/trust"
 )
 
-// runCert inspects IGC-Santé certificates:
+// The cert command inspects IGC-Santé certificates:
 //
-//	mss cert inspect FILE [--anchors FILE] [--usage auto|server|client|email] [--at TIME] [--host NAME] [--json]
+//	mss cert inspect FILE [--anchors FILE] [--usage auto|server|client|email] [--at TIME] [--host NAME]
+//	    [--revocation off|soft|hard] [--json]
 //
 // FILE is a PEM (the first certificate is inspected, the others serve as
 // intermediates; private key blocks are ignored and never printed) or DER
 // certificate. With --anchors (PEM or .p7b, whose roots are trusted as
 // given), the chain is verified at --at (default now) for --usage (auto: from
-// the certificate's extended key usage). Revocation is not checked: the
-// command works offline. The exit status is 0 whenever FILE is a
-// certificate, whatever the chain status.
-func runCert(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: mss cert inspect FILE [--anchors FILE] [--usage auto|server|client|email] [--at TIME] [--json]")
-	}
-	switch args[0] {
-	case "inspect":
-		return runCertInspect(ctx, e, args[1:])
-	}
-	return fmt.Errorf("unknown subcommand %q (inspect)", args[0])
-}
+// the certificate's extended key usage). Revocation is not checked unless
+// --revocation says so (its CRL or OCSP responder is then asked: the
+// command is offline by default).
+//
+// The exit status is 1, a finding, when the certificate is expired or not
+// yet valid at --at, or when its chain was checked and is invalid (revoked
+// included); the description is printed all the same.
 
 // certInspectJSON is the --json output of "cert inspect".
 type certInspectJSON struct {
@@ -44,6 +38,8 @@ type certInspectJSON struct {
 	Serial      string        `json:"serial"`
 	NotBefore   time.Time     `json:"notBefore"`
 	NotAfter    time.Time     `json:"notAfter"`
+	Expired     bool          `json:"expired"`     // at the time checked (--at, default now)
+	NotYetValid bool          `json:"notYetValid"` // idem
 	ExtKeyUsage []string      `json:"extKeyUsage"`
 	SHA256      string        `json:"sha256"`
 	Chain       certChainJSON `json:"chain"`
@@ -51,11 +47,13 @@ type certInspectJSON struct {
 }
 
 type certChainJSON struct {
-	Status string    `json:"status"` // "valid", "invalid" or "not checked"
-	Usage  string    `json:"usage,omitempty"`
-	At     time.Time `json:"at,omitempty"`
-	Error  string    `json:"error,omitempty"`
-	Path   []string  `json:"path,omitempty"` // subjects, leaf to root
+	Status     string   `json:"status"` // "valid", "invalid" or "not checked"
+	Usage      string   `json:"usage,omitempty"`
+	At         string   `json:"at,omitempty"`         // RFC 3339, when checked
+	Revocation string   `json:"revocation,omitempty"` // off, soft or hard, when checked
+	Revoked    bool     `json:"revoked"`
+	Error      string   `json:"error,omitempty"`
+	Path       []string `json:"path,omitempty"` // subjects, leaf to root
 }
 
 type certIDJSON struct {
@@ -81,17 +79,23 @@ func runCertInspect(ctx context.Context, e *env, args []string) error {
 	usageFlag := fs.String("usage", "auto", "usage to verify for: auto, server, client or email")
 	atFlag := fs.String("at", "", "verify at this `TIME` (RFC 3339 or YYYY-MM-DD; default now), e.g. for an expired TEST certificate")
 	host := fs.String("host", "", "server `NAME` the certificate must match")
+	revocation := fs.String("revocation", "off", "revocation check of the chain: off (offline), soft or hard (needs --anchors)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss cert inspect FILE [--anchors FILE] [--json]")
+	policies := map[string]trust.RevocationPolicy{"off": trust.RevocationOff, "soft": trust.RevocationSoftFail, "hard": trust.RevocationHardFail}
+	policy, ok := policies[*revocation]
+	if !ok {
+		return fs.usageErrorf("--revocation %q: want off, soft or hard", *revocation)
+	}
+	if *revocation != "off" && *anchorsFile == "" {
+		return fs.usageErrorf("--revocation %s needs --anchors", *revocation)
 	}
 	data, err := readFileLimited(pos[0], 1<<20)
 	if err != nil {
-		return err
+		return fileError(pos[0], err)
 	}
 	cert, intermediates, err := certParseFile(data)
 	if err != nil {
@@ -100,12 +104,12 @@ func runCertInspect(ctx context.Context, e *env, args []string) error {
 	at := time.Now()
 	if *atFlag != "" {
 		if at, err = certParseTime(*atFlag); err != nil {
-			return err
+			return usageErrorf("%v", err)
 		}
 	}
 	usage, err := certUsage(*usageFlag, cert)
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
 
 	fp := trust.FingerprintOf(cert)
@@ -115,6 +119,8 @@ func runCertInspect(ctx context.Context, e *env, args []string) error {
 		Serial:      strings.ToUpper(hex.EncodeToString(cert.SerialNumber.Bytes())),
 		NotBefore:   cert.NotBefore.UTC(),
 		NotAfter:    cert.NotAfter.UTC(),
+		Expired:     at.After(cert.NotAfter),
+		NotYetValid: at.Before(cert.NotBefore),
 		ExtKeyUsage: certEKUNames(cert),
 		SHA256:      fp.String(),
 		Chain:       certChainJSON{Status: "not checked"},
@@ -123,12 +129,13 @@ func runCertInspect(ctx context.Context, e *env, args []string) error {
 	if *anchorsFile != "" {
 		anchors, err := loadAnchorsFile(*anchorsFile)
 		if err != nil {
-			return fmt.Errorf("--anchors: %w", err)
+			return flagFileError("anchors", *anchorsFile, err)
 		}
-		v := &trust.Verifier{Anchors: anchors, Revocation: trust.RevocationOff}
-		out.Chain.Usage, out.Chain.At = usage.String(), at.UTC().Truncate(time.Second)
+		v := &trust.Verifier{Anchors: anchors, Revocation: policy}
+		out.Chain.Usage, out.Chain.At, out.Chain.Revocation = usage.String(), at.UTC().Truncate(time.Second).Format(time.RFC3339), *revocation
 		res, err := v.Verify(ctx, cert, &trust.VerifyOptions{Usage: usage, DNSName: *host, Intermediates: intermediates, CurrentTime: at})
 		var ce *trust.CertificateError
+		out.Chain.Revoked = errors.Is(err, trust.ErrRevoked)
 		switch {
 		case errors.As(err, &ce) && ce.Subject == trust.SubjectDN(cert):
 			// The subject is printed above: keep the reason only.
@@ -142,14 +149,25 @@ func runCertInspect(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	var finding error
+	switch {
+	case out.Expired:
+		finding = fmt.Errorf("%s: expired on %s", pos[0], out.NotAfter.Format(time.RFC3339))
+	case out.NotYetValid:
+		finding = fmt.Errorf("%s: not valid before %s", pos[0], out.NotBefore.Format(time.RFC3339))
+	case out.Chain.Revoked:
+		finding = fmt.Errorf("%s: revoked", pos[0])
+	case out.Chain.Status == "invalid":
+		finding = fmt.Errorf("%s: invalid chain: %s", pos[0], out.Chain.Error)
+	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
+		}
+		return finding
 	}
 	certPrint(e.stdout, out)
-	return nil
+	return finding
 }
 
 // certParseFile returns the first certificate of a PEM or DER file, and the
@@ -265,17 +283,27 @@ func certPrint(w io.Writer, o certInspectJSON) {
 	line("subject", o.Subject)
 	line("issuer", o.Issuer)
 	line("serial", o.Serial)
-	line("validity", o.NotBefore.Format(time.RFC3339)+" to "+o.NotAfter.Format(time.RFC3339))
+	validity := o.NotBefore.Format(time.RFC3339) + " to " + o.NotAfter.Format(time.RFC3339)
+	if o.Expired {
+		validity += " (expired)"
+	} else if o.NotYetValid {
+		validity += " (not yet valid)"
+	}
+	line("validity", validity)
 	line("key usage", strings.Join(o.ExtKeyUsage, ", "))
 	line("sha256", o.SHA256)
 	switch o.Chain.Status {
 	case "valid":
-		line("chain", fmt.Sprintf("valid for %s use at %s (revocation not checked)", o.Chain.Usage, o.Chain.At.Format(time.RFC3339)))
+		rev := "revocation not checked"
+		if o.Chain.Revocation != "off" {
+			rev = "revocation checked, " + o.Chain.Revocation
+		}
+		line("chain", fmt.Sprintf("valid for %s use at %s (%s)", o.Chain.Usage, o.Chain.At, rev))
 		for _, p := range o.Chain.Path {
 			line("  path", p)
 		}
 	case "invalid":
-		line("chain", fmt.Sprintf("invalid for %s use at %s: %s", o.Chain.Usage, o.Chain.At.Format(time.RFC3339), o.Chain.Error))
+		line("chain", fmt.Sprintf("invalid for %s use at %s: %s", o.Chain.Usage, o.Chain.At, o.Chain.Error))
 	default:
 		line("chain", "not checked (give --anchors FILE)")
 	}

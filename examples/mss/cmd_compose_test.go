@@ -71,7 +71,7 @@ func TestComposeInspect(t *testing.T) {
 		t.Errorf("inspect text:\n%s", stdout)
 	}
 	// Standard output without -o.
-	code, stdout, _ = runCLI(t, "compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t")
+	code, stdout, _ = runCLI(t, "compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t", "--product-ref", "DEV935997")
 	if code != 0 || !strings.Contains(stdout, "Subject: s\r\n") {
 		t.Errorf("compose to stdout: %d\n%s", code, stdout)
 	}
@@ -116,22 +116,40 @@ func TestInspectReports(t *testing.T) {
 	}
 }
 
+// Errors are one line on standard error, each said once and naming the
+// flag or file at fault; invalid input exits 1, a wrong command line 2.
 func TestCLIErrors(t *testing.T) {
-	tests := [][]string{
-		{"compose", "--to", "b@medecin.mssante.fr"},
-		{"compose", "--from", "a@medecin.mssante.fr", "--to", "279035121518988@patient.mssante.fr"},
-		{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--subject", "x\ny"},
-		{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--attach", "/nonexistent.pdf"},
-		{"inspect"},
-		{"inspect", "/nonexistent.eml"},
-		{"nosuchcommand"},
-		{"compose", "--no-such-flag"},
+	tests := []struct {
+		args []string
+		code int
+		want string // in the error line
+	}{
+		{[]string{"compose", "--to", "b@medecin.mssante.fr"}, 2, "missing --from, --product-ref or --no-product-ref"},
+		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "279035121518988@patient.mssante.fr", "--no-product-ref"}, 1, "--to: "},
+		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--subject", "x\ny", "--no-product-ref"}, 1, "--subject: header value contains CR, LF or NUL"},
+		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--attach", "/nonexistent.pdf", "--no-product-ref"}, 1, "--attach /nonexistent.pdf: "},
+		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--cda", "/nonexistent.xml", "--no-product-ref"}, 1, "--cda /nonexistent.xml: no such file or directory"},
+		{[]string{"compose", "--from", "a@medecin.mssante.fr", "--to", "b@medecin.mssante.fr", "--product-ref", "DEV935997", "--no-product-ref"}, 2, "exclude each other"},
+		{[]string{"compose", "--pdf", "x.pdf"}, 2, "--pdf \"x.pdf\": must follow the --cda of its document"},
+		{[]string{"inspect"}, 2, "missing FILE.eml"},
+		{[]string{"inspect", "/nonexistent.eml"}, 1, "/nonexistent.eml"},
+		{[]string{"nosuchcommand"}, 2, "unknown command"},
+		{[]string{"cda"}, 2, "missing subcommand"},
+		{[]string{"cda", "nosuch"}, 2, "unknown subcommand \"nosuch\""},
+		{[]string{"compose", "--no-such-flag"}, 2, "unknown flag -no-such-flag"},
+		{[]string{"cda", "inspect", "/nonexistent.xml"}, 1, "mss cda inspect: /nonexistent.xml: no such file or directory"},
 	}
-	for _, args := range tests {
-		code, stdout, stderr := runCLI(t, args...)
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, tt.args...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if code != 1 || stdout != "" || len(lines) != 1 || lines[0] == "" {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		if code != tt.code || stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and %q", tt.args, code, stdout, stderr, tt.code, tt.want)
+		}
+		_, msg, _ := strings.Cut(stderr, ": ")
+		for _, p := range []string{"mail: ", "mssante: ", "cda: ", "trust: "} {
+			if strings.Contains(msg, p) {
+				t.Errorf("%q: %q repeats a package prefix", tt.args, stderr)
+			}
 		}
 	}
 }
@@ -180,7 +198,7 @@ func (s *syncBuffer) String() string {
 func TestComposeCDA(t *testing.T) {
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "lettre.pdf")
-	os.WriteFile(pdf, []byte("%PDF-1.4 lettre de liaison"), 0o600)
+	os.WriteFile(pdf, []byte(testPDF), 0o600)
 	doc := filepath.Join(dir, "doc.xml")
 	code, _, stderr := runCLI(t, "cda", "new", "--pdf", pdf, "--ins", "279035121518989", "--ins-kind", "test",
 		"--family", "FIGATELLIX", "--given", "Corse", "--gender", "F", "--birth", "19881012", "--birthplace", "2A004",
@@ -227,13 +245,13 @@ func TestComposeFromDisplayName(t *testing.T) {
 		{"Jean_Pierre_MARTIN <jp.martin@medecin.mssante.fr>", "upper case"},
 		{"Dr__MARTIN <m@medecin.mssante.fr>", "empty part"},
 	} {
-		code, _, stderr := runCLI(t, "compose", "--from", tt.from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t")
+		code, _, stderr := runCLI(t, "compose", "--from", tt.from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t", "--no-product-ref")
 		if code != 1 || !strings.Contains(stderr, "--from") || !strings.Contains(stderr, "ECO.2.2.7") || !strings.Contains(stderr, tt.reason) {
 			t.Errorf("compose --from %q: exit %d, %s", tt.from, code, stderr)
 		}
 	}
 	for _, from := range []string{"Dr_Jean-Pierre_MARTIN <jp@medecin.mssante.fr>", "CH Nord - Biologie <bio@ch.mssante.fr>"} {
-		if code, _, stderr := runCLI(t, "compose", "--from", from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t"); code != 0 {
+		if code, _, stderr := runCLI(t, "compose", "--from", from, "--to", "b@medecin.mssante.fr", "--subject", "s", "--text", "t", "--no-product-ref"); code != 0 {
 			t.Errorf("compose --from %q refused: %s", from, stderr)
 		}
 	}
@@ -248,7 +266,7 @@ func TestComposeCDAWithPDF(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "copie.pdf")
-	os.WriteFile(pdf, []byte("%PDF-1.7 copie de la lettre de liaison"), 0o600)
+	os.WriteFile(pdf, []byte(testPDFA), 0o600)
 	notPDF := filepath.Join(dir, "copie.txt")
 	os.WriteFile(notPDF, []byte("plain text"), 0o600)
 	eml := filepath.Join(dir, "n3.eml")
@@ -261,8 +279,8 @@ func TestComposeCDAWithPDF(t *testing.T) {
 	}{
 		{"N3 without --pdf", "no PDF copy", []string{"--cda", n3}},
 		{"--pdf before any --cda", "must follow the --cda", []string{"--pdf", pdf, "--cda", n3}},
-		{"two --pdf", "two --pdf", []string{"--cda", n3, "--pdf", pdf, "--pdf", pdf}},
-		{"not a PDF", "is not a PDF", []string{"--cda", n3, "--pdf", notPDF}},
+		{"two --pdf", "a second --pdf for --cda", []string{"--cda", n3, "--pdf", pdf, "--pdf", pdf}},
+		{"not a PDF", "copie.txt: not a PDF", []string{"--cda", n3, "--pdf", notPDF}},
 	} {
 		if code, _, stderr := runCLI(t, append(base, tt.args...)...); code == 0 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%s: exit %d, %q, want an error with %q", tt.name, code, stderr, tt.want)
@@ -293,7 +311,7 @@ func TestComposeCDAWithPDF(t *testing.T) {
 		}
 		b, _ := io.ReadAll(rc)
 		rc.Close()
-		if string(b) != "%PDF-1.7 copie de la lettre de liaison" {
+		if string(b) != testPDFA {
 			t.Errorf("PDF copy %q", b)
 		}
 		copies++
@@ -302,3 +320,10 @@ func TestComposeCDAWithPDF(t *testing.T) {
 		t.Errorf("%s mail with %d PDF copies", m.Kind(), copies)
 	}
 }
+
+// testPDF is a whole PDF as far as checkPDF looks (its start and end), not
+// declared PDF/A; testPDFA declares PDF/A-1 in its XMP metadata.
+const (
+	testPDF  = "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+	testPDFA = "%PDF-1.4\n1 0 obj << /Type /Metadata /Subtype /XML >> stream\n<x:xmpmeta><rdf:Description xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\" pdfaid:part=\"1\" pdfaid:conformance=\"B\"/></x:xmpmeta>\nendstream endobj\ntrailer << >>\n%%EOF\n"
+)

@@ -118,7 +118,7 @@ func TestInspectDocumentMail(t *testing.T) {
 	os.WriteFile(cdaFile, doc, 0o600)
 	eml := filepath.Join(dir, "doc.eml")
 	if code, _, stderr := runCLI(t, "compose", "--from", "alice.martin@medecin.mssante.fr", "--to", "dr.b@ch-test.mssante.fr",
-		"--cda", cdaFile, "-o", eml); code != 0 {
+		"--cda", cdaFile, "--product-ref", "DEV935997", "-o", eml); code != 0 {
 		t.Fatalf("compose: %s", stderr)
 	}
 	code, stdout, stderr := runCLI(t, "inspect", eml)

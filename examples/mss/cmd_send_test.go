@@ -13,7 +13,8 @@ import (
 )
 
 // sandboxEnv points the MSSANTE_* variables at an in-process operator, as
-// a vendor would at a real one.
+// a vendor would at a real one. No MSSANTE_ANCHORS_AS_GIVEN: the servers are
+// on loopback, so the sandbox's root is taken as given.
 func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -27,7 +28,7 @@ func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 	}
 	for k, v := range map[string]string{
 		"MSSANTE_ADDRESS": address, "MSSANTE_SMTP": s.SMTPAddr, "MSSANTE_IMAP": s.IMAPAddr, "MSSANTE_TOKEN": tok,
-		"MSSANTE_ANCHORS": ca, "MSSANTE_ANCHORS_AS_GIVEN": "1", "MSSANTE_REVOCATION": "off",
+		"MSSANTE_ANCHORS": ca, "MSSANTE_ANCHORS_AS_GIVEN": "", "MSSANTE_REVOCATION": "off",
 		"MSSANTE_TRUST_LIST": list, "MSSANTE_PRODUCT_REF": "DEV935997",
 	} {
 		t.Setenv(k, v)
@@ -114,5 +115,121 @@ func TestSendPatientSafety(t *testing.T) {
 	}
 	if st := s.Stats(); st.SMTPConnections != 0 {
 		t.Errorf("%d SMTP connections", st.SMTPConnections)
+	}
+}
+
+// compose → inspect → send: the .eml written by mss compose is sent as it
+// is, to the recipients of its header, through the checks of Client.Send.
+func TestSendComposedMessage(t *testing.T) {
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	sandboxEnv(t, s, "a@medecin.mssante.fr")
+	dir := t.TempDir()
+	eml := filepath.Join(dir, "msg.eml")
+	compose := []string{"compose", "--from", "Dr_Marie_MARTIN <a@medecin.mssante.fr>", "--to", "b@ch-test.mssante.fr", "--subject", "Bonjour", "--text", "t"}
+	if code, _, stderr := runCLI(t, append(compose, "--product-ref", "DEV935997", "-o", eml)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, _ := runCLI(t, "inspect", eml, "--json")
+	var composed struct{ MessageID string }
+	if code != 0 || json.Unmarshal([]byte(stdout), &composed) != nil || composed.MessageID == "" {
+		t.Fatalf("inspect: %d %s", code, stdout)
+	}
+	raw, _ := os.ReadFile(eml)
+
+	// Refused before any connection: what the file or the command line
+	// gets wrong.
+	draft := filepath.Join(dir, "draft.eml")
+	if code, _, stderr := runCLI(t, append(compose, "--no-product-ref", "-o", draft)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	bcc := writeFile(t, "bcc.eml", "Bcc: c@ch-test.mssante.fr\r\n"+string(raw))
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{draft}, 1, "draft.eml: no X-MSS-NIL header: a draft"},
+		{[]string{bcc}, 1, "bcc.eml: a Bcc header"},
+		{[]string{eml, "--to", "x@outside.example.org"}, 1, "x@outside.example.org"},
+		{[]string{eml, "--subject", "other"}, 2, "FILE.eml is the message: --subject cannot go with it"},
+		{[]string{filepath.Join(dir, "absent.eml")}, 1, "absent.eml: no such file or directory"},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"send"}, tt.args...)...)
+		if code != tt.code || stdout != "" || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("send %q: exit %d, %q %q; want %d and %q", tt.args, code, stdout, stderr, tt.code, tt.want)
+		}
+	}
+	if st := s.Stats(); st.SMTPConnections != 0 {
+		t.Fatalf("%d SMTP connections before the good send", st.SMTPConnections)
+	}
+
+	code, stdout, stderr := runCLI(t, "send", eml, "--json")
+	var res struct {
+		MessageID    string `json:"messageId"`
+		DSNRequested bool   `json:"dsnRequested"`
+		Recipients   []struct {
+			Address  string `json:"address"`
+			Accepted bool   `json:"accepted"`
+		} `json:"recipients"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.MessageID != composed.MessageID || !res.DSNRequested ||
+		len(res.Recipients) != 1 || res.Recipients[0].Address != "b@ch-test.mssante.fr" || !res.Recipients[0].Accepted {
+		t.Fatalf("send: %d %s %s", code, stdout, stderr)
+	}
+	// b got the bytes of the file; a got the delivery report.
+	sandboxEnv(t, s, "b@ch-test.mssante.fr")
+	code, stdout, _ = runCLI(t, "sync", "--json")
+	if code != 0 || !strings.Contains(stdout, composed.MessageID) || !strings.Contains(stdout, `"X-MSS-NIL":"DEV935997"`) {
+		t.Fatalf("b's sync: %d %s", code, stdout)
+	}
+	sandboxEnv(t, s, "a@medecin.mssante.fr")
+	code, stdout, _ = runCLI(t, "sync", "--json")
+	if code != 0 || !strings.Contains(stdout, `"kind":"dsn"`) || !strings.Contains(stdout, composed.MessageID) {
+		t.Fatalf("a's sync: %d %s", code, stdout)
+	}
+}
+
+// A document mail sent from its .eml keeps the patient-safety rule of
+// Client.Send: the patient of the documents, read from the CDA inside the
+// IHE_XDM.ZIP, must be the patient recipient.
+func TestSendComposedDocumentMail(t *testing.T) {
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("279035121518989@patient.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("146026322000196@patient.mssante.fr", mssantetest.MailboxPER, nil)
+	sandboxEnv(t, s, "a@medecin.mssante.fr")
+	dir := t.TempDir()
+	pdf := writeFile(t, "lettre.pdf", testPDFA)
+	doc := filepath.Join(dir, "doc.xml")
+	if code, _, stderr := runCLI(t, "cda", "new", "--pdf", pdf, "--ins", "279035121518989", "--ins-kind", "test",
+		"--family", "FIGATELLIX", "--given", "Corse", "--gender", "F", "--birth", "19881012", "--birthplace", "2A004",
+		"--author-rpps", "10000000001", "--author-family", "MARTIN", "--author-given", "Alice",
+		"--org-finess", "750000001", "--org-name", "Cabinet du Parc", "--type", "11490-0", "-o", doc); code != 0 || stderr != "" {
+		t.Fatalf("cda new: %d %s", code, stderr)
+	}
+	eml := filepath.Join(dir, "doc.eml")
+	if code, _, stderr := runCLI(t, "compose", "--from", "a@medecin.mssante.fr", "--to", "279035121518989@patient.mssante.fr",
+		"--cda", doc, "--text", "Votre lettre", "--product-ref", "DEV935997", "-o", eml); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr := runCLI(t, "send", eml, "--to", "146026322000196@patient.mssante.fr")
+	if code != 1 || !strings.Contains(stderr, "not the patient of the documents") || !strings.Contains(stderr, "146026322000196@patient.mssante.fr") {
+		t.Fatalf("another patient: %d %s", code, stderr)
+	}
+	if st := s.Stats(); st.SMTPConnections != 0 {
+		t.Fatalf("%d SMTP connections", st.SMTPConnections)
+	}
+	if code, stdout, stderr := runCLI(t, "send", eml); code != 0 || !strings.Contains(stdout, "279035121518989@patient.mssante.fr accepted") {
+		t.Fatalf("the documents' patient: %d %s %s", code, stdout, stderr)
 	}
 }

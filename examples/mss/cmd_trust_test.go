@@ -60,11 +60,24 @@ func TestCertInspect(t *testing.T) {
 	if _, err := os.Stat(certs); err != nil {
 		t.Skip("../shared/testdata-external is absent: the IGC-Santé TEST certificates are not available")
 	}
-	code, stdout, stderr := runCLI(t, "cert", "inspect", "--json",
-		filepath.Join(certs, "igc-sante-TEST-ee-ORG-SIGN-testsign.test.asipsante.fr.pem"),
-		"--anchors", filepath.Join(certs, "igc-sante-TEST-ACR-ELEMENTAIRE.pem"))
-	if code != 0 || !strings.Contains(stdout, "testsign.test.asipsante.fr") || !strings.Contains(stdout, "300000000077081") {
+	root, _ := os.ReadFile(filepath.Join(certs, "igc-sante-TEST-ACR-ELEMENTAIRE.pem"))
+	inter, _ := os.ReadFile(filepath.Join(certs, "igc-sante-TEST-ACI-ELEMENTAIRE-ORGANISATIONS.pem"))
+	anchors := filepath.Join(t.TempDir(), "anchors.pem")
+	os.WriteFile(anchors, append(append(root, '\n'), inter...), 0o600)
+	leaf := filepath.Join(certs, "igc-sante-TEST-ee-ORG-SIGN-testsign.test.asipsante.fr.pem")
+	// Valid in 2023.
+	code, stdout, stderr := runCLI(t, "cert", "inspect", "--json", leaf, "--anchors", anchors, "--at", "2023-06-01")
+	if code != 0 || !strings.Contains(stdout, "testsign.test.asipsante.fr") || !strings.Contains(stdout, "300000000077081") || !strings.Contains(stdout, `"status": "valid"`) {
 		t.Fatalf("%d\n%s\n%s", code, stdout, stderr)
+	}
+	// Expired now (December 2024): a finding, exit 1, the description printed all the same.
+	code, stdout, stderr = runCLI(t, "cert", "inspect", "--json", leaf, "--anchors", anchors)
+	if code != 1 || !strings.Contains(stdout, `"expired": true`) || !strings.Contains(stderr, "expired on 2024-12-23") {
+		t.Fatalf("expired: %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "cert", "inspect", leaf)
+	if code != 1 || !strings.Contains(stdout, "(expired)") {
+		t.Fatalf("expired, text: %d\n%s", code, stdout)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,54 +10,72 @@ import (
 	"github.com/mssante-go/sdk/cda/xdm"
 )
 
-// runXDM builds and inspects IHE_XDM.ZIP packages:
+// The xdm commands build and inspect IHE_XDM.ZIP packages:
 //
-//	mss xdm build --cda FILE.xml... [--to ADDR...] -o IHE_XDM.ZIP
+//	mss xdm build --cda FILE.xml... [--to ADDR...] -o IHE_XDM.ZIP [--json]
 //	mss xdm inspect FILE.zip [--json]
-func runXDM(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: mss xdm build|inspect")
-	}
-	switch args[0] {
-	case "build":
-		return runXDMBuild(e, args[1:])
-	case "inspect":
-		return runXDMInspect(e, args[1:])
-	}
-	return fmt.Errorf("unknown subcommand %q (build, inspect)", args[0])
+
+// xdmBuildJSON is the --json output of "xdm build" (JSON.md).
+type xdmBuildJSON struct {
+	Output    string            `json:"output"`
+	Documents []xdmBuiltDocJSON `json:"documents"`
 }
 
-func runXDMBuild(e *env, args []string) error {
+type xdmBuiltDocJSON struct {
+	File     string `json:"file"` // the CDA file given
+	URI      string `json:"uri"`  // its path in the archive
+	TypeCode string `json:"typeCode"`
+	Size     int64  `json:"size"`
+}
+
+func runXDMBuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "xdm build")
 	var docs, to listFlag
-	fs.Var(&docs, "cda", "CDA `file` to package (repeatable, comma-separated)")
+	fs.Var(&docs, "cda", "CDA `file` to package (repeatable, comma-separated; files may also be given as arguments)")
 	fs.Var(&to, "to", "recipient mail `address` (repeatable, comma-separated)")
-	out := fs.String("o", "", "output `file`, e.g. IHE_XDM.ZIP (required)")
+	out := fs.String("o", "", "output `file`, e.g. IHE_XDM.ZIP")
 	sourceID := fs.String("source-id", "", "OID of the sending system (default: the submission set id)")
+	asJSON := fs.Bool("json", false, "print what was packaged as JSON")
+	fs.Require("o")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	docs = append(docs, pos...)
-	if len(docs) == 0 || *out == "" {
-		return errors.New("usage: mss xdm build --cda FILE.xml... [--to ADDR...] -o IHE_XDM.ZIP")
+	if len(docs) == 0 {
+		return fs.usageErrorf("missing --cda (or FILE.xml arguments)")
 	}
-	return writeFileAtomic(*out, func(w io.Writer) error {
+	res := xdmBuildJSON{Output: *out, Documents: []xdmBuiltDocJSON{}}
+	err = writeFileAtomic(*out, func(w io.Writer) error {
 		x := xdm.NewWriter(w, &xdm.Options{Recipients: to, SourceID: *sourceID})
 		for _, name := range docs {
 			f, err := os.Open(name)
 			if err != nil {
-				return err
+				return flagFileError("cda", name, err)
 			}
 			entry, err := x.Add(f, nil)
 			f.Close()
 			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				return flagFileError("cda", name, err)
 			}
-			fmt.Fprintf(e.stdout, "%s <- %s (%s, %d bytes)\n", entry.URI, name, entry.TypeCode.Code, entry.Size)
+			res.Documents = append(res.Documents, xdmBuiltDocJSON{File: name, URI: entry.URI, TypeCode: entry.TypeCode.Code, Size: entry.Size})
 		}
 		return x.Close()
 	})
+	if err != nil {
+		var ie *inputError
+		if errors.As(err, &ie) {
+			return err
+		}
+		return flagFileError("o", *out, err)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, res)
+	}
+	for _, d := range res.Documents {
+		fmt.Fprintf(e.stdout, "%s <- %s (%s, %d bytes)\n", d.URI, d.File, d.TypeCode, d.Size)
+	}
+	return nil
 }
 
 // xdmJSON is the --json shape of "mss xdm inspect"; its field names are
@@ -146,28 +163,25 @@ func problemJSON(err error) xdmProblemJSON {
 // 1 when the archive is refused or none of its documents can be read; a
 // document with problems (a hash mismatch, a missing file beside others)
 // is reported, not fatal.
-func runXDMInspect(e *env, args []string) error {
+func runXDMInspect(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "xdm inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss xdm inspect FILE.zip [--json]")
-	}
 	f, err := os.Open(pos[0])
 	if err != nil {
-		return err
+		return fileError(pos[0], err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return fileError(pos[0], err)
 	}
 	p, err := xdm.Read(f, st.Size(), nil)
 	if err != nil {
-		return err
+		return fileError(pos[0], err)
 	}
 	v := xdmJSON{SubmissionSets: []xdmSetJSON{}, Documents: []xdmDocJSON{}}
 	for _, s := range p.SubmissionSets {
@@ -194,13 +208,10 @@ func runXDMInspect(e *env, args []string) error {
 	}
 	var none error
 	if readable == 0 {
-		none = fmt.Errorf("none of the %d documents of the archive can be read", len(p.Documents))
+		none = fmt.Errorf("%s: none of the %d documents of the archive can be read", pos[0], len(p.Documents))
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
+		if err := writeJSON(e.stdout, v); err != nil {
 			return err
 		}
 		return none
