@@ -131,8 +131,6 @@ func TestRequiredFlags(t *testing.T) {
 // description in JSON.md is what they adopt. An entry that the output no
 // longer needs makes the test fail, so that it is removed.
 var notAdopted = map[string]string{
-	"inspect": "from, to and cc are written \"Name\" <addr> (cmd_inspect.go: use jsonAddress, and fromName)",
-	"sync":    "its lines are mss inspect's objects (cmd_inspect.go)",
 	"track":   "a bare array of delivery.TrackedMessage with snake_case keys (cmd_track.go: messages[] in camelCase)",
 }
 

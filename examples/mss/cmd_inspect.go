@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,25 +27,26 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("usage: mss inspect FILE.eml [--json]")
-	}
-	f, err := os.Open(pos[0])
+	path := pos[0]
+	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return fileError(path, err)
 	}
 	defer f.Close()
 	m, err := mail.Parse(f, nil)
 	if err != nil {
-		return err
+		return fileError(path, err)
 	}
 	defer m.Close() // large attachments are in temporary files
+	if m.Header.Len() == 0 {
+		// An empty file, or text without a header: a finding, not a
+		// message.
+		return fileError(path, errors.New("not a message: no header field"))
+	}
 	v := inspectView(m)
 	documentsView(m, &v)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return writeJSON(e.stdout, v)
 	}
 	printInspect(e, v)
 	return nil
@@ -58,6 +58,7 @@ type inspectJSON struct {
 	MessageID      string            `json:"messageId"`
 	Date           string            `json:"date,omitempty"`
 	From           string            `json:"from"`
+	FromName       string            `json:"fromName,omitempty"`
 	To             []string          `json:"to"`
 	Cc             []string          `json:"cc,omitempty"`
 	Subject        string            `json:"subject"`
@@ -134,7 +135,7 @@ type recipientJSON struct {
 
 func inspectView(m *mail.Message) inspectJSON {
 	v := inspectJSON{
-		MessageID: m.MessageID, From: m.From.String(), To: []string{},
+		MessageID: m.MessageID, From: jsonAddress(m.From), FromName: m.From.Name, To: jsonAddresses(m.To),
 		Subject: m.Subject, DisplaySubject: m.DisplaySubject(), XDMSubject: m.IsXDMSubject(),
 		Headers: map[string]string{}, Attachments: []attachmentJSON{},
 		Kind: m.Kind(), PatientSender: m.FromPatient(),
@@ -142,11 +143,8 @@ func inspectView(m *mail.Message) inspectJSON {
 	if !m.Date.IsZero() {
 		v.Date = m.Date.Format("2006-01-02T15:04:05Z07:00")
 	}
-	for _, a := range m.To {
-		v.To = append(v.To, a.String())
-	}
-	for _, a := range m.Cc {
-		v.Cc = append(v.Cc, a.String())
+	if len(m.Cc) > 0 {
+		v.Cc = jsonAddresses(m.Cc)
 	}
 	for _, h := range []string{mail.HeaderNIL, mail.HeaderCodeCDA, mail.HeaderINS, mail.HeaderMES} {
 		if m.Header.Has(h) {
@@ -243,6 +241,9 @@ func printInspect(e *env, v inspectJSON) {
 	fmt.Fprintf(w, "Message-ID: %s\n", v.MessageID)
 	fmt.Fprintf(w, "Kind:       %s\n", v.Kind)
 	sender := v.From
+	if v.FromName != "" {
+		sender = v.FromName + " <" + v.From + ">"
+	}
 	if v.PatientSender {
 		sender += "  (patient, Mon Espace Santé)"
 	}

@@ -181,3 +181,30 @@ func TestInspectDocumentProblems(t *testing.T) {
 		}
 	}
 }
+
+// An empty file, or text without a header, is a finding (exit 1) naming
+// the file; a message's addresses are bare in JSON, its display name apart.
+func TestInspectNotAMessage(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty.eml": "", "text.eml": "just some text\nno header at all\n"} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(content), 0o600)
+		code, _, stderr := runCLI(t, "inspect", path)
+		if code != 1 || !strings.Contains(stderr, name) {
+			t.Errorf("%s: exit %d, %q; want 1 naming the file", name, code, stderr)
+		}
+	}
+	eml := filepath.Join(dir, "m.eml")
+	os.WriteFile(eml, []byte("From: Dr_Marie_MARTIN <marie.martin@medecin.mssante.fr>\r\nTo: \"B\" <b@ch-test.mssante.fr>\r\nSubject: x\r\n\r\nbody\r\n"), 0o600)
+	code, stdout, stderr := runCLI(t, "inspect", "--json", eml)
+	var v struct {
+		From, FromName string
+		To             []string
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &v) != nil {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if v.From != "marie.martin@medecin.mssante.fr" || v.FromName != "Dr_Marie_MARTIN" || len(v.To) != 1 || v.To[0] != "b@ch-test.mssante.fr" {
+		t.Errorf("addresses %+v", v)
+	}
+}
