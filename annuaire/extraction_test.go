@@ -14,16 +14,14 @@ import (
 
 	"github.com/mssante-go/sdk/annuaire"
 	"github.com/mssante-go/sdk/annuaire/annuairetest"
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
-// sharedDir returns a folder of the shared outside test data, or skips.
+// sharedDir returns a folder of the shared outside test data; without it
+// the test skips, or fails under CI (internal/testenv).
 func sharedDir(t testing.TB, sub string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "testdata-external", "annuaire", sub)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared test data absent (%s): %v", dir, err)
-	}
-	return dir
+	return testenv.SharedDir(t, "annuaire", sub)
 }
 
 const header31 = "Type de BAL|Adresse BAL|Type Identifiant PP|Identifiant PP|Identification nationale PP|Type identifiant structure|Identification Structure|Service de rattachement|Civilité d'exercice|Nom d'exercice|Prénom d'exercice|Catégorie profession|Libellé de catégorie profession|Code Profession|Libellé Profession|Code savoir-faire|Libellé savoir-faire|Dématérialisation|Raison Sociale structure BAL|Enseigne commerciale structure BAL|L2COMPLEMENTLOCALISATION|L3COMPLEMENTDISTRIBUTION|L4NUMEROVOIE|L4COMPLEMENTNUMEROVOIE|NL4TYPEVOIE|L4LIBELLEVOIE|L5LIEUDITMENTION|L6LIGNEACHEMINEMENT|Code postal|Département|Pays"

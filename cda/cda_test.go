@@ -9,19 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
-// kit is the ANS test kit copied beside the repository (see
-// ../shared/testdata-external/README-cda-xdm.md).
-const kit = "../../shared/testdata-external/ans-TestContenuCDA-3-0"
-
+// kitPath returns a file of the ANS test kit copied beside the repository
+// (see ../shared/testdata-external/README-cda-xdm.md); without it the test
+// skips, or fails under CI (internal/testenv).
 func kitPath(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(kit, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("ANS test kit not available (%v): clone the shared folder beside the repository", err)
-	}
-	return p
+	return testenv.SharedDir(t, "ans-TestContenuCDA-3-0", filepath.FromSlash(rel))
 }
 
 // fakePDF is a small PDF-looking payload with every byte value, so base64
@@ -127,9 +124,7 @@ func TestN1RoundTrip(t *testing.T) {
 
 func TestN1XSD(t *testing.T) {
 	xsd := kitPath(t, "infrastructure/cda/CDA_extended.xsd")
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint not installed (Debian package libxml2-utils)")
-	}
+	testenv.LookPath(t, "xmllint", "libxml2-utils")
 	for name, mod := range n1Variants() {
 		t.Run(name, func(t *testing.T) {
 			n := testN1(t, fakePDF())

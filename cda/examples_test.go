@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
 // exampleFiles returns the ANS example documents (ExemplesCDA of the
@@ -14,11 +16,11 @@ func exampleFiles(t *testing.T) []string {
 	t.Helper()
 	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
 	if dir == "" {
-		dir = filepath.Join(kit, "ExemplesCDA")
+		dir = kitPath(t, "ExemplesCDA")
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if len(files) == 0 {
-		t.Skipf("no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
+		testenv.Missing(t, "no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
 	}
 	return files
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
 // saxon returns the command prefix that runs Saxon-HE (Debian package
@@ -23,11 +25,9 @@ func saxon(t *testing.T) []string {
 		jar = "/usr/share/java/Saxon-HE.jar"
 	}
 	if _, err := os.Stat(jar); err != nil {
-		t.Skipf("Saxon-HE not installed (%v): apt-get install libsaxonhe-java or set SAXON_JAR", err)
+		testenv.Missing(t, "Saxon-HE not installed (%v): apt-get install libsaxonhe-java or set SAXON_JAR", err)
 	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("java not installed")
-	}
+	testenv.LookPath(t, "java", "default-jre-headless")
 	return []string{"java", "-cp", jar, "net.sf.saxon.Transform"}
 }
 

@@ -7,17 +7,16 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
 // sharedDir returns a folder of ../shared/testdata-external/annuaire (the
-// repository root's parent holds shared/), or skips the test when it is absent.
+// repository root's parent holds shared/); without it the test skips, or
+// fails under CI (internal/testenv).
 func sharedDir(t testing.TB, sub string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "testdata-external", "annuaire", sub)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared test data not available (%s): %v", dir, err)
-	}
-	return dir
+	return testenv.SharedDir(t, "annuaire", sub)
 }
 
 // readShared reads a file of ../shared/testdata-external/annuaire/sub, or

@@ -14,14 +14,18 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
-// The ANS example documents (TestContenuCDA kit, see
-// ../shared/testdata-external/README-cda-xdm.md) and the ebRS 3.0 schema.
-const (
-	ansExamples = "../../../shared/testdata-external/ans-TestContenuCDA-3-0/ExemplesCDA"
-	ebrsLCM     = "../../../shared/testdata-external/oasis-ebrs30-via-ipf/schema/ebRS30/lcm.xsd"
-)
+// The ANS example documents (TestContenuCDA kit) and the ebRS 3.0 schema
+// are in ../shared/testdata-external (see its README-cda-xdm.md); without
+// them the tests skip, or fail under CI (internal/testenv).
+
+// ebrsSchema returns the ebRS 3.0 lcm.xsd.
+func ebrsSchema(t *testing.T) string {
+	t.Helper()
+	return testenv.SharedDir(t, "oasis-ebrs30-via-ipf", "schema", "ebRS30", "lcm.xsd")
+}
 
 // exampleCDAs returns the ANS example documents: the folder named by
 // MSSANTE_CDA_EXAMPLES (the whole kit, 94 documents), else the 48 of the
@@ -30,11 +34,11 @@ func exampleCDAs(t *testing.T) []string {
 	t.Helper()
 	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
 	if dir == "" {
-		dir = ansExamples
+		dir = testenv.SharedDir(t, "ans-TestContenuCDA-3-0", "ExemplesCDA")
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if len(files) == 0 {
-		t.Skipf("no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
+		testenv.Missing(t, "no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
 	}
 	return files
 }
@@ -175,12 +179,8 @@ func TestExamplesMetadata(t *testing.T) {
 		t.Error("the kit's self-presenting documents (root xsl:stylesheet) were not seen as such")
 	}
 
-	if _, err := os.Stat(ebrsLCM); err != nil {
-		t.Skipf("ebRS 3.0 schemas not available (%v): metadata checked, not the XSD", err)
-	}
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint not installed (Debian package libxml2-utils): metadata checked, not the XSD")
-	}
+	ebrsLCM := ebrsSchema(t)
+	testenv.LookPath(t, "xmllint", "libxml2-utils")
 	// One xmllint run for all the files; it names each invalid one.
 	args := append([]string{"--noout", "--nonet", "--schema", ebrsLCM}, written...)
 	if out, err := exec.Command("xmllint", args...).CombinedOutput(); err != nil {

@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/cda"
+	"github.com/mssante-go/sdk/internal/testenv"
 )
-
-const ebrs = "../../../shared/testdata-external/oasis-ebrs30-via-ipf/schema/ebRS30/lcm.xsd"
 
 var testTime = time.Date(2025, 3, 14, 10, 30, 0, 0, time.FixedZone("", 3600))
 
@@ -177,12 +176,8 @@ func TestBuildRead(t *testing.T) {
 }
 
 func TestMetadataXSD(t *testing.T) {
-	if _, err := os.Stat(ebrs); err != nil {
-		t.Skipf("ebRS 3.0 schemas not available (%v)", err)
-	}
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint not installed (Debian package libxml2-utils)")
-	}
+	ebrs := ebrsSchema(t)
+	testenv.LookPath(t, "xmllint", "libxml2-utils")
 	doc2 := testCDA(t, testPatient(), cda.TypeLettreLiaisonSortie, func(n *cda.N1) {
 		n.Replaces = cda.II{Root: "1.2.3.4.5", Extension: "v1 é^&"}
 		n.SetID = cda.II{Root: "1.2.3.4.6"}
@@ -387,9 +382,9 @@ func TestHL7Formats(t *testing.T) {
 // TestReadIPFSample reads the IPF ebRS 3.0 sample as the METADATA.XML of a
 // package without its documents.
 func TestReadIPFSample(t *testing.T) {
-	meta, err := os.ReadFile("../../../shared/testdata-external/oasis-ebrs30-via-ipf/examples/SubmitObjectsRequest_ebrs30.xml")
+	meta, err := os.ReadFile(testenv.SharedDir(t, "oasis-ebrs30-via-ipf", "examples", "SubmitObjectsRequest_ebrs30.xml"))
 	if err != nil {
-		t.Skipf("IPF sample not available: %v", err)
+		t.Fatal(err)
 	}
 	zipped := zipOf(t, true, "IHE_XDM/SUBSET01/METADATA.XML", string(meta))
 	p, err := Read(bytes.NewReader(zipped), int64(len(zipped)), nil)

@@ -131,7 +131,7 @@ func TestRequiredFlags(t *testing.T) {
 // description in JSON.md is what they adopt. An entry that the output no
 // longer needs makes the test fail, so that it is removed.
 var notAdopted = map[string]string{
-	"track":   "a bare array of delivery.TrackedMessage with snake_case keys (cmd_track.go: messages[] in camelCase)",
+	"track": "a bare array of delivery.TrackedMessage with snake_case keys (cmd_track.go: messages[] in camelCase)",
 }
 
 // jsonKey is the key convention: camelCase, acronyms as words.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mssante-go/sdk/annuaire"
 	"github.com/mssante-go/sdk/annuaire/annuairetest"
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
 func firstMailbox(t *testing.T, d *annuairetest.Dataset) string {
@@ -84,11 +85,7 @@ func TestAnnuaireIndexAndLookupOffline(t *testing.T) {
 }
 
 func TestAnnuaireParse(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "testdata-external", "annuaire", "fhir", "api-docs")
-	file := filepath.Join(dir, "Organization.telecom-uc-bal-mss-v2.json")
-	if _, err := os.Stat(file); err != nil {
-		t.Skip("../shared/testdata-external is absent: the Annuaire FHIR examples are not available")
-	}
+	file := testenv.SharedDir(t, "annuaire", "fhir", "api-docs", "Organization.telecom-uc-bal-mss-v2.json")
 	code, stdout, stderr := runCLI(t, "annuaire", "parse", file, "--json")
 	var v struct {
 		Mailboxes []struct{ Address, Type string } `json:"mailboxes"`

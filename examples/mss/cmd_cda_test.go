@@ -10,6 +10,7 @@ import (
 
 	"github.com/mssante-go/sdk/cda"
 	"github.com/mssante-go/sdk/internal/testdocs"
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
 // writeCDA writes the sample N1 document, changed by mod, to a file.
@@ -81,12 +82,12 @@ func TestCDAValidateSeverity(t *testing.T) {
 func TestCDAValidateExamples(t *testing.T) {
 	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata-external", "ans-TestContenuCDA-3-0", "ExemplesCDA")
+		dir = testenv.SharedDir(t, "ans-TestContenuCDA-3-0", "ExemplesCDA")
 	}
 	trod, cs8 := filepath.Join(dir, "BIO-TROD_2024.01_Angine.xml"), filepath.Join(dir, "CSE-CS8_2025.01.xml")
 	for _, f := range []string{trod, cs8} {
 		if _, err := os.Stat(f); err != nil {
-			t.Skipf("ANS example not available (%v)", err)
+			testenv.Missing(t, "ANS example not available (%v)", err)
 		}
 	}
 	if code, stdout, _ := runCLI(t, "cda", "validate", trod); code != 0 || !strings.Contains(stdout, "warning: legalAuthenticator/time") {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/testenv"
 	"github.com/mssante-go/sdk/mssante/mail"
 )
 
@@ -260,10 +261,7 @@ func TestComposeFromDisplayName(t *testing.T) {
 // An N3 document (structured body, no embedded PDF) needs its PDF copy from
 // --pdf, which pairs with the --cda before it.
 func TestComposeCDAWithPDF(t *testing.T) {
-	n3 := filepath.Join("..", "..", "..", "shared", "testdata-external", "ans-TestContenuCDA-3-0", "ExemplesCDA", "LDL-SES_2022.01.xml")
-	if _, err := os.Stat(n3); err != nil {
-		t.Skipf("../shared/testdata-external is absent: no ANS N3 example (%v)", err)
-	}
+	n3 := testenv.SharedDir(t, "ans-TestContenuCDA-3-0", "ExemplesCDA", "LDL-SES_2022.01.xml") // an ANS N3 example
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "copie.pdf")
 	os.WriteFile(pdf, []byte(testPDFA), 0o600)

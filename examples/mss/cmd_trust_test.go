@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mssante-go/sdk/internal/testenv"
 )
 
 // A list written the way the ANS publishes it: no closing root tag.
@@ -56,10 +58,7 @@ func TestTrustInfo(t *testing.T) {
 }
 
 func TestCertInspect(t *testing.T) {
-	certs := filepath.Join("..", "..", "..", "shared", "testdata-external", "annuaire", "certs")
-	if _, err := os.Stat(certs); err != nil {
-		t.Skip("../shared/testdata-external is absent: the IGC-Santé TEST certificates are not available")
-	}
+	certs := testenv.SharedDir(t, "annuaire", "certs") // the IGC-Santé TEST certificates
 	root, _ := os.ReadFile(filepath.Join(certs, "igc-sante-TEST-ACR-ELEMENTAIRE.pem"))
 	inter, _ := os.ReadFile(filepath.Join(certs, "igc-sante-TEST-ACI-ELEMENTAIRE-ORGANISATIONS.pem"))
 	anchors := filepath.Join(t.TempDir(), "anchors.pem")
@@ -155,10 +154,7 @@ func TestTrustChecksum(t *testing.T) {
 // TestTrustVerbatimList reads the list the ANS published on 2025-05-21 with
 // its checksum file.
 func TestTrustVerbatimList(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "testdata-external", "annuaire", "listeblanche")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("../shared/testdata-external is absent: the published liste blanche is not available")
-	}
+	dir := testenv.SharedDir(t, "annuaire", "listeblanche") // the published liste blanche
 	code, stdout, stderr := runCLI(t, "trust", "info", "--json",
 		"--list", filepath.Join(dir, "listeblanchemssante-2025-05-21.xml"), "--checksum", filepath.Join(dir, "checksum-2025-05-21"))
 	if code != 0 || !strings.Contains(stdout, `"entries": 619`) || !strings.Contains(stdout, `"domains": 516`) || !strings.Contains(stdout, `"skipped": []`) {
