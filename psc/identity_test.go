@@ -139,3 +139,23 @@ func selfSigned(t *testing.T, cn string) (tls.Certificate, *x509.Certificate) {
 	leaf, _ := x509.ParseCertificate(der)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf
 }
+
+// Client.UserInfo reads the identity of an access token obtained elsewhere
+// (mss psc whoami), and refuses an expired one.
+func TestClientUserInfo(t *testing.T) {
+	r := newRig(t, nil, nil)
+	s := r.login(t)
+	tok, err := s.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := r.c.UserInfo(context.Background(), tok.AccessToken)
+	if err != nil || id.NationalID != drMartin || len(id.Practices) == 0 {
+		t.Fatalf("UserInfo: %+v %v", id, err)
+	}
+	r.idp.ExpireAccessTokens()
+	var te *psc.TokenError
+	if _, err := r.c.UserInfo(context.Background(), tok.AccessToken); !errors.As(err, &te) || te.Status != http.StatusUnauthorized {
+		t.Fatalf("expired token: %v", err)
+	}
+}

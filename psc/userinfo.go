@@ -20,35 +20,66 @@ import (
 // verified with PSC's keys) are both accepted; an encrypted one is not.
 // The sub must be the ID token's.
 func (s *Session) UserInfo(ctx context.Context) (Identity, error) {
-	c := s.c
-	u := c.meta.endpoint("userinfo_endpoint", c.cfg.Auth.mtls())
-	if u == "" {
-		return Identity{}, fmt.Errorf("%w: environment %s has no userinfo_endpoint", ErrConfig, quote(c.cfg.Environment.Name))
-	}
 	tok, err := s.TokenContext(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
+	claims, status, err := s.c.userInfo(ctx, tok.AccessToken)
+	if status == http.StatusUnauthorized {
+		s.Invalidate(tok.AccessToken)
+	}
+	if err != nil {
+		return Identity{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sub := str(claims["sub"]); sub != s.identity.Subject {
+		return Identity{}, fmt.Errorf("psc: userinfo sub %s is not the ID token's", quote(sub))
+	}
+	s.identity = identityFrom(s.identity, claims)
+	return s.identity, nil
+}
+
+// UserInfo fetches the identity an access token obtained elsewhere stands
+// for (a token given to a command-line tool, say), from the environment's
+// userinfo endpoint, the only place the token is sent. Prefer
+// Session.UserInfo in a program that logged in: it checks the answer
+// against the ID token's subject, which a bare access token cannot.
+func (c *Client) UserInfo(ctx context.Context, accessToken string) (Identity, error) {
+	claims, _, err := c.userInfo(ctx, accessToken)
+	if err != nil {
+		return Identity{}, err
+	}
+	return identityFrom(Identity{}, claims), nil
+}
+
+// userInfo asks the userinfo endpoint with accessToken and returns the
+// verified claims, and the HTTP status when the endpoint answered.
+func (c *Client) userInfo(ctx context.Context, accessToken string) (map[string]any, int, error) {
+	u := c.meta.endpoint("userinfo_endpoint", c.cfg.Auth.mtls())
+	if u == "" {
+		return nil, 0, fmt.Errorf("%w: environment %s has no userinfo_endpoint", ErrConfig, quote(c.cfg.Environment.Name))
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return Identity{}, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, 0, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json, application/jwt")
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if errors.Is(err, ErrRedirect) {
-			return Identity{}, err
+			return nil, 0, err
 		}
-		return Identity{}, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %w", redactURLError(err))}
+		return nil, 0, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %w", redactURLError(err))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes()+1))
 	if err != nil {
-		return Identity{}, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %v", err)}
+		return nil, resp.StatusCode, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %v", err)}
 	}
 	if int64(len(body)) > c.maxBytes() {
-		return Identity{}, fmt.Errorf("psc: userinfo endpoint: answer over %d bytes", c.maxBytes())
+		return nil, resp.StatusCode, fmt.Errorf("psc: userinfo endpoint: answer over %d bytes", c.maxBytes())
 	}
 	if resp.StatusCode != http.StatusOK {
 		te := &TokenError{Endpoint: "userinfo", Status: resp.StatusCode}
@@ -56,13 +87,10 @@ func (s *Session) UserInfo(ctx context.Context) (Identity, error) {
 		if json.Unmarshal(body, &er) == nil {
 			te.Code, te.Description = er.Error, er.Description
 		}
-		if resp.StatusCode == http.StatusUnauthorized {
-			s.Invalidate(tok.AccessToken)
-		}
 		if te.temporary() {
-			return Identity{}, &TemporaryError{Cause: te}
+			return nil, resp.StatusCode, &TemporaryError{Cause: te}
 		}
-		return Identity{}, te
+		return nil, resp.StatusCode, te
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var payload []byte
@@ -72,30 +100,24 @@ func (s *Session) UserInfo(ctx context.Context) (Identity, error) {
 	case "application/jwt":
 		raw := string(bytes.TrimSpace(body))
 		if payload, err = c.keys.VerifySignature(ctx, raw); err != nil {
-			return Identity{}, fmt.Errorf("psc: userinfo JWT: %w", err)
+			return nil, resp.StatusCode, fmt.Errorf("psc: userinfo JWT: %w", err)
 		}
 	default:
-		return Identity{}, fmt.Errorf("psc: userinfo endpoint: answer is %s", quote(mt))
+		return nil, resp.StatusCode, fmt.Errorf("psc: userinfo endpoint: answer is %s", quote(mt))
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	claims := map[string]any{}
 	if err := dec.Decode(&claims); err != nil {
-		return Identity{}, fmt.Errorf("psc: userinfo endpoint: malformed answer: %v", err)
+		return nil, resp.StatusCode, fmt.Errorf("psc: userinfo endpoint: malformed answer: %v", err)
 	}
 	if mt == "application/jwt" {
 		if iss, ok := claims["iss"]; ok && iss != c.meta.Issuer {
-			return Identity{}, fmt.Errorf("%w: userinfo JWT from %s", ErrIssuerMismatch, quote(str(iss)))
+			return nil, resp.StatusCode, fmt.Errorf("%w: userinfo JWT from %s", ErrIssuerMismatch, quote(str(iss)))
 		}
 		if aud, ok := claims["aud"]; ok && !slices.Contains(strs(aud), c.cfg.ClientID) {
-			return Identity{}, fmt.Errorf("psc: userinfo JWT for another audience %q", strs(aud))
+			return nil, resp.StatusCode, fmt.Errorf("psc: userinfo JWT for another audience %q", strs(aud))
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sub := str(claims["sub"]); sub != s.identity.Subject {
-		return Identity{}, fmt.Errorf("psc: userinfo sub %s is not the ID token's", quote(sub))
-	}
-	s.identity = identityFrom(s.identity, claims)
-	return s.identity, nil
+	return claims, resp.StatusCode, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/internal/testpki"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
+	"github.com/mssante-go/sdk/psc/psctest"
 )
 
 // TestEveryCommandLine runs every command of the table with -h, through
@@ -200,8 +201,32 @@ func TestEveryJSONOutput(t *testing.T) {
 	}
 	checkJSONOutput(t, doc, "sandbox", []string{"sandbox", "--json"}, out.String())
 
+	// mss psc against a PSC look-alike (CIBA, so that no browser is needed).
+	idp, err := psctest.NewServer(&psctest.Options{CIBAInterval: time.Second, CIBAPendingPolls: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idp.Close()
+	t.Setenv("MSSANTE_PSC_DISCOVERY_URL", idp.Environment().DiscoveryURL)
+	t.Setenv("MSSANTE_PSC_CLIENT_ID", idp.ClientID())
+	t.Setenv("MSSANTE_PSC_CLIENT_SECRET", idp.ClientSecret())
+	loginArgs := []string{"psc", "login", "--ciba", idp.Professional().NationalID, "--show-token", "--json"}
+	code, stdout, stderr := runCLI(t, loginArgs...)
+	if code != 0 {
+		t.Fatalf("%q: exit %d\n%s", loginArgs, code, stderr)
+	}
+	checkJSONOutput(t, doc, "psc login", loginArgs, stdout)
+	var login struct{ AccessToken string }
+	json.Unmarshal([]byte(stdout), &login)
+	t.Setenv("MSSANTE_TOKEN", login.AccessToken)
+	code, stdout, stderr = runCLI(t, "psc", "whoami", "--json")
+	if code != 0 {
+		t.Fatalf("psc whoami: exit %d\n%s", code, stderr)
+	}
+	checkJSONOutput(t, doc, "psc whoami", []string{"psc", "whoami", "--json"}, stdout)
+
 	// Every command that has --json is run above.
-	ran := map[string]bool{"sandbox": true}
+	ran := map[string]bool{"sandbox": true, "psc login": true, "psc whoami": true}
 	for _, r := range runs {
 		ran[r.cmd] = true
 	}

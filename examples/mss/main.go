@@ -100,6 +100,9 @@ func init() {
 		{name: "trust info", summary: "describe the liste blanche and its skipped entries", run: runTrustInfo},
 		{name: "cert", summary: "IGC-Santé certificates"},
 		{name: "cert inspect", args: "FILE", minArgs: 1, maxArgs: 1, summary: "describe a certificate and verify its chain", run: runCertInspect},
+		{name: "psc", summary: "Pro Santé Connect (MSSANTE_PSC_*)"},
+		{name: "psc login", summary: "log in (browser, or --ciba on the e-CPS app) and print who logged in", run: runPSCLogin},
+		{name: "psc whoami", summary: "print whom the access token of MSSANTE_TOKEN stands for", run: runPSCWhoami},
 		{name: "sandbox", summary: "run the in-process test operator and print its settings", run: runSandbox},
 		{name: "bench", summary: "run the performance pairs and print the budget table", run: runBench},
 	}
