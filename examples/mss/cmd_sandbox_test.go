@@ -260,7 +260,9 @@ func TestSandboxTextIsShell(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, &env{stdout: out, stderr: errOut}, []string{"sandbox", "--dir", dir, "--product-ref", "DEV 935997"}) }()
+	go func() {
+		done <- run(ctx, &env{stdout: out, stderr: errOut}, []string{"sandbox", "--dir", dir, "--product-ref", "DEV 935997"})
+	}()
 	for i := 0; i < 2000 && !strings.Contains(errOut.String(), "Ctrl-C"); i++ {
 		time.Sleep(5 * time.Millisecond)
 	}
