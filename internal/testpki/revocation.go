@@ -7,13 +7,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -166,7 +164,9 @@ func matchesIssuer(req *ocsp.Request, ca *x509.Certificate) bool {
 //	GET  /crl/root.crl          the root's CRL (it revokes the intermediate)
 //	GET  /crl/intermediate.crl  the intermediate's CRL (leaves)
 //	POST /ocsp                  an OCSP request (application/ocsp-request)
-//	GET  /ocsp/{base64 request} the same, RFC 6960 appendix A.1
+//
+// The GET form of OCSP (RFC 6960 appendix A.1) is not served: trust and
+// the usual clients POST.
 func (p *PKI) Handler() http.Handler {
 	mux := http.NewServeMux()
 	crl := func(ca func() *x509.Certificate) http.HandlerFunc {
@@ -186,17 +186,6 @@ func (p *PKI) Handler() http.Handler {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxOCSPRequestBytes+1))
 		if err != nil || len(body) > maxOCSPRequestBytes {
 			http.Error(w, "bad OCSP request body", http.StatusBadRequest)
-			return
-		}
-		p.serveOCSP(w, body)
-	})
-	mux.HandleFunc("GET /ocsp/{request...}", func(w http.ResponseWriter, r *http.Request) {
-		// The path is base64 (standard alphabet), URL-escaped; a "+"
-		// left unescaped may arrive as a space.
-		enc := strings.ReplaceAll(r.PathValue("request"), " ", "+")
-		body, err := base64.StdEncoding.DecodeString(enc)
-		if err != nil || len(body) > maxOCSPRequestBytes {
-			http.Error(w, "bad OCSP request in the path", http.StatusBadRequest)
 			return
 		}
 		p.serveOCSP(w, body)

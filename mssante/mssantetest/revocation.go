@@ -54,9 +54,10 @@ func (s *Server) newPKI() error {
 	h := pki.Handler()
 	s.revSrv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/ocsp") {
+			switch {
+			case r.URL.Path == "/ocsp":
 				s.stats.ocspRequests.Add(1)
-			} else {
+			case strings.HasPrefix(r.URL.Path, "/crl/"):
 				s.stats.crlRequests.Add(1)
 			}
 			h.ServeHTTP(w, r)
