@@ -67,11 +67,16 @@ func runSend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
+	tr, err := openEnvTracker() // $MSSANTE_STORE, for mss track
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
 	var res *mssante.SendResult
 	if eml != "" {
-		res, err = sendEML(ctx, c, eml, mf)
+		res, err = sendEML(ctx, c, eml, mf, tr)
 	} else {
-		res, err = c.Send(ctx, msg)
+		res, err = tr.send(ctx, c, msg)
 		err = messageError(err)
 	}
 	if err != nil && res == nil {
@@ -147,6 +152,11 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
+	tr, err := openEnvTracker() // the reports go to $MSSANTE_STORE, for mss track
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
 	// The listed lines are a progress of their own on a terminal.
 	bar := e.newProgress(*asJSON || isTerminal(e.stdout), "syncing "+*folder, -1, unitItems, "messages")
 	defer bar.Done()
@@ -170,7 +180,11 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		v := inspectView(r.Message)
+		terr := tr.observe(ctx, r.Message)
 		r.Message.Close()
+		if terr != nil {
+			return terr // the next sync reads the message again: a report counts once
+		}
 		if *asJSON {
 			if err := writeJSONLine(e.stdout, struct {
 				UID uint32 `json:"uid"`

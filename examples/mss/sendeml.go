@@ -25,7 +25,7 @@ import (
 //
 // A draft (no X-MSS-NIL), a message without Message-ID and one with a Bcc
 // header (which every recipient would see) are refused.
-func sendEML(ctx context.Context, c *mssante.Client, path string, mf *messageFlags) (*mssante.SendResult, error) {
+func sendEML(ctx context.Context, c *mssante.Client, path string, mf *messageFlags, tr *envTracker) (*mssante.SendResult, error) {
 	raw, err := readFileLimited(path, mail.DefaultMaxMessageBytes)
 	if err != nil {
 		return nil, fileError(path, err)
@@ -72,16 +72,22 @@ func sendEML(ctx context.Context, c *mssante.Client, path string, mf *messageFla
 		return nil, fileError(path, messageError(err))
 	}
 
+	// What the tracker follows ($MSSANTE_STORE): the reports asked for.
+	chk.RequestDeliveryReceipt, chk.RequestReadReceipt = *mf.deliveryReceipt, chk.ReadReceiptTo != nil
+	if err := tr.track(ctx, chk); err != nil {
+		return nil, err
+	}
 	env := mssante.Envelope{MessageID: chk.MessageID, From: chk.From.Addr, DeliveryReceipt: *mf.deliveryReceipt}
 	for _, r := range chk.Recipients() {
 		env.Recipients = append(env.Recipients, r.Addr)
 	}
 	s, err := c.OpenSender(ctx)
 	if err != nil {
-		return nil, err
+		return nil, tr.sent(ctx, chk, nil, err)
 	}
 	defer s.Close()
-	return s.SendRaw(ctx, env, bytes.NewReader(raw), int64(len(raw)), nil)
+	res, err := s.SendRaw(ctx, env, bytes.NewReader(raw), int64(len(raw)), nil)
+	return res, tr.sent(ctx, chk, res, err)
 }
 
 // emlDocuments reads the documents of an IHE_XDM.ZIP attachment for the

@@ -3,6 +3,14 @@
 // organisations, server certificates and client certificates for
 // applicative mailboxes. Keys are made fresh for each PKI; nothing here is
 // meant for production.
+//
+// With Options.RevocationURL, the PKI also publishes the revocation status
+// of what it issued, as IGC-Santé does (Handler): the certificates below the
+// root name a CRL distribution point (RFC 5280 §4.2.1.13) and an OCSP
+// responder (RFC 5280 §4.2.2.1), the CRLs are signed by the issuing CA and
+// the OCSP answers (RFC 6960) by the CA itself, so that a trust.Verifier
+// with the default hard-fail policy accepts them; Revoke puts a certificate
+// on its issuer's CRL and makes OCSP answer "revoked".
 package testpki
 
 import (
@@ -18,6 +26,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,10 +37,16 @@ type PKI struct {
 	Intermediate *x509.Certificate
 
 	rootKey, interKey crypto.Signer
-	mu                sync.Mutex
-	serial            int64
 	notBefore         time.Time
 	notAfter          time.Time
+	revocationURL     string // "" when no revocation status is published
+	clock             Clock
+
+	mu        sync.Mutex
+	serial    int64
+	issuedBy  map[string]*x509.Certificate // serial (decimal) -> the CA that signed it
+	revoked   map[string]time.Time         // serial (decimal) -> revocation time
+	crlNumber int64
 }
 
 // Options tune New. A nil *Options means defaults.
@@ -42,6 +57,24 @@ type Options struct {
 	// NotBefore and NotAfter bound every certificate. Zero means one hour
 	// ago and one year from now.
 	NotBefore, NotAfter time.Time
+	// RevocationURL is the http:// base URL where Handler is served, e.g.
+	// "http://127.0.0.1:8080". When set, the intermediate names the root's
+	// CRL (RevocationURL + "/crl/root.crl") and every leaf the
+	// intermediate's ("/crl/intermediate.crl"), and all of them the OCSP
+	// responder RevocationURL + "/ocsp". Empty: certificates name neither,
+	// and a verifier cannot learn their status.
+	RevocationURL string
+	// Clock gives the thisUpdate of the CRLs and OCSP answers and the time
+	// of a revocation. Nil: the system clock. The same fake clock serves
+	// every package of this module.
+	Clock Clock
+}
+
+// Clock is the time of the PKI's revocation answers, nil meaning the system
+// clock.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
 }
 
 // New makes a root CA and an intermediate, named like the IGC-Santé ones:
@@ -62,7 +95,8 @@ func New(opts *Options) (*PKI, error) {
 	if o.NotAfter.IsZero() {
 		o.NotAfter = now.Add(365 * 24 * time.Hour)
 	}
-	p := &PKI{notBefore: o.NotBefore, notAfter: o.NotAfter}
+	p := &PKI{notBefore: o.NotBefore, notAfter: o.NotAfter, revocationURL: strings.TrimSuffix(o.RevocationURL, "/"), clock: o.Clock,
+		issuedBy: map[string]*x509.Certificate{}, revoked: map[string]time.Time{}}
 	var err error
 	if p.rootKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, err
@@ -76,6 +110,7 @@ func New(opts *Options) (*PKI, error) {
 	}
 	interTmpl := p.caTemplate("AC IGC-SANTE ELEMENTAIRE ORGANISATIONS " + o.Name)
 	interTmpl.MaxPathLenZero = true
+	p.addRevocationURLs(interTmpl, "root")
 	if p.Intermediate, err = p.sign(interTmpl, p.Root, p.interKey.Public(), p.rootKey); err != nil {
 		return nil, err
 	}
@@ -106,7 +141,26 @@ func (p *PKI) sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key cry
 	if err != nil {
 		return nil, fmt.Errorf("testpki: %w", err)
 	}
-	return x509.ParseCertificate(der)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	if parent != tmpl { // not the self-signed root
+		p.mu.Lock()
+		p.issuedBy[cert.SerialNumber.String()] = parent
+		p.mu.Unlock()
+	}
+	return cert, nil
+}
+
+// addRevocationURLs makes a certificate issued by the CA named ca ("root"
+// or "intermediate") point at its CRL and at the OCSP responder.
+func (p *PKI) addRevocationURLs(tmpl *x509.Certificate, ca string) {
+	if p.revocationURL == "" {
+		return
+	}
+	tmpl.CRLDistributionPoints = []string{p.revocationURL + "/crl/" + ca + ".crl"}
+	tmpl.OCSPServer = []string{p.revocationURL + "/ocsp"}
 }
 
 // Pool returns a pool holding the root only, as a client's RootCAs.
@@ -163,6 +217,7 @@ func (p *PKI) ClientCertificate(address, structureID string) (tls.Certificate, e
 }
 
 func (p *PKI) leaf(tmpl *x509.Certificate, key crypto.Signer) (tls.Certificate, error) {
+	p.addRevocationURLs(tmpl, "intermediate")
 	cert, err := p.sign(tmpl, p.Intermediate, key.Public(), p.interKey)
 	if err != nil {
 		return tls.Certificate{}, err

@@ -21,7 +21,12 @@
 //     domains set to never answer;
 //   - a test PKI shaped like IGC-Santé (root, intermediate, server and client
 //     certificates: [Server.RootCertificate], [Server.IntermediateCertificate],
-//     [Server.RootCAs], [Server.ClientCertificate]);
+//     [Server.RootCAs], [Server.ClientCertificate]); with
+//     [Options.ServeRevocation] it publishes its CRLs (RFC 5280) and answers
+//     OCSP requests (RFC 6960) on loopback, so that a trust.Verifier at the
+//     default hard-fail policy accepts the server, and refuses it after
+//     [Server.RevokeServerCertificate];
+//   - its trust space as a liste blanche file ([Server.WriteTrustList]);
 //   - fault injection at each stage of a session ([Fault]).
 //
 // It is not a real mail server: nothing leaves the process, and messages to

@@ -72,6 +72,16 @@ type Options struct {
 	// It may be called from several sessions at once. Nil: the server's own
 	// tokens (Token).
 	VerifyToken func(token string) (nationalID string, err error)
+	// ServeRevocation publishes the revocation status of the server's PKI
+	// as IGC-Santé does: an HTTP server on loopback (Server.RevocationURL)
+	// serves the CRLs of the root and of the intermediate and answers OCSP
+	// requests, and every certificate below the root names them. A
+	// trust.Verifier with its default policy (hard-fail) then accepts the
+	// server's certificate, and refuses it after RevokeServerCertificate.
+	// The answers are dated by Clock. Zero: the certificates name no CRL
+	// nor OCSP responder; a Verifier accepts them only with RevocationOff,
+	// or RevocationSoftFail, which warns about each.
+	ServeRevocation bool
 }
 
 // Clock is the time a Server writes in what it delivers, nil meaning the
@@ -106,9 +116,14 @@ type Server struct {
 	SMTPAddr, IMAPAddr string
 	// Hostname is the name in the server certificate and in the DSNs.
 	Hostname string
+	// RevocationURL is the base URL of the CRLs and the OCSP responder the
+	// certificates name, on loopback: with Options.ServeRevocation only,
+	// else "".
+	RevocationURL string
 
 	opts    Options
-	pki     *testpki.PKI // issued the server certificate, issues client certificates
+	pki     *testpki.PKI      // issued the server certificate, issues client certificates
+	cert    *x509.Certificate // the SMTP and IMAP servers' certificate
 	domains map[string]bool
 	trusted map[string]bool
 	delayed map[string]bool
@@ -117,7 +132,8 @@ type Server struct {
 	tlsConf *tls.Config
 	smtpLn  net.Listener
 	imapLn  net.Listener
-	wg      sync.WaitGroup
+	revocation
+	wg sync.WaitGroup
 
 	stats stats
 
@@ -156,14 +172,15 @@ func NewServer(opts *Options) (*Server, error) {
 		s.trusted[strings.ToLower(d)] = true
 		s.delayed[strings.ToLower(d)] = true
 	}
-	var err error
-	if s.pki, err = testpki.New(nil); err != nil {
+	if err := s.newPKI(); err != nil {
 		return nil, err
 	}
 	cert, err := s.pki.ServerCertificate(s.Hostname, "127.0.0.1", "::1")
 	if err != nil {
+		s.stopRevocation()
 		return nil, err
 	}
+	s.cert = cert.Leaf
 	clientCAs := x509.NewCertPool()
 	clientCAs.AddCert(s.pki.Root)
 	s.tlsConf = &tls.Config{
@@ -173,10 +190,12 @@ func NewServer(opts *Options) (*Server, error) {
 		MinVersion:   tls.VersionTLS12,
 	}
 	if err := s.startSMTP(); err != nil {
+		s.stopRevocation()
 		return nil, err
 	}
 	if err := s.startIMAP(); err != nil {
 		s.smtp.Close()
+		s.stopRevocation()
 		return nil, err
 	}
 	return s, nil
@@ -260,7 +279,7 @@ func (s *Server) Close() error {
 	s.imapLn.Close()
 	s.wg.Wait()
 	var errs []error
-	for _, err := range []error{s.smtp.Close(), s.imap.Close()} {
+	for _, err := range []error{s.smtp.Close(), s.imap.Close(), s.stopRevocation()} {
 		if err != nil && !errors.Is(err, net.ErrClosed) { // the listeners, closed above
 			errs = append(errs, err)
 		}
@@ -317,10 +336,13 @@ type Stats struct {
 	SMTPConnections int64 // SMTP sessions opened
 	Transactions    int64 // MAIL FROM commands accepted
 	Messages        int64 // messages accepted after DATA
+	CRLRequests     int64 // CRL downloads served (Options.ServeRevocation)
+	OCSPRequests    int64 // OCSP requests answered (Options.ServeRevocation)
 }
 
 type stats struct {
 	smtpConnections, transactions, messages atomic.Int64
+	crlRequests, ocspRequests               atomic.Int64
 }
 
 // Stats returns the counters.
@@ -329,5 +351,7 @@ func (s *Server) Stats() Stats {
 		SMTPConnections: s.stats.smtpConnections.Load(),
 		Transactions:    s.stats.transactions.Load(),
 		Messages:        s.stats.messages.Load(),
+		CRLRequests:     s.stats.crlRequests.Load(),
+		OCSPRequests:    s.stats.ocspRequests.Load(),
 	}
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mssante-go/sdk/mssante/mssantetest"
+)
+
+// With MSSANTE_STORE, mss send FILE.eml records the message (with the
+// reports it asks for) and mss sync the delivery report: mss track shows
+// the recipient submitted, then delivered.
+func TestSendEMLTracked(t *testing.T) {
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	sandboxEnv(t, s, "a@medecin.mssante.fr")
+	t.Setenv("MSSANTE_STORE", filepath.Join(t.TempDir(), "tracker.db"))
+
+	eml := filepath.Join(t.TempDir(), "msg.eml")
+	if code, _, stderr := runCLI(t, "compose", "--from", "a@medecin.mssante.fr", "--to", "b@ch-test.mssante.fr",
+		"--subject", "s", "--text", "t", "--read-receipt", "--product-ref", "DEV935997", "-o", eml); code != 0 {
+		t.Fatalf("compose: %s", stderr)
+	}
+	code, stdout, stderr := runCLI(t, "send", eml, "--json")
+	if code != 0 {
+		t.Fatalf("send: %s", stderr)
+	}
+	var sent struct {
+		MessageID string `json:"messageId"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &sent); err != nil || sent.MessageID == "" {
+		t.Fatalf("send --json: %v %s", err, stdout)
+	}
+	id := sent.MessageID
+	if got := trackedStates(t, id); got["b@ch-test.mssante.fr"] != "submitted" {
+		t.Errorf("after send: %v", got)
+	}
+	// The reports the file asks for: a DSN (mss send's default) and,
+	// from its Disposition-Notification-To, a read receipt.
+	_, out, _ := runCLI(t, "track", "--json")
+	for _, want := range [][2]string{{`"delivery_receipt": true`, `"deliveryReceipt": true`}, {`"read_receipt": true`, `"readReceipt": true`}} {
+		if !strings.Contains(out, want[0]) && !strings.Contains(out, want[1]) {
+			t.Errorf("mss track --json lacks %s:\n%s", want[1], out)
+		}
+	}
+	syncLines(t)
+	if got := trackedStates(t, id); got["b@ch-test.mssante.fr"] != "delivered" {
+		t.Errorf("after sync: %v", got)
+	}
+	// A second sync reads nothing new and changes nothing.
+	syncLines(t)
+	if got := trackedStates(t, id); len(got) != 1 || got["b@ch-test.mssante.fr"] != "delivered" {
+		t.Errorf("after a second sync: %v", got)
+	}
+}
