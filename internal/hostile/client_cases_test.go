@@ -105,6 +105,10 @@ func clientCases(t *testing.T) []hostileCase {
 	)
 
 	// --- DNS SRV (item 4).
+	out = append(out,
+		hostileCase{"TLS", "operator whose server certificate is revoked (its CRL and OCSP published), default hard-fail Verifier",
+			"refused at the handshake: `mssante.ErrTLS` wrapping `trust.ErrRevoked`, nothing delivered; the same operator before the revocation delivers",
+			revokedOperator, all(is(mssante.ErrTLS), is(trust.ErrRevoked), counted("messages received", 0), counted("messages received before the revocation", 1))})
 	out = append(out, hostileCase{"TLS", "DNS SRV record naming a host outside the mail domain, no pin, no liste blanche entry",
 		"`mssante.ErrUntrustedSRVTarget` before connecting (no connection to the target): no token is even asked for",
 		op.unboundSRV, all(is(mssante.ErrUntrustedSRVTarget), counted("connections", 0), counted("token requests", 0))})
@@ -560,6 +564,54 @@ func (o *operator) softFailWarnings(out *outcome) error {
 	o.serverCounts(out, func() {
 		_, out.err = c.Send(ctx, testMessage())
 	})
+	return nil
+}
+
+// revokedOperator sends through an operator that publishes its revocation
+// status, with a default (hard-fail) Verifier: once before its server
+// certificate is revoked, once after, with a fresh client (a Verifier
+// caches the answers).
+func revokedOperator(out *outcome) error {
+	s, err := mssantetest.NewServer(&mssantetest.Options{ServeRevocation: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.AddMailbox(drA, mssantetest.MailboxPER, nil); err != nil {
+		return err
+	}
+	if _, err := s.AddMailbox(drB, mssantetest.MailboxPER, nil); err != nil {
+		return err
+	}
+	send := func() (int64, error) {
+		anchors, err := trust.NewAnchors([]*x509.Certificate{s.RootCertificate()}, []*x509.Certificate{s.IntermediateCertificate()})
+		if err != nil {
+			return 0, err
+		}
+		cfg := s.MustConfig(drA)
+		cfg.RootCAs = nil
+		cfg.Verifier = &trust.Verifier{Anchors: anchors} // zero Revocation: hard-fail
+		c, err := mssante.NewClient(cfg)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		ctx, cancel := shortCtx()
+		defer cancel()
+		before := s.Stats().Messages
+		_, err = c.Send(ctx, testMessage())
+		return s.Stats().Messages - before, err
+	}
+	n, err := send()
+	if err != nil {
+		return fmt.Errorf("before the revocation: %w", err)
+	}
+	out.count("messages received before the revocation", n)
+	if err := s.RevokeServerCertificate(); err != nil {
+		return err
+	}
+	n, out.err = send()
+	out.count("messages received", n)
 	return nil
 }
 
