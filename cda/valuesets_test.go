@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestValueSetsMatchJDV checks the generated tables against the JDV files
@@ -74,5 +75,29 @@ func TestValueSetsMatchJDV(t *testing.T) {
 		if v, ok := LookupConfidentiality(c.Code); !ok || v != c {
 			t.Errorf("constant %+v differs from JDV_J08 %+v", c, v)
 		}
+	}
+}
+
+// The value-set lists hold the concepts their lookups find.
+func TestValueSetLists(t *testing.T) {
+	for name, tt := range map[string]struct {
+		list   []Code
+		lookup func(string) (Code, bool)
+	}{
+		"J02 facility types":    {FacilityTypes(), LookupFacilityType},
+		"J04 practice settings": {PracticeSettings(), LookupPracticeSetting},
+		"J08 confidentiality":   {Confidentialities(), LookupConfidentiality},
+	} {
+		if len(tt.list) == 0 {
+			t.Errorf("%s: empty", name)
+		}
+		for _, c := range tt.list {
+			if got, ok := tt.lookup(c.Code); !ok || got != c {
+				t.Errorf("%s: %s listed but looked up as %+v, %v", name, c.Code, got, ok)
+			}
+		}
+	}
+	if got := DateTS(time.Date(1988, 10, 12, 23, 0, 0, 0, time.UTC)); got != "19881012" {
+		t.Errorf("DateTS = %s", got)
 	}
 }

@@ -530,3 +530,17 @@ func TestEnvironmentVariablesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// The flag set's Args, NArg and Arg give the positional arguments, flags
+// taken out wherever they stood.
+func TestFlagSetPositional(t *testing.T) {
+	fs := newFlagSet(&env{}, "trust check")
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse([]string{"a@medecin.mssante.fr", "--json", "medecin.mssante.fr"}); err != nil {
+		t.Fatal(err)
+	}
+	if !*asJSON || fs.NArg() != 2 || fs.Arg(1) != "medecin.mssante.fr" || fs.Arg(2) != "" ||
+		len(fs.Args()) != 2 || fs.Args()[0] != "a@medecin.mssante.fr" {
+		t.Errorf("json=%v args=%q", *asJSON, fs.Args())
+	}
+}

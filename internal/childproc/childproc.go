@@ -68,15 +68,9 @@ func Start(name string, cmd *exec.Cmd) (*Process, error) {
 	return p, nil
 }
 
-// Name returns the name the process was started under.
-func (p *Process) Name() string { return p.name }
-
 // Pid returns the process id of the leader, which is also the id of its
 // process group.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Done is closed when the leader has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Exited reports whether the leader has ended, and how.
 func (p *Process) Exited() (bool, error) {
