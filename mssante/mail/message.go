@@ -80,7 +80,12 @@ type Message struct {
 	// From), which some MSSanté clients use for delivery receipts.
 	ReturnReceiptTo bool
 
-	// Parse only.
+	// MDN is set by Parse when the message is a disposition notification,
+	// and by NewMDN to make one: the encoder writes it as the report's
+	// parts.
+	MDN *MDN
+
+	// Parse only: set by Parse, ignored by the encoder.
 
 	// CDACodes is X-MSS-CODECDA split at commas. The encoder derives the
 	// header from Documents instead.
@@ -93,9 +98,6 @@ type Message struct {
 	ReturnPath *Address
 	// DSN is set when the message is a delivery status notification.
 	DSN *DSN
-	// MDN is set when the message is a disposition notification; on the
-	// encoding side, NewMDN sets it to make a report.
-	MDN *MDN
 	// Header holds every header field as received, for what the fields
 	// above do not cover.
 	Header gomail.Header
