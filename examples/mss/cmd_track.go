@@ -47,14 +47,16 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st})
-	var list []*delivery.TrackedMessage
+	seq := tr.Messages(ctx, nil)
 	if *pending >= 0 {
-		list, err = tr.Pending(ctx, *pending)
-	} else {
-		list, err = tr.Messages(ctx)
+		seq = tr.Pending(ctx, *pending)
 	}
-	if err != nil {
-		return err
+	var list []*delivery.TrackedMessage
+	for m, err := range seq {
+		if err != nil {
+			return err
+		}
+		list = append(list, m)
 	}
 	if *asJSON {
 		if list == nil {

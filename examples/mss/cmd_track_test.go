@@ -26,7 +26,7 @@ func trackStore(t *testing.T) string {
 	}
 	defer st.Close()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Now: func() time.Time { now = now.Add(time.Minute); return now }})
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Clock: &stepClock{now: now, step: time.Minute}})
 	ctx := context.Background()
 	send := func(id string, to ...string) {
 		m := &mail.Message{MessageID: id, From: mail.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre\nde sortie",
@@ -52,6 +52,19 @@ func trackStore(t *testing.T) string {
 	observe(&mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "2@medecin.mssante.fr", Recipients: []mail.DSNRecipient{{FinalRecipient: "279035121518989@patient.mssante.fr", Action: mail.ActionFailed, Status: "5.2.1", DiagnosticCode: "smtp; 550 5.2.1 Mailbox disabled"}}}})
 	return path
 }
+
+// stepClock is a delivery.Clock whose time moves by step at each reading.
+type stepClock struct {
+	now  time.Time
+	step time.Duration
+}
+
+func (c *stepClock) Now() time.Time {
+	c.now = c.now.Add(c.step)
+	return c.now
+}
+
+func (c *stepClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func runTrackCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -141,8 +154,8 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Now: func() time.Time { return now }, ReadTimeout: 7 * 24 * time.Hour})
+	clk := &stepClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Clock: clk, ReadTimeout: 7 * 24 * time.Hour})
 	ctx := context.Background()
 	for _, id := range []string{"3@medecin.mssante.fr", "4@medecin.mssante.fr"} {
 		m := &mail.Message{MessageID: id, From: mail.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre",
@@ -162,7 +175,7 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 			t.Fatalf("observe: %v %v", ok, err)
 		}
 	}
-	now = now.Add(8 * 24 * time.Hour)
+	clk.now = clk.now.Add(8 * 24 * time.Hour)
 	if n, err := tr.CheckTimeouts(ctx); n != 1 || err != nil {
 		t.Fatalf("timeouts: %d %v", n, err)
 	}

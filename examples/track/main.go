@@ -106,7 +106,7 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 	clk := &clock{}
 	tracker := delivery.NewTracker(&delivery.TrackerOptions{
 		Store:       st,
-		Now:         clk.Now,
+		Clock:       clk,
 		Timeout:     48 * time.Hour,     // no delivery report within two days: failed
 		ReadTimeout: 7 * 24 * time.Hour, // no read receipt within a week: stop waiting, still delivered
 	})
