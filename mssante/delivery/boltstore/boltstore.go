@@ -907,3 +907,41 @@ func (s *Store) OutboxSummary(ctx context.Context) (delivery.OutboxSummary, erro
 	})
 	return sum, err
 }
+
+// importBatch is how many messages Import writes per transaction: bbolt
+// splits its pages at the commit only, so that a larger transaction moves
+// ever larger pages at each insertion.
+const importBatch = 1000
+
+// Import stores tracked messages in bulk, a thousand per transaction: to
+// move a tracker's messages from another store, or to load a test. The
+// store must hold none of them: a Message-ID it holds fails the import
+// (the batches before it stay).
+func (s *Store) Import(ctx context.Context, msgs []*delivery.TrackedMessage) error {
+	for len(msgs) > 0 {
+		batch := msgs[:min(len(msgs), importBatch)]
+		msgs = msgs[len(batch):]
+		err := s.update(ctx, func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketMessages)
+			for _, m := range batch {
+				if m.MessageID == "" {
+					return errors.New("boltstore: empty Message-ID")
+				}
+				if b.Get([]byte(m.MessageID)) != nil {
+					return fmt.Errorf("boltstore: Import: message %q is already stored", m.MessageID)
+				}
+				if err := putJSON(b, m.MessageID, m); err != nil {
+					return err
+				}
+				if err := putKeys(tx, nil, messageKeys(m)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

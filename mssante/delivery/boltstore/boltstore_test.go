@@ -185,3 +185,15 @@ func TestFileMode(t *testing.T) {
 		t.Fatalf("store file mode %v, want no access for group and others", fi.Mode().Perm())
 	}
 }
+
+// The tracker's work on the bbolt store does not grow with the messages
+// (1,000,000 with MSSANTE_LONG=1).
+func TestScale(t *testing.T) {
+	n := 20_000
+	if os.Getenv("MSSANTE_LONG") != "" {
+		n = 1_000_000
+	}
+	s := openStore(t, filepath.Join(t.TempDir(), "scale.db"))
+	f := storetest.TestScale(t, s, &storetest.ScaleOptions{Messages: n, Load: s.Import})
+	t.Log("bbolt: ", f)
+}

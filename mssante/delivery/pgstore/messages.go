@@ -17,10 +17,8 @@ import (
 // queries holds the statements, with the schema's name in them.
 type queries struct {
 	schema                                               string
-	insertMessage, selectMessage, selectForUpdate        string
-	selectByEnvelope, updateMessage                      string
-	insertRecipients, insertStates                       string
-	deleteRecipients, deleteStates, purge                string
+	insertMessage, selectMessage, selectVersion          string
+	selectByEnvelope, updateMessage, purge               string
 	insertBlock, selectBlock, deleteBlocks               string
 	insertEntry, selectEntry, countEntries, addLock      string
 	claim, renew, updateEntry, deleteEntry, exists       string
@@ -39,16 +37,26 @@ func newQueries(schema string) queries {
 		return q + " ORDER BY " + col + ", message_id LIMIT $2"
 	}
 	return queries{
-		schema:           schema,
-		insertMessage:    "INSERT INTO " + t("messages") + " (message_id, envelope_id, created, settled, awaiting_delivery, awaiting_read, doc) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING",
+		schema: schema,
+		// One statement: the message, then its recipient and state rows
+		// if it was inserted.
+		insertMessage: "WITH m AS (INSERT INTO " + t("messages") + " (message_id, envelope_id, created, settled, awaiting_delivery, awaiting_read, doc)" +
+			" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING message_id)," +
+			" r AS (INSERT INTO " + t("message_recipients") + " (recipient, created, message_id) SELECT DISTINCT x, $3::timestamptz, $1 FROM m, unnest($8::text[]) x)," +
+			" s AS (INSERT INTO " + t("message_states") + " (state, created, message_id) SELECT DISTINCT x, $3::timestamptz, $1 FROM m, unnest($9::text[]) x)" +
+			" SELECT count(*) FROM m",
 		selectMessage:    "SELECT doc FROM " + t("messages") + " WHERE message_id = $1",
-		selectForUpdate:  "SELECT doc FROM " + t("messages") + " WHERE message_id = $1 FOR UPDATE",
+		selectVersion:    "SELECT doc, version FROM " + t("messages") + " WHERE message_id = $1",
 		selectByEnvelope: "SELECT doc FROM " + t("messages") + " WHERE envelope_id = $1 ORDER BY message_id LIMIT 1",
-		updateMessage:    "UPDATE " + t("messages") + " SET envelope_id = $2, created = $3, settled = $4, awaiting_delivery = $5, awaiting_read = $6, doc = $7 WHERE message_id = $1",
-		insertRecipients: "INSERT INTO " + t("message_recipients") + " (recipient, created, message_id) SELECT DISTINCT r, $2::timestamptz, $1 FROM unnest($3::text[]) r",
-		insertStates:     "INSERT INTO " + t("message_states") + " (state, created, message_id) SELECT DISTINCT s, $2::timestamptz, $1 FROM unnest($3::text[]) s",
-		deleteRecipients: "DELETE FROM " + t("message_recipients") + " WHERE message_id = $1",
-		deleteStates:     "DELETE FROM " + t("message_states") + " WHERE message_id = $1",
+		// One statement: the message if its version did not change since
+		// it was read, then the recipient and state rows that changed.
+		updateMessage: "WITH u AS (UPDATE " + t("messages") + " SET envelope_id = $3, created = $4, settled = $5, awaiting_delivery = $6, awaiting_read = $7, doc = $8, version = version + 1" +
+			" WHERE message_id = $1 AND version = $2 RETURNING message_id)," +
+			" dr AS (DELETE FROM " + t("message_recipients") + " WHERE message_id = $1 AND recipient = ANY($9::text[]) AND EXISTS (SELECT 1 FROM u))," +
+			" ir AS (INSERT INTO " + t("message_recipients") + " (recipient, created, message_id) SELECT x, $4::timestamptz, $1 FROM u, unnest($10::text[]) x)," +
+			" ds AS (DELETE FROM " + t("message_states") + " WHERE message_id = $1 AND state = ANY($11::text[]) AND EXISTS (SELECT 1 FROM u))," +
+			" iss AS (INSERT INTO " + t("message_states") + " (state, created, message_id) SELECT x, $4::timestamptz, $1 FROM u, unnest($12::text[]) x)" +
+			" SELECT count(*) FROM u",
 		purge: "DELETE FROM " + t("messages") + " WHERE message_id IN (SELECT message_id FROM " + t("messages") +
 			" WHERE settled AND created < $1 ORDER BY created, message_id LIMIT $2)",
 		dueDelivery:      due("awaiting_delivery", false),
@@ -112,7 +120,7 @@ func statesOf(x delivery.MessageIndex) []string {
 	return out
 }
 
-// CreateMessage implements delivery.Store.
+// CreateMessage implements delivery.Store, in one statement.
 func (s *Store) CreateMessage(ctx context.Context, m *delivery.TrackedMessage) (bool, error) {
 	if m.MessageID == "" {
 		return false, errors.New("pgstore: empty Message-ID")
@@ -122,46 +130,44 @@ func (s *Store) CreateMessage(ctx context.Context, m *delivery.TrackedMessage) (
 		return false, err
 	}
 	x := m.Index()
-	created := false
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, s.q.insertMessage, m.MessageID, x.EnvelopeID, x.Created, x.Settled, nullTime(x.AwaitingDelivery), nullTime(x.AwaitingRead), doc)
-		if err != nil {
-			return err
-		}
-		created = tag.RowsAffected() == 1
-		if !created {
-			return nil
-		}
-		return s.writeKeys(ctx, tx, m.MessageID, x, nil)
-	})
-	return created && err == nil, wrap(err)
+	var n int
+	err = s.pool.QueryRow(ctx, s.q.insertMessage, m.MessageID, x.EnvelopeID, x.Created, x.Settled, nullTime(x.AwaitingDelivery), nullTime(x.AwaitingRead), doc,
+		x.Recipients, statesOf(x)).Scan(&n)
+	return n == 1, wrap(err)
 }
 
-// writeKeys replaces the recipient and state rows of a message when they
-// changed from old (nil: none yet).
-func (s *Store) writeKeys(ctx context.Context, tx pgx.Tx, id string, x delivery.MessageIndex, old *delivery.MessageIndex) error {
-	sameTime := old != nil && old.Created.Equal(x.Created)
-	if !sameTime || !slices.Equal(old.Recipients, x.Recipients) {
-		if old != nil {
-			if _, err := tx.Exec(ctx, s.q.deleteRecipients, id); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, s.q.insertRecipients, id, x.Created, x.Recipients); err != nil {
-			return err
+// keyChanges returns the recipient and state rows to delete and to insert
+// when a message's index goes from old to x.
+func keyChanges(old, x delivery.MessageIndex) (goneR, addR, goneS, addS []string) {
+	oldS, newS := statesOf(old), statesOf(x)
+	if !old.Created.Equal(x.Created) {
+		// The rows carry the creation time: all of them change.
+		return old.Recipients, dedup(x.Recipients), oldS, newS
+	}
+	goneR, addR = diff(dedup(old.Recipients), dedup(x.Recipients))
+	goneS, addS = diff(oldS, newS)
+	return
+}
+
+func dedup(list []string) []string {
+	out := slices.Clone(list)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// diff returns what is in a and not in b, and in b and not in a.
+func diff(a, b []string) (gone, added []string) {
+	for _, k := range a {
+		if !slices.Contains(b, k) {
+			gone = append(gone, k)
 		}
 	}
-	if !sameTime || !slices.Equal(old.States, x.States) {
-		if old != nil {
-			if _, err := tx.Exec(ctx, s.q.deleteStates, id); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, s.q.insertStates, id, x.Created, statesOf(x)); err != nil {
-			return err
+	for _, k := range b {
+		if !slices.Contains(a, k) {
+			added = append(added, k)
 		}
 	}
-	return nil
+	return gone, added
 }
 
 func decodeMessage(doc []byte) (*delivery.TrackedMessage, error) {
@@ -194,17 +200,21 @@ func (s *Store) MessageByEnvelopeID(ctx context.Context, envelopeID string) (*de
 	return s.one(ctx, s.q.selectByEnvelope, envelopeID)
 }
 
-// UpdateMessage implements delivery.Store: the row is locked (SELECT ...
-// FOR UPDATE) from the read to the commit.
+// UpdateMessage implements delivery.Store, optimistically: it reads the
+// message and its version, runs fn, and writes in one statement if the
+// version did not change meanwhile; else (another process updated it) it
+// reads again and runs fn again. The row is locked only while that
+// statement runs.
 func (s *Store) UpdateMessage(ctx context.Context, messageID string, fn func(m *delivery.TrackedMessage) error) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	for {
 		var doc []byte
-		err := tx.QueryRow(ctx, s.q.selectForUpdate, messageID).Scan(&doc)
+		var version int64
+		err := s.pool.QueryRow(ctx, s.q.selectVersion, messageID).Scan(&doc, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return delivery.ErrUnknownMessage
 		}
 		if err != nil {
-			return err
+			return wrap(err)
 		}
 		m, err := decodeMessage(doc)
 		if err != nil {
@@ -212,6 +222,9 @@ func (s *Store) UpdateMessage(ctx context.Context, messageID string, fn func(m *
 		}
 		old := m.Index()
 		if err := fn(m); err != nil {
+			if errors.Is(err, delivery.ErrNoChange) {
+				return nil
+			}
 			return err
 		}
 		if m.MessageID != messageID {
@@ -221,15 +234,21 @@ func (s *Store) UpdateMessage(ctx context.Context, messageID string, fn func(m *
 			return err
 		}
 		x := m.Index()
-		if _, err := tx.Exec(ctx, s.q.updateMessage, messageID, x.EnvelopeID, x.Created, x.Settled, nullTime(x.AwaitingDelivery), nullTime(x.AwaitingRead), doc); err != nil {
+		goneR, addR, goneS, addS := keyChanges(old, x)
+		var n int
+		err = s.pool.QueryRow(ctx, s.q.updateMessage, messageID, version, x.EnvelopeID, x.Created, x.Settled,
+			nullTime(x.AwaitingDelivery), nullTime(x.AwaitingRead), doc, goneR, addR, goneS, addS).Scan(&n)
+		if err != nil && !retryable(err) {
+			return wrap(err)
+		}
+		if n == 1 {
+			return nil
+		}
+		// Another process changed the message since it was read.
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return s.writeKeys(ctx, tx, messageID, x, &old)
-	})
-	if errors.Is(err, delivery.ErrNoChange) {
-		return nil
 	}
-	return wrap(err)
 }
 
 // Messages implements delivery.Store. The query starts from the index of

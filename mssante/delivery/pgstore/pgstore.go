@@ -6,12 +6,15 @@
 // It keeps the contract of delivery.Store (checked by package storetest)
 // across processes:
 //
-//   - Store.UpdateMessage reads the message with SELECT ... FOR UPDATE and
-//     writes it in the same transaction: two processes observing reports
-//     for one message are serialised on its row, and neither loses the
-//     other's transition. A transaction that fails with a serialization
-//     failure or a deadlock (SQLSTATE 40001, 40P01) is run again, the
-//     function with it.
+//   - Store.UpdateMessage is optimistic: it reads the message and its
+//     version, runs the function, and writes the message, its recipient
+//     and state rows in one statement that applies only if the version is
+//     still the one read; otherwise another process updated the message
+//     in between, and it reads it again and runs the function again. Two
+//     processes observing reports for one message never lose each other's
+//     transition, and no row stays locked between two statements. The
+//     same happens after a serialization failure or a deadlock (SQLSTATE
+//     40001, 40P01).
 //   - Outbox claims are one UPDATE over a SELECT ... FOR UPDATE SKIP
 //     LOCKED of the due entries, earliest first: concurrent workers never
 //     claim the same entry and never wait for each other's rows.
@@ -276,15 +279,4 @@ func retryable(err error) bool {
 func uniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-// inTx runs fn in a transaction, again (up to a few times) after a
-// serialization failure or a deadlock.
-func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	for try := 0; ; try++ {
-		err := pgx.BeginFunc(ctx, s.pool, fn)
-		if err == nil || !retryable(err) || try == 9 {
-			return err
-		}
-	}
 }

@@ -224,3 +224,17 @@ func TestServerRestart(t *testing.T) {
 		t.Fatal("the listener did not come back after the restart")
 	}
 }
+
+// The tracker's work on the PostgreSQL store does not grow with the
+// messages (1,000,000 with MSSANTE_LONG=1).
+func TestScale(t *testing.T) {
+	n := 20_000
+	if long() {
+		n = 1_000_000
+	}
+	s := open(t, pgtest.DSN(t), nil)
+	f := storetest.TestScale(t, s, &storetest.ScaleOptions{Messages: n, Load: func(ctx context.Context, batch []*delivery.TrackedMessage) error {
+		return s.Import(ctx, batch)
+	}})
+	t.Log("PostgreSQL: ", f)
+}

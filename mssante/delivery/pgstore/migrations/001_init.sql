@@ -9,9 +9,10 @@ CREATE TABLE SCHEMA.messages (
 	settled           boolean NOT NULL,
 	awaiting_delivery timestamptz,
 	awaiting_read     timestamptz,
+	version           bigint NOT NULL DEFAULT 0, -- for optimistic updates
 	doc               jsonb NOT NULL
 );
-CREATE INDEX messages_envelope_id ON SCHEMA.messages (envelope_id);
+CREATE INDEX messages_envelope_id ON SCHEMA.messages (envelope_id, message_id);
 CREATE INDEX messages_created ON SCHEMA.messages (created, message_id);
 CREATE INDEX messages_unsettled ON SCHEMA.messages (created, message_id) WHERE NOT settled;
 CREATE INDEX messages_settled ON SCHEMA.messages (created, message_id) WHERE settled;
