@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/metrics"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/heapmeter"
 )
 
 // interleave runs the two sides of a pair alternately, ABBA, after one
@@ -56,52 +56,9 @@ func median(d []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// heapObjects is the runtime/metrics measure of the heap held by objects,
-// live or dead and not yet swept: what the process really holds, garbage
-// included.
-const heapObjects = "/memory/classes/heap/objects:bytes"
-
-// peakHeap runs f after a full GC and returns the highest heap above the
-// level before f, sampled every 200µs by a goroutine (runtime/metrics),
-// with a last sample when f returns.
-func peakHeap(f func() error) (uint64, error) {
-	runtime.GC()
-	sample := []metrics.Sample{{Name: heapObjects}}
-	read := func() uint64 {
-		metrics.Read(sample)
-		return sample[0].Value.Uint64()
-	}
-	before := read()
-	var mu sync.Mutex
-	peak := before
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s := []metrics.Sample{{Name: heapObjects}}
-		t := time.NewTicker(200 * time.Microsecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				metrics.Read(s)
-				mu.Lock()
-				peak = max(peak, s[0].Value.Uint64())
-				mu.Unlock()
-			}
-		}
-	}()
-	err := f()
-	last := read()
-	close(stop)
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	peak = max(peak, last)
-	return peak - before, err
-}
+// peakHeap runs f and returns the highest heap above the level before it
+// (package heapmeter).
+func peakHeap(f func() error) (uint64, error) { return heapmeter.Peak(f) }
 
 func mb(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 

@@ -734,12 +734,13 @@ type bodyReader struct {
 	ctx context.Context
 	id  string
 	seq uint32
-	buf []byte
+	buf []byte // the current block; reused for the next
+	off int    // read up to there
 	eof bool
 }
 
 func (r *bodyReader) Read(p []byte) (int, error) {
-	if len(r.buf) == 0 && !r.eof {
+	if r.off == len(r.buf) && !r.eof {
 		err := r.s.view(r.ctx, func(tx *bolt.Tx) error {
 			v := tx.Bucket(bucketChunks).Get(chunkKey(r.id, r.seq))
 			if v == nil {
@@ -749,7 +750,7 @@ func (r *bodyReader) Read(p []byte) (int, error) {
 				r.eof = true
 				return nil
 			}
-			r.buf = append(r.buf[:0], v...) // v is only valid in the transaction
+			r.buf, r.off = append(r.buf[:0], v...), 0 // v is only valid in the transaction
 			return nil
 		})
 		if err != nil {
@@ -757,11 +758,11 @@ func (r *bodyReader) Read(p []byte) (int, error) {
 		}
 		r.seq++
 	}
-	if len(r.buf) == 0 {
+	if r.off == len(r.buf) {
 		return 0, io.EOF
 	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
+	n := copy(p, r.buf[r.off:])
+	r.off += n
 	return n, nil
 }
 

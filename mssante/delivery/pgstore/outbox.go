@@ -172,31 +172,42 @@ type bodyReader struct {
 	ctx  context.Context
 	id   string
 	seq  int
-	left int64 // bytes not fetched yet
-	buf  []byte
+	left int64  // bytes not fetched yet
+	buf  []byte // the current block; its memory is reused for the next
+	off  int    // read up to there
 }
 
 func (r *bodyReader) Read(p []byte) (int, error) {
-	if len(r.buf) == 0 {
+	if r.off == len(r.buf) {
 		if r.left <= 0 {
 			return 0, io.EOF
 		}
-		err := r.s.pool.QueryRow(r.ctx, r.s.q.selectBlock, r.id, r.seq).Scan(&r.buf)
+		err := r.s.pool.QueryRow(r.ctx, r.s.q.selectBlock, r.id, r.seq).Scan((*blockScanner)(r))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return 0, delivery.ErrUnknownMessage // removed meanwhile
 		}
 		if err != nil {
 			return 0, wrap(err)
 		}
+		r.off = 0
 		r.seq++
 		r.left -= int64(len(r.buf))
 	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
+	n := copy(p, r.buf[r.off:])
+	r.off += n
 	return n, nil
 }
 
 func (r *bodyReader) Close() error { return nil }
+
+// blockScanner scans a block into the reader's buffer (pgtype.BytesScanner:
+// pgx hands over its own memory, valid until the next call).
+type blockScanner bodyReader
+
+func (b *blockScanner) ScanBytes(v []byte) error {
+	b.buf = append(b.buf[:0], v...)
+	return nil
+}
 
 // ClaimOutbox implements delivery.Store with one UPDATE over a SELECT ...
 // FOR UPDATE SKIP LOCKED.
