@@ -19,7 +19,8 @@ type queries struct {
 	schema                                               string
 	insertMessage, selectMessage, selectVersion          string
 	selectByEnvelope, updateMessage, purge               string
-	insertBlock, selectBlock, deleteBlocks               string
+	insertBlock, selectBlock, selectFirstBlock           string
+	deleteBlocks                                         string
 	insertEntry, selectEntry, countEntries, addLock      string
 	claim, renew, updateEntry, deleteEntry, exists       string
 	summary, notify                                      string
@@ -64,19 +65,28 @@ func newQueries(schema string) queries {
 		dueRead:          due("awaiting_read", false),
 		dueReadAfter:     due("awaiting_read", true),
 
-		insertBlock:  "INSERT INTO " + t("outbox_blocks") + " (message_id, seq, data) VALUES ($1, $2, $3)",
-		selectBlock:  "SELECT data FROM " + t("outbox_blocks") + " WHERE message_id = $1 AND seq = $2",
-		deleteBlocks: "DELETE FROM " + t("outbox_blocks") + " WHERE message_id = $1",
-		addLock:      "SELECT pg_advisory_xact_lock(hashtext($1))",
-		countEntries: "SELECT count(*) FROM " + t("outbox"),
-		exists:       "SELECT EXISTS (SELECT 1 FROM " + t("outbox") + " WHERE message_id = $1)",
-		insertEntry:  "INSERT INTO " + t("outbox") + " (message_id, created, next_attempt, due, lease_owner, lease_until, size, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING",
-		selectEntry:  "SELECT doc, lease_owner, lease_until, size FROM " + t("outbox") + " WHERE message_id = $1",
+		insertBlock: "INSERT INTO " + t("outbox_blocks") + " (message_id, seq, data) VALUES ($1, $2, $3)",
+		selectBlock: "SELECT data FROM " + t("outbox_blocks") + " WHERE message_id = $1 AND seq = $2",
+		// The size of an entry and its first block, in one query.
+		selectFirstBlock: "SELECT o.size, b.data FROM " + t("outbox") + " o LEFT JOIN " + t("outbox_blocks") + " b ON b.message_id = o.message_id AND b.seq = 0 WHERE o.message_id = $1",
+		deleteBlocks:     "DELETE FROM " + t("outbox_blocks") + " WHERE message_id = $1",
+		addLock:          "SELECT pg_advisory_xact_lock(hashtext($1))",
+		countEntries:     "SELECT count(*) FROM " + t("outbox"),
+		exists:           "SELECT EXISTS (SELECT 1 FROM " + t("outbox") + " WHERE message_id = $1)",
+		insertEntry:      "INSERT INTO " + t("outbox") + " (message_id, created, next_attempt, due, lease_owner, lease_until, size, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING",
+		selectEntry:      "SELECT doc, lease_owner, lease_until, size FROM " + t("outbox") + " WHERE message_id = $1",
 		claim: "UPDATE " + t("outbox") + " o SET lease_owner = $3, lease_until = $4, due = GREATEST(o.next_attempt, $4) FROM (SELECT message_id, due FROM " + t("outbox") +
 			" WHERE due <= $1 ORDER BY due, created, message_id LIMIT $2 FOR UPDATE SKIP LOCKED) c WHERE o.message_id = c.message_id RETURNING o.doc, o.size, c.due, o.created",
-		renew:           "UPDATE " + t("outbox") + " SET lease_until = $3, due = GREATEST(next_attempt, $3) WHERE message_id = $1 AND lease_owner = $2",
-		updateEntry:     "UPDATE " + t("outbox") + " SET next_attempt = $3, due = $4, lease_owner = $5, lease_until = $6, doc = $7 WHERE message_id = $1 AND lease_owner = $2",
-		deleteEntry:     "DELETE FROM " + t("outbox") + " WHERE message_id = $1 AND lease_owner = $2",
+		renew: "UPDATE " + t("outbox") + " SET lease_until = $3, due = GREATEST(next_attempt, $3) WHERE message_id = $1 AND lease_owner = $2",
+		// One statement: the update, and the wake-up of a release ($8)
+		// when it applied.
+		updateEntry: "WITH u AS (UPDATE " + t("outbox") + " SET next_attempt = $3, due = $4, lease_owner = $5, lease_until = $6, doc = $7 WHERE message_id = $1 AND lease_owner = $2 RETURNING 1)" +
+			", n AS (SELECT pg_notify($9, '') FROM u WHERE $8::boolean)" +
+			" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)",
+		// One statement: the entry and its blocks.
+		deleteEntry: "WITH d AS (DELETE FROM " + t("outbox") + " WHERE message_id = $1 AND lease_owner = $2 RETURNING message_id)," +
+			" b AS (DELETE FROM " + t("outbox_blocks") + " WHERE message_id IN (SELECT message_id FROM d))" +
+			" SELECT count(*) FROM d",
 		summary:         "SELECT count(*), min(due) FROM " + t("outbox"),
 		notify:          "SELECT pg_notify($1, '')",
 		listOutbox:      "SELECT doc, lease_owner, lease_until, size, created FROM " + t("outbox") + " ORDER BY created, message_id LIMIT $1",

@@ -158,13 +158,19 @@ func (s *Store) OutboxEntry(ctx context.Context, messageID string) (*delivery.Ou
 }
 
 // OutboxBody implements delivery.Store: the reader fetches a block per
-// query.
+// query, the first one with the entry's size.
 func (s *Store) OutboxBody(ctx context.Context, messageID string) (io.ReadCloser, error) {
-	e, err := s.OutboxEntry(ctx, messageID)
-	if err != nil {
-		return nil, err
+	r := &bodyReader{s: s, ctx: ctx, id: messageID, seq: 1}
+	var size int64
+	err := s.pool.QueryRow(ctx, s.q.selectFirstBlock, messageID).Scan(&size, (*blockScanner)(r))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, delivery.ErrUnknownMessage
 	}
-	return &bodyReader{s: s, ctx: ctx, id: messageID, left: e.Size}, nil
+	if err != nil {
+		return nil, wrap(err)
+	}
+	r.left = size - int64(len(r.buf))
+	return r, nil
 }
 
 type bodyReader struct {
@@ -282,53 +288,33 @@ func (s *Store) RenewOutbox(ctx context.Context, owner, messageID string, until 
 	return nil
 }
 
-// UpdateOutbox implements delivery.Store. A release (an empty
-// e.LeaseOwner) wakes the other processes' outboxes with Options.Notify.
+// UpdateOutbox implements delivery.Store, in one statement. A release (an
+// empty e.LeaseOwner) wakes the other processes' outboxes with
+// Options.Notify.
 func (s *Store) UpdateOutbox(ctx context.Context, owner string, e *delivery.OutboxEntry) error {
 	doc, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	var affected int64
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, s.q.updateEntry, e.MessageID, owner, delivery.IndexTime(e.NextAttempt), delivery.IndexTime(e.Due()),
-			e.LeaseOwner, nullTime(e.LeaseUntil), doc)
-		if err != nil {
-			return err
-		}
-		affected = tag.RowsAffected()
-		if affected == 1 && e.LeaseOwner == "" {
-			return s.wake(ctx, tx)
-		}
-		return nil
-	})
+	var n, woke int
+	err = s.pool.QueryRow(ctx, s.q.updateEntry, e.MessageID, owner, delivery.IndexTime(e.NextAttempt), delivery.IndexTime(e.Due()),
+		e.LeaseOwner, nullTime(e.LeaseUntil), doc, s.opts.Notify && e.LeaseOwner == "", s.channel).Scan(&n, &woke)
 	if err != nil {
 		return wrap(err)
 	}
-	if affected == 0 {
+	if n == 0 {
 		return s.leaseError(ctx, e.MessageID)
 	}
 	return nil
 }
 
-// RemoveOutbox implements delivery.Store.
+// RemoveOutbox implements delivery.Store, in one statement.
 func (s *Store) RemoveOutbox(ctx context.Context, owner, messageID string) error {
-	var affected int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, s.q.deleteEntry, messageID, owner)
-		if err != nil {
-			return err
-		}
-		if affected = tag.RowsAffected(); affected == 0 {
-			return nil
-		}
-		_, err = tx.Exec(ctx, s.q.deleteBlocks, messageID)
-		return err
-	})
-	if err != nil {
+	var n int
+	if err := s.pool.QueryRow(ctx, s.q.deleteEntry, messageID, owner).Scan(&n); err != nil {
 		return wrap(err)
 	}
-	if affected == 0 {
+	if n == 0 {
 		if err := s.leaseError(ctx, messageID); !errors.Is(err, delivery.ErrUnknownMessage) {
 			return err
 		}

@@ -44,7 +44,7 @@ CREATE TABLE SCHEMA.outbox (
 	lease_until  timestamptz,
 	size         bigint NOT NULL,
 	doc          jsonb NOT NULL
-);
+) WITH (fillfactor = 50); -- room for the updates of an attempt to stay on the page (HOT)
 CREATE INDEX outbox_due ON SCHEMA.outbox (due, created, message_id);
 CREATE INDEX outbox_created ON SCHEMA.outbox (created, message_id);
 
