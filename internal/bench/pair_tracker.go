@@ -120,7 +120,7 @@ func trackerFigures(ctx context.Context, s delivery.Store, load func(context.Con
 		ok, err := tr.Observe(ctx, report)
 		lat = append(lat, time.Since(start))
 		if !ok || err != nil {
-			return f, fmt.Errorf("Observe: %v %v", ok, err)
+			return f, fmt.Errorf("observe: %v %v", ok, err)
 		}
 	}
 	slices.Sort(lat)

@@ -381,7 +381,7 @@ func TestOutboxProcesses(t *testing.T) {
 		"%d duplicates, %d uncertain resends, %d recovered accepted, %d retries",
 		n, killedAt.Round(time.Millisecond), restartedAt.Round(time.Millisecond), elapsed.Round(time.Millisecond),
 		float64(n)/elapsed.Seconds(), dups, len(f.uncertain), len(f.recovered), total.Retries)
-	recordFigures(t, "pgstore-processes", fmt.Sprintf("| %d messages queued, 4 sender processes (4 workers each, lease %v) | "+
+	recordFigures(t, "pgstore-processes", fmt.Sprintf("| Load | Faults | Outcome |\n|---|---|---|\n| %d messages queued, 4 sender processes (4 workers each, lease %v) | "+
 		"worker-0 SIGKILLed after %d messages sent (%v), holding %d leased entries; PostgreSQL restarted after %d (%v) | "+
 		"drained in %v (%.0f msg/s); every message delivered; %d sent again as uncertain (the documented window), %d delivered twice; "+
 		"%d found accepted and not resent; %d retries |\n",

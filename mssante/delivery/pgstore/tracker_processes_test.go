@@ -195,7 +195,7 @@ func TestTrackerProcesses(t *testing.T) {
 	}
 	t.Logf("%d messages × %d recipients, %d reports fed twice by two processes in %v: %d transitions recorded, each once",
 		n, len(feederRecipients), len(feederReports(n)), elapsed.Round(time.Millisecond), stored)
-	recordFigures(t, "pgstore-tracker", fmt.Sprintf("| %d tracked messages × %d recipients; two processes feed the same %d DSNs and MDNs, each in its own order | "+
+	recordFigures(t, "pgstore-tracker", fmt.Sprintf("| Load | Concurrency | Outcome |\n|---|---|---|\n| %d tracked messages × %d recipients; two processes feed the same %d DSNs and MDNs, each in its own order | "+
 		"both trackers update the same rows at once | %d transitions recorded, each once in the store and in the events of one process; every recipient displayed (%v) |\n",
 		n, len(feederRecipients), len(feederReports(n)), stored, elapsed.Round(time.Millisecond)))
 }
