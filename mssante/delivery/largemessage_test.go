@@ -51,7 +51,7 @@ func TestOutboxLargeMessageMemory(t *testing.T) {
 	}
 	defer st.Close()
 	send, read := measureLargeMessage(t, c, st)
-	if send > 16<<20 || read > 2<<20 {
+	if send > 16<<20 || read > 8<<20 {
 		t.Errorf("peak heap of a 50 MB message on bbolt: Send %.1f MB, read back %.1f MB: not bounded by a buffer", mbOf(send), mbOf(read))
 	}
 }
