@@ -22,7 +22,7 @@ func TestBench(t *testing.T) {
 
 func TestBenchBadFlags(t *testing.T) {
 	e := &env{stdout: &strings.Builder{}, stderr: &strings.Builder{}}
-	for _, args := range [][]string{{"--pairs", "7"}, {"--rounds", "0"}} {
+	for _, args := range [][]string{{"--pairs", "10"}, {"--pairs", "0"}, {"--rounds", "0"}} {
 		if err := runBench(context.Background(), e, args); err == nil {
 			t.Errorf("%v: no error", args)
 		}

@@ -11,20 +11,26 @@ import (
 
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery/pgstore"
 )
 
 // defaultTrackStore is the store file when neither --store nor
 // $MSSANTE_STORE names one.
 const defaultTrackStore = "mssante.db"
 
-// runTrack lists the messages a tracker follows (mssante.Tracker with a
-// boltstore file) and where each stands for each recipient.
+// runTrack lists the messages a tracker follows (delivery.Tracker with a
+// boltstore file or a PostgreSQL store) and where each stands for each
+// recipient.
 func runTrack(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "track")
-	store := fs.String("store", "", "tracker store `FILE` (boltstore; default $MSSANTE_STORE, else "+defaultTrackStore+")")
+	store := fs.String("store", "", "tracker store: a boltstore `FILE`, or a postgres:// URL (pgstore) (default $MSSANTE_STORE, else "+defaultTrackStore+")")
+	schema := fs.String("schema", "", "PostgreSQL schema of the store (default "+pgstore.DefaultSchema+")")
 	asJSON := fs.Bool("json", false, "print the messages and their history as JSON")
-	wait := fs.Duration("wait", 2*time.Second, "how long to wait for a program that holds the store open")
+	wait := fs.Duration("wait", 2*time.Second, "how long to wait for a program that holds a boltstore file open")
 	pending := fs.Duration("pending", -1, "only messages still waiting for a report, created at least `DURATION` ago (e.g. 24h)")
+	recipient := fs.String("recipient", "", "only messages to this `ADDRESS`")
+	state := fs.String("state", "", "only messages with a recipient in this `STATE` (queued, submitted, delayed, delivered, relayed, displayed, processed, deleted, failed)")
+	limit := fs.Int("limit", 0, "at most `N` messages, oldest first (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,28 +44,30 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	if path == "" {
 		path = defaultTrackStore
 	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no tracker store: %w", err)
-	}
-	st, err := boltstore.Open(path, &boltstore.Options{ReadOnly: true, Timeout: *wait})
-	if err != nil {
-		return fmt.Errorf("%w (is a program using it? the store opens for one writer at a time)", err)
-	}
-	defer st.Close()
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st})
-	var list []*delivery.TrackedMessage
-	if *pending >= 0 {
-		list, err = tr.Pending(ctx, *pending)
-	} else {
-		list, err = tr.Messages(ctx)
-	}
+	st, closeStore, err := openTrackStore(ctx, path, *schema, *wait)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if list == nil {
-			list = []*delivery.TrackedMessage{}
+	defer closeStore()
+	q := delivery.MessageQuery{Recipient: *recipient, State: delivery.State(*state)}
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st})
+	if *pending >= 0 {
+		q.Unsettled = true
+		q.CreatedBefore = time.Now().Add(-*pending).Add(time.Microsecond)
+	}
+	// Pages are read as they are printed: a store of a million messages
+	// lists in constant memory (JSON excepted, which is one array).
+	list := []*delivery.TrackedMessage{}
+	for m, err := range tr.Messages(ctx, &q) {
+		if err != nil {
+			return err
 		}
+		list = append(list, m)
+		if *limit > 0 && len(list) == *limit {
+			break
+		}
+	}
+	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(list)
@@ -69,6 +77,29 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	return printTracked(e, list)
+}
+
+// openTrackStore opens a store for reading: a PostgreSQL one for a
+// postgres:// URL (shared with running senders), else a boltstore file
+// opened read-only (which waits for a program that holds it for writing:
+// bbolt has one writer).
+func openTrackStore(ctx context.Context, path, schema string, wait time.Duration) (delivery.Store, func(), error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		// The schema is the senders' business: a reader does not migrate.
+		st, err := pgstore.Open(ctx, path, &pgstore.Options{Schema: schema, SkipMigration: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no tracker store: %w", err)
+	}
+	st, err := boltstore.Open(path, &boltstore.Options{ReadOnly: true, Timeout: wait})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (is a program using it? a boltstore file opens for one writer at a time: a PostgreSQL store can be read while senders run)", err)
+	}
+	return st, func() { st.Close() }, nil
 }
 
 // printTracked writes one block per message: its id, date and subject,

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/pgtest"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery/pgstore"
 	"github.com/mssante-go/sdk/mssante/mail"
 )
 
@@ -25,8 +27,15 @@ func trackStore(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	fillTrackStore(t, st)
+	return path
+}
+
+// fillTrackStore writes trackStore's messages to st.
+func fillTrackStore(t *testing.T, st delivery.Store) {
+	t.Helper()
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Now: func() time.Time { now = now.Add(time.Minute); return now }})
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Clock: &stepClock{now: now, step: time.Minute}})
 	ctx := context.Background()
 	send := func(id string, to ...string) {
 		m := &mail.Message{MessageID: id, From: mail.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre\nde sortie",
@@ -50,8 +59,58 @@ func trackStore(t *testing.T) string {
 	observe(&mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "1@medecin.mssante.fr", Recipients: []mail.DSNRecipient{{FinalRecipient: "b@ch-test.mssante.fr", Action: mail.ActionDelivered, Status: "2.0.0"}}}})
 	observe(&mail.Message{MDN: &mail.MDN{OriginalMessageID: "1@medecin.mssante.fr", FinalRecipient: "b@ch-test.mssante.fr", Disposition: mail.Disposition{Type: mail.Displayed}}})
 	observe(&mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: "2@medecin.mssante.fr", Recipients: []mail.DSNRecipient{{FinalRecipient: "279035121518989@patient.mssante.fr", Action: mail.ActionFailed, Status: "5.2.1", DiagnosticCode: "smtp; 550 5.2.1 Mailbox disabled"}}}})
-	return path
 }
+
+// "mss track --store postgres://..." reads a PostgreSQL store that a
+// running sender holds open, with the filters of a dashboard.
+func TestTrackPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	st, err := pgstore.Open(ctx, dsn, &pgstore.Options{Schema: "senders"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close() // held open while the command reads
+	fillTrackStore(t, st)
+	out, err := runTrackCLI(t, "--store", dsn, "--schema", "senders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "1@medecin.mssante.fr") || !strings.Contains(out, "2@medecin.mssante.fr") || !strings.Contains(out, "displayed") {
+		t.Fatalf("listing:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args       []string
+		has, lacks string
+	}{
+		{[]string{"--state", "failed"}, "2@medecin", "1@medecin"},
+		{[]string{"--recipient", "b@CH-TEST.MSSANTE.FR"}, "1@medecin", "2@medecin"}, // the domain without case
+		{[]string{"--pending", "0s"}, "2@medecin", "1@medecin"},
+		{[]string{"--limit", "1"}, "1@medecin", "2@medecin"},
+	} {
+		out, err := runTrackCLI(t, append([]string{"--store", dsn, "--schema", "senders"}, tc.args...)...)
+		if err != nil || !strings.Contains(out, tc.has) || strings.Contains(out, tc.lacks) {
+			t.Errorf("%v: %v\n%s", tc.args, err, out)
+		}
+	}
+	// A schema the senders never made: advice, not an empty list.
+	if _, err := runTrackCLI(t, "--store", dsn, "--schema", "absent"); err == nil || !strings.Contains(err.Error(), "apply Migrations") {
+		t.Errorf("absent schema: %v", err)
+	}
+}
+
+// stepClock is a delivery.Clock whose time moves by step at each reading.
+type stepClock struct {
+	now  time.Time
+	step time.Duration
+}
+
+func (c *stepClock) Now() time.Time {
+	c.now = c.now.Add(c.step)
+	return c.now
+}
+
+func (c *stepClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func runTrackCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -141,8 +200,8 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Now: func() time.Time { return now }, ReadTimeout: 7 * 24 * time.Hour})
+	clk := &stepClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: st, Clock: clk, ReadTimeout: 7 * 24 * time.Hour})
 	ctx := context.Background()
 	for _, id := range []string{"3@medecin.mssante.fr", "4@medecin.mssante.fr"} {
 		m := &mail.Message{MessageID: id, From: mail.MustParseAddress("a@medecin.mssante.fr"), Subject: "Lettre",
@@ -162,7 +221,7 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 			t.Fatalf("observe: %v %v", ok, err)
 		}
 	}
-	now = now.Add(8 * 24 * time.Hour)
+	clk.now = clk.now.Add(8 * 24 * time.Hour)
 	if n, err := tr.CheckTimeouts(ctx); n != 1 || err != nil {
 		t.Fatalf("timeouts: %d %v", n, err)
 	}

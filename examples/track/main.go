@@ -1,8 +1,9 @@
 // Command track shows delivery tracking end to end over the in-process
 // operator (mssante/mssantetest).
 //
-// Dr A sends three letters through a durable outbox (mssante.Outbox on a
-// boltstore file), each asking for delivery and read receipts:
+// Dr A sends three letters through a durable outbox (delivery.Outbox on a
+// boltstore file, or on PostgreSQL), each asking for delivery and read
+// receipts:
 //
 //  1. to Dr B, who reads it and returns a read receipt;
 //  2. to a mailbox that does not exist: the operator bounces it;
@@ -13,10 +14,13 @@
 //
 // It then prints the timeline of each message, per recipient.
 //
-//	go run ./examples/track [-store FILE]
+//	go run ./examples/track [-store FILE | -store postgres://...]
 //
-// With -store, the tracker's file is kept: list it again with
-// "mss track --store FILE".
+// With -store FILE, the tracker's file is kept: list it again with
+// "mss track --store FILE". With -store postgres://user@host/db, the
+// tracker and the outbox live in that database (schema "mssante", created
+// on first use), as several instances of a program would share them; "mss
+// track --store postgres://..." lists it, even while a sender runs.
 package main
 
 import (
@@ -25,15 +29,18 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery/pgstore"
 	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
@@ -46,7 +53,7 @@ const (
 )
 
 func main() {
-	store := flag.String("store", "", "keep the tracker's store in `FILE` (default: a temporary file)")
+	store := flag.String("store", "", "keep the tracker's store in `FILE`, or in PostgreSQL with a postgres:// URL (default: a temporary file)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -97,16 +104,16 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		defer os.RemoveAll(dir)
 		storePath = filepath.Join(dir, "track.db")
 	}
-	st, err := boltstore.Open(storePath, nil)
+	st, shown, closeStore, err := openStore(ctx, storePath)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 
 	clk := &clock{}
 	tracker := delivery.NewTracker(&delivery.TrackerOptions{
 		Store:       st,
-		Now:         clk.Now,
+		Clock:       clk,
 		Timeout:     48 * time.Hour,     // no delivery report within two days: failed
 		ReadTimeout: 7 * 24 * time.Hour, // no read receipt within a week: stop waiting, still delivered
 	})
@@ -202,8 +209,31 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		}
 		printTimeline(out, m)
 	}
-	fmt.Fprintln(out, "Store:", storePath)
+	fmt.Fprintln(out, "Store:", shown)
 	return nil
+}
+
+// openStore opens the store named on the command line: PostgreSQL for a
+// postgres:// URL (the schema is created on first use), else a boltstore
+// file. It returns the store, how to name it (without a password), and
+// how to close it.
+func openStore(ctx context.Context, name string) (delivery.Store, string, func(), error) {
+	if strings.HasPrefix(name, "postgres://") || strings.HasPrefix(name, "postgresql://") {
+		st, err := pgstore.Open(ctx, name, nil)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		shown := "PostgreSQL"
+		if u, err := url.Parse(name); err == nil {
+			shown = u.Redacted()
+		}
+		return st, shown, st.Close, nil
+	}
+	st, err := boltstore.Open(name, nil)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return st, name, func() { st.Close() }, nil
 }
 
 // printTimeline writes the history of each recipient of m, times relative

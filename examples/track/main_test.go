@@ -6,13 +6,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mssante-go/sdk/internal/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // The example prints the three timelines the issue asks for, and leaves a
-// store that "mss track" can read.
+// store that "mss track" can read: a file, or PostgreSQL.
 func TestTrackExample(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) { testTrackExample(t, filepath.Join(t.TempDir(), "track.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.DSN(t)
+		out := testTrackExample(t, dsn)
+		if strings.Contains(dsn, "@") && !strings.Contains(out, "Store: postgres://") {
+			t.Errorf("the store is not named:\n%s", out)
+		}
+	})
+}
+
+func testTrackExample(t *testing.T, store string) string {
 	var out bytes.Buffer
-	store := filepath.Join(t.TempDir(), "track.db")
 	if err := run(context.Background(), &out, store); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -36,4 +50,5 @@ func TestTrackExample(t *testing.T) {
 	if strings.Count(got, "submitted (smtp)") != 3 {
 		t.Errorf("three submissions expected:\n%s", got)
 	}
+	return got
 }

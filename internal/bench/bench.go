@@ -1,8 +1,10 @@
 // Package bench runs the performance pairs of BENCHMARKS.md: each pair puts
 // the SDK beside the bare library doing the same work, in one process, and
-// prints a table of figures, ratios and budgets. Pairs 1 and 2 run against an
-// in-process mssantetest operator over loopback. `mss bench` is its command
-// line; the Go benchmarks of this package time one side of a pair at a time.
+// prints a table of figures, ratios and budgets. Pairs 1, 2 and 8 run
+// against an in-process mssantetest operator over loopback; pairs 7 to 9
+// need a PostgreSQL server for their PostgreSQL rows (Config.PostgresDSN).
+// `mss bench` is its command line; the Go benchmarks of this package time
+// one side of a pair at a time.
 package bench
 
 import (
@@ -21,22 +23,33 @@ import (
 // Config sizes the performance pairs. [Defaults] gives the sizes of the
 // budgets; tests use tiny ones. Every size must be positive.
 type Config struct {
-	Rounds        int    // timed rounds of each side of a pair, interleaved
-	Pairs         string // comma-separated pair numbers; "" runs all
-	Messages      int    // messages of pairs 1 (sent) and 2 (synchronised)
-	MailKB        int    // target size of those messages, in KB
-	SendDocuments bool   // pair 1: Documents rebuilt at each Send instead of the prebuilt archive
-	PDFMB         int    // size of the PDF of pairs 3 and 4, in MB
-	Rows          int    // extraction rows of pair 5
-	Lookups       int    // lookups timed in pairs 5 and 6
-	TrustEntries  int    // entries of the trust list of pair 6
-	Dir           string // scratch directory; "" for a temporary one, removed at the end
-	CPUProfile    string // file of a CPU profile of the run; "" for none
+	Rounds         int    // timed rounds of each side of a pair, interleaved
+	SendSyncRounds int    // rounds of pairs 1 and 2, judged on the median of their per-round ratios; zero means Rounds
+	Pairs          string // comma-separated pair numbers; "" runs all
+	Messages       int    // messages of pairs 1 (sent), 2 (synchronised), 7 and 8 (through the outbox)
+	MailKB         int    // target size of those messages, in KB
+	SendDocuments  bool   // pair 1: Documents rebuilt at each Send instead of the prebuilt archive
+	PDFMB          int    // size of the PDF of pairs 3 and 4, in MB
+	Rows           int    // extraction rows of pair 5
+	Lookups        int    // lookups timed in pairs 5 and 6
+	TrustEntries   int    // entries of the trust list of pair 6
+	Tracked        int    // tracked messages of pair 9
+	PostgresDSN    string // database of the PostgreSQL rows of pairs 7 to 9 (schemas mss_bench_*, dropped after); "" skips them
+	Dir            string // scratch directory; "" for a temporary one, removed at the end
+	CPUProfile     string // file of a CPU profile of the run; "" for none
+}
+
+func (c *Config) sendSyncRounds() int {
+	if c.SendSyncRounds > 0 {
+		return c.SendSyncRounds
+	}
+	return c.Rounds
 }
 
 // Defaults returns the sizes the budgets of BENCHMARKS.md are stated for.
 func Defaults() Config {
-	return Config{Rounds: 5, Messages: 1000, MailKB: 100, PDFMB: 10, Rows: 535_000, Lookups: 1_000_000, TrustEntries: 6500}
+	return Config{Rounds: 5, SendSyncRounds: 9, Messages: 1000, MailKB: 100, PDFMB: 10, Rows: 535_000, Lookups: 1_000_000, TrustEntries: 6500,
+		Tracked: 1_000_000, PostgresDSN: os.Getenv("MSSANTE_PG_DSN")}
 }
 
 // row is one line of the budget table. Pairs compare medians of
@@ -58,14 +71,14 @@ type row struct {
 // to stderr. A missed budget is a finding printed in the table, not an
 // error: Run fails only when a pair cannot run.
 func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
-	if c.Rounds < 1 || c.Messages < 1 || c.MailKB < 1 || c.PDFMB < 1 || c.Rows < 1 || c.Lookups < 1 || c.TrustEntries < 1 {
+	if c.Rounds < 1 || c.Messages < 1 || c.MailKB < 1 || c.PDFMB < 1 || c.Rows < 1 || c.Lookups < 1 || c.TrustEntries < 1 || c.Tracked < 1 {
 		return errors.New("sizes and rounds must be positive")
 	}
 	want := map[string]bool{}
 	for _, p := range strings.Split(c.Pairs, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			if len(p) != 1 || p < "1" || p > "6" {
-				return fmt.Errorf("unknown pair %q (1 to 6)", p)
+			if len(p) != 1 || p < "1" || p > "9" {
+				return fmt.Errorf("unknown pair %q (1 to 9)", p)
 			}
 			want[p] = true
 		}
@@ -90,8 +103,8 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(stdout, "mss bench: %s/%s, %d CPU, GOMAXPROCS %d, %s; %d interleaved rounds per side, medians\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), c.Rounds)
+	fmt.Fprintf(stdout, "mss bench: %s/%s, %d CPU, GOMAXPROCS %d, %s; %d interleaved rounds per side (pairs 1 and 2: %d), medians\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), c.Rounds, c.sendSyncRounds())
 	pairs := []struct {
 		id  string
 		run func(context.Context, *Config) ([]row, error)
@@ -102,6 +115,9 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		{"4", benchParse},
 		{"1", benchSend},
 		{"2", benchSync},
+		{"7", benchOutboxStore},
+		{"8", benchOutboxEndToEnd},
+		{"9", benchTracker},
 	}
 	var rows []row
 	var failed []string

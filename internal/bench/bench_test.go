@@ -2,20 +2,37 @@ package bench
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/mssante-go/sdk/internal/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // TestRun runs every pair at tiny sizes: the runner must work end to end
-// and print the table. Timings are never asserted.
+// and print the table. Timings are never asserted. The PostgreSQL rows run
+// against internal/pgtest's server when there is one (else they print as
+// skipped, which the test accepts only without MSSANTE_PG).
 func TestRun(t *testing.T) {
 	var out, errs strings.Builder
-	err := Run(context.Background(), Config{Rounds: 1, Messages: 3, MailKB: 5, PDFMB: 1, Rows: 500, Lookups: 1000, TrustEntries: 50, Dir: t.TempDir()}, &out, &errs)
+	c := Config{Rounds: 1, SendSyncRounds: 3, Messages: 3, MailKB: 5, PDFMB: 1, Rows: 500, Lookups: 1000, TrustEntries: 50, Tracked: 2000, Dir: t.TempDir()}
+	if pgAvailable() {
+		c.PostgresDSN = pgtest.DSN(t)
+	}
+	err := Run(context.Background(), c, &out, &errs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
 	table := out.String()
-	for _, pair := range []string{"1", "2", "3", "4", "5", "6"} {
+	if c.PostgresDSN != "" && strings.Contains(table, "skipped") {
+		t.Errorf("PostgreSQL rows skipped with a server:\n%s", table)
+	}
+	if !strings.Contains(table, "3 rounds)") {
+		t.Errorf("pairs 1 and 2 without their spread:\n%s", table)
+	}
+	for _, pair := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"} {
 		if !strings.Contains(table, "\n"+pair+"  ") {
 			t.Errorf("no row of pair %s:\n%s", pair, table)
 		}
@@ -95,4 +112,37 @@ func BenchmarkPairParse(b *testing.B) {
 		b.Fatal(err)
 	}
 	runSides(b, p, 1)
+}
+
+// pgAvailable reports whether internal/pgtest can start or reach a
+// PostgreSQL server.
+func pgAvailable() bool {
+	if os.Getenv(pgtest.DSNEnvVar) != "" || os.Getenv(pgtest.EnvVar) != "" {
+		return true
+	}
+	_, err := os.Stat("/usr/lib/postgresql")
+	return err == nil
+}
+
+// TestTable runs the pairs at the sizes of the budgets, with internal/pgtest's
+// PostgreSQL for pairs 7 to 9, and prints the table: the figures of
+// BENCHMARKS.md. It takes minutes, so it runs only with MSSANTE_BENCH=1
+// (MSSANTE_BENCH_PAIRS selects pairs, as --pairs does):
+//
+//	MSSANTE_BENCH=1 go test ./internal/bench -run TestTable -v -timeout 60m
+func TestTable(t *testing.T) {
+	if os.Getenv("MSSANTE_BENCH") == "" {
+		t.Skip("the full benchmark table: MSSANTE_BENCH=1")
+	}
+	c := Defaults()
+	c.Pairs = os.Getenv("MSSANTE_BENCH_PAIRS")
+	c.Dir = t.TempDir()
+	if c.PostgresDSN == "" {
+		c.PostgresDSN = pgtest.DSN(t)
+	}
+	var out strings.Builder
+	if err := Run(context.Background(), c, &out, os.Stderr); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
 }

@@ -4,47 +4,102 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/metrics"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/heapmeter"
 )
 
 // interleave runs the two sides of a pair alternately, ABBA, after one
 // untimed warm-up each, so that load from other processes hits both alike.
 // It returns the median durations.
 func interleave(ctx context.Context, rounds int, sdk, base func() error) (time.Duration, time.Duration, error) {
-	if err := sdk(); err != nil {
-		return 0, 0, fmt.Errorf("SDK: %w", err)
+	t, err := interleaveRounds(ctx, rounds, side{run: sdk}, side{run: base})
+	if err != nil {
+		return 0, 0, err
 	}
-	if err := base(); err != nil {
-		return 0, 0, fmt.Errorf("baseline: %w", err)
+	return median(t.sdk), median(t.base), nil
+}
+
+// side is one side of a pair: prepare (untimed, may be nil) then run
+// (timed), at each round.
+type side struct {
+	prepare, run func() error
+}
+
+// timings are the durations of the rounds of a pair, round i of one side
+// beside round i of the other.
+type timings struct {
+	sdk, base []time.Duration
+}
+
+// interleaveRounds runs the two sides as interleave does, each round's
+// prepare untimed, and returns every round's duration.
+func interleaveRounds(ctx context.Context, rounds int, sdk, base side) (timings, error) {
+	once := func(s side) error {
+		if s.prepare != nil {
+			if err := s.prepare(); err != nil {
+				return err
+			}
+		}
+		return s.run()
 	}
-	var ts, tb []time.Duration
-	timed := func(f func() error, out *[]time.Duration) error {
+	if err := once(sdk); err != nil {
+		return timings{}, fmt.Errorf("SDK: %w", err)
+	}
+	if err := once(base); err != nil {
+		return timings{}, fmt.Errorf("baseline: %w", err)
+	}
+	var t timings
+	timed := func(s side, out *[]time.Duration) error {
+		if s.prepare != nil {
+			if err := s.prepare(); err != nil {
+				return err
+			}
+		}
 		runtime.GC()
 		start := time.Now()
-		err := f()
+		err := s.run()
 		*out = append(*out, time.Since(start))
 		return err
 	}
 	for i := 0; i < rounds; i++ {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, err
+			return timings{}, err
 		}
 		first, second := sdk, base
-		firstOut, secondOut := &ts, &tb
+		firstOut, secondOut := &t.sdk, &t.base
 		if i%2 == 1 {
-			first, second, firstOut, secondOut = base, sdk, &tb, &ts
+			first, second, firstOut, secondOut = base, sdk, &t.base, &t.sdk
 		}
 		if err := timed(first, firstOut); err != nil {
-			return 0, 0, err
+			return timings{}, err
 		}
 		if err := timed(second, secondOut); err != nil {
-			return 0, 0, err
+			return timings{}, err
 		}
 	}
-	return median(ts), median(tb), nil
+	return t, nil
+}
+
+// spreadRow is a throughput row judged on the median of the per-round
+// ratios (baseline time / SDK time of the same round), with their spread
+// (min-max) printed beside it: for the pairs whose figures move most from
+// one round to the next.
+func spreadRow(pair, work string, n float64, unit string, t timings, min float64) row {
+	ratios := make([]float64, len(t.sdk))
+	for i := range t.sdk {
+		ratios[i] = float64(t.base[i]) / float64(t.sdk[i])
+	}
+	slices.Sort(ratios)
+	med := ratios[len(ratios)/2]
+	if len(ratios)%2 == 0 {
+		med = (ratios[len(ratios)/2-1] + ratios[len(ratios)/2]) / 2
+	}
+	r := throughputRow(pair, work, n, unit, median(t.sdk), median(t.base), min)
+	r.ratio = fmt.Sprintf("%.2f (%.2f-%.2f, %d rounds)", med, ratios[0], ratios[len(ratios)-1], len(ratios))
+	r.ok = med >= min
+	return r
 }
 
 func median(d []time.Duration) time.Duration {
@@ -56,52 +111,9 @@ func median(d []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// heapObjects is the runtime/metrics measure of the heap held by objects,
-// live or dead and not yet swept: what the process really holds, garbage
-// included.
-const heapObjects = "/memory/classes/heap/objects:bytes"
-
-// peakHeap runs f after a full GC and returns the highest heap above the
-// level before f, sampled every 200µs by a goroutine (runtime/metrics),
-// with a last sample when f returns.
-func peakHeap(f func() error) (uint64, error) {
-	runtime.GC()
-	sample := []metrics.Sample{{Name: heapObjects}}
-	read := func() uint64 {
-		metrics.Read(sample)
-		return sample[0].Value.Uint64()
-	}
-	before := read()
-	var mu sync.Mutex
-	peak := before
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s := []metrics.Sample{{Name: heapObjects}}
-		t := time.NewTicker(200 * time.Microsecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				metrics.Read(s)
-				mu.Lock()
-				peak = max(peak, s[0].Value.Uint64())
-				mu.Unlock()
-			}
-		}
-	}()
-	err := f()
-	last := read()
-	close(stop)
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	peak = max(peak, last)
-	return peak - before, err
-}
+// peakHeap runs f and returns the highest heap above the level before it
+// (package heapmeter).
+func peakHeap(f func() error) (uint64, error) { return heapmeter.Peak(f) }
 
 func mb(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
@@ -128,5 +140,5 @@ func rate(n float64, d time.Duration, unit string) string {
 func throughputRow(pair, work string, n float64, unit string, sdk, base time.Duration, min float64) row {
 	r := float64(base) / float64(sdk)
 	return row{pair: pair, work: work, sdk: rate(n, sdk, unit), base: rate(n, base, unit),
-		ratio: fmt.Sprintf("%.2f", r), budget: fmt.Sprintf(">= %.1f", min), ok: r >= min}
+		ratio: fmt.Sprintf("%.2f", r), budget: fmt.Sprintf(">= %g", min), ok: r >= min}
 }

@@ -294,11 +294,14 @@ func (o *operator) bothSends(msg func() *mail.Message) func(out *outcome) error 
 		_, out.err = c.Send(ctx, msg())
 		id, obErr := ob.Send(ctx, msg())
 		out.next = obErr
-		entries, err := ob.Entries(ctx)
-		if err != nil {
-			return errors.Join(err, cc.close(out))
+		var entries int
+		for _, err := range ob.Entries(ctx) {
+			if err != nil {
+				return errors.Join(err, cc.close(out))
+			}
+			entries++
 		}
-		out.count("outbox entries", int64(len(entries)+ob.Stats().Queued))
+		out.count("outbox entries", int64(entries+ob.Stats().Queued))
 		if id != "" {
 			out.count("outbox entries", 1)
 		}

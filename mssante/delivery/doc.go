@@ -15,7 +15,14 @@
 // background with retries, at least once with the same Message-ID, and
 // records each outcome in the Tracker. Both keep their state in a [Store]:
 // [NewMemoryStore] for tests, package boltstore for one process on one
-// machine.
+// machine, package pgstore (PostgreSQL) for several processes or machines.
+// Every Store keeps one contract, checked by package storetest: atomic
+// updates of a tracked message, lookups by Message-ID and ENVID through
+// indexes, queries in pages with a cursor, outbox claims with a lease, and
+// purges in batches; so a tracker holding a million messages answers a
+// report or a timeout check in milliseconds, and several processes share
+// one outbox without sending a message twice outside the documented
+// window (see [Outbox]).
 //
 // # Where it differs
 //

@@ -1,16 +1,16 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
-	"net"
-	"sort"
+	"os"
 	"sync"
 	"time"
 
@@ -26,6 +26,9 @@ var (
 	// ErrOutboxDeadline wraps the last error of a message given up after
 	// OutboxOptions.Deadline of temporary failures.
 	ErrOutboxDeadline = errors.New("delivery: outbox gave up after its deadline")
+	// ErrNotReady: a method was called on an Outbox not made by
+	// NewOutbox.
+	ErrNotReady = errors.New("delivery: Outbox not made by NewOutbox")
 )
 
 // OutboxState is where an outbox entry stands.
@@ -37,12 +40,13 @@ const (
 	// OutboxPending: stored, waiting for its (next) attempt.
 	OutboxPending OutboxState = "pending"
 	// OutboxInFlight: an attempt is about to send DATA, or sent it and its
-	// outcome is not recorded yet. Found after a restart, it means the
-	// operator may or may not have accepted the message: it is sent again
-	// (see the Outbox documentation).
+	// outcome is not recorded yet. Found by a worker after its lease
+	// expired (the worker that held it died or lost the store), it means
+	// the operator may or may not have accepted the message: it is sent
+	// again (see the Outbox documentation).
 	OutboxInFlight OutboxState = "in-flight"
 	// OutboxAccepted: the operator answered 250 to DATA. Recorded before
-	// anything else; found after a restart, the message is not sent again.
+	// anything else; found after a crash, the message is not sent again.
 	OutboxAccepted OutboxState = "accepted"
 )
 
@@ -58,19 +62,35 @@ type OutboxEntry struct {
 	DeliveryReceipt bool        `json:"delivery_receipt"` // ask DSNs (NOTIFY, ENVID)
 	ReadReceipt     bool        `json:"read_receipt"`
 	State           OutboxState `json:"state"`
-	Created         time.Time   `json:"created"`
-	Deadline        time.Time   `json:"deadline"`
-	NextAttempt     time.Time   `json:"next_attempt"`
-	Attempts        int         `json:"attempts"`
-	LastError       string      `json:"last_error,omitempty"`
-	// Uncertain is set when an attempt was found in flight after a restart:
-	// an earlier copy may have reached the recipients.
+	// Size is the length of the encoded message, set by the store.
+	Size        int64     `json:"size"`
+	Created     time.Time `json:"created"`
+	Deadline    time.Time `json:"deadline"`
+	NextAttempt time.Time `json:"next_attempt"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	// LeaseOwner is the outbox working on the entry (OutboxOptions.Owner)
+	// until LeaseUntil; empty when none is. A lease that expired is free
+	// to claim.
+	LeaseOwner string    `json:"lease_owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitempty"`
+	// Uncertain is set when an attempt was found in flight by a later
+	// one: an earlier copy may have reached the recipients.
 	Uncertain bool `json:"uncertain,omitempty"`
 	// Outcome of the accepted attempt, kept until the tracker has it.
 	Accepted       []string        `json:"accepted,omitempty"`
 	Refused        []OutboxRefusal `json:"refused,omitempty"`
 	DSNRequested   bool            `json:"dsn_requested,omitempty"`
 	DSNUnsupported bool            `json:"dsn_unsupported,omitempty"`
+}
+
+// Due returns when the entry may be claimed: its next attempt, or the end
+// of its lease if that is later.
+func (e *OutboxEntry) Due() time.Time {
+	if e.LeaseOwner != "" && e.LeaseUntil.After(e.NextAttempt) {
+		return e.LeaseUntil
+	}
+	return e.NextAttempt
 }
 
 // OutboxRefusal is a recipient refused at RCPT by an accepted attempt.
@@ -81,24 +101,15 @@ type OutboxRefusal struct {
 	Message  string `json:"message,omitempty"`
 }
 
-// Clock gives the time and timers to the outbox; tests use a fake one.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // OutboxOptions configure an Outbox. A nil pointer means defaults.
 type OutboxOptions struct {
-	// QueueSize bounds the messages the outbox holds; Send returns
-	// ErrOutboxFull beyond. Zero means 1000.
+	// QueueSize bounds the messages the outbox holds (in the store, for
+	// every process sharing it); Send returns ErrOutboxFull beyond. Zero
+	// means 1000.
 	QueueSize int
-	// Workers is how many submissions run at once, each on its own SMTP
-	// connection. Zero means 4.
+	// Workers is how many submissions this Outbox runs at once, each on
+	// its own SMTP connection (kept open while there is work). Zero means
+	// 4.
 	Workers int
 	// MinBackoff and MaxBackoff bound the wait after a temporary failure:
 	// MinBackoff doubled after each failure, capped at MaxBackoff, with
@@ -111,25 +122,44 @@ type OutboxOptions struct {
 	// MaxMessageBytes bounds the encoded message kept in the store. Zero
 	// means the client's Config.MaxMessageBytes.
 	MaxMessageBytes int64
-	// Clock gives the time and timers. Nil means the system clock.
+	// Lease is how long a claimed entry stays this Outbox's without
+	// renewal: an attempt renews it every third of it, and when the
+	// process dies the entry is due again, for any process, once it
+	// expires. It bounds how long a crashed worker's messages wait. Zero
+	// means 1 minute.
+	Lease time.Duration
+	// PollInterval is how often an idle Outbox looks for entries that
+	// other processes added or released, with jitter (between half of it
+	// and all of it). Entries this Outbox adds or reschedules wake it at
+	// once, and so does a store that implements OutboxWaker. Zero means
+	// 5 seconds.
+	PollInterval time.Duration
+	// Owner names this Outbox in the leases it takes; it must differ
+	// between the Outboxes sharing a store. Empty means the host name,
+	// the process id and a random suffix.
+	Owner string
+	// Clock gives the time and timers. Nil means the system clock (the
+	// same fake clock serves every package of this module).
 	Clock Clock
 	// Rand is the source of the jitter. Nil means crypto/rand.
 	Rand io.Reader
 }
 
 // OutboxStats are the outbox's counters, metrics style: the first two are
-// gauges, the others only grow.
+// gauges, the others only grow. They count what this Outbox did; several
+// processes sharing a store each count their own.
 type OutboxStats struct {
-	Queued            int    // messages in the outbox now
-	Running           int    // attempts running now
+	Queued            int    // messages in the outbox (store-wide), as of this Outbox's last look, kept current by its own changes
+	Running           int    // attempts running now in this Outbox
 	Enqueued          uint64 // messages taken by Send
 	Rejected          uint64 // Send calls refused with ErrOutboxFull
 	Attempts          uint64 // submissions attempted
 	Retries           uint64 // attempts that failed temporarily and were rescheduled
 	Submitted         uint64 // attempts the operator accepted
 	Failed            uint64 // messages given up (permanent failure or deadline)
-	ResentUncertain   uint64 // attempts whose outcome was unknown (in flight at startup, or no reply to DATA), sent again
-	RecoveredAccepted uint64 // entries found accepted at startup and not sent again
+	ResentUncertain   uint64 // attempts whose outcome was unknown (found in flight, or no reply to DATA), sent again
+	RecoveredAccepted uint64 // entries found accepted and not sent again
+	LeasesLost        uint64 // entries this Outbox stopped working on because another took them over
 }
 
 // Outbox makes submission reliable: Send stores the encoded message
@@ -139,17 +169,28 @@ type OutboxStats struct {
 // permanent failures in the tracker with their reason. Several goroutines
 // may call Send at once.
 //
+// Several processes may run an Outbox on one shared store (package
+// pgstore): each claims due entries with a lease (Store.ClaimOutbox),
+// renews it while it sends, and completes or releases the entry with the
+// outcome. An entry whose lease expired, because its process died or lost
+// the store for longer than the lease, is due again for every process.
+//
 // Delivery is at least once, with idempotence: the Message-ID and the bytes
 // never change across attempts, and the acceptance of DATA (250) is recorded
-// in the store before anything else, so that a restart never sends again a
-// message it knows was accepted. One window remains: between the moment
-// the operator accepts DATA and the moment the store has recorded it (an
-// fsync, a few milliseconds), a crash or a lost connection leaves the
-// attempt "in flight", and the next run cannot know whether the operator
-// took the message. It sends it again: the recipient may then get two
-// copies with the same Message-ID, which mail clients (and the tracker)
-// treat as one message. OutboxStats.ResentUncertain counts these, and the
-// client's auditor gets an "outbox.resend-uncertain" event for each.
+// in the store before anything else, so that no worker ever sends again a
+// message known to be accepted. One window remains: between the moment the
+// operator accepts DATA and the moment the store has recorded it (a commit,
+// a few milliseconds; up to the lease when the store is unreachable then),
+// a crash or a lost connection leaves the attempt "in flight", and the next
+// attempt cannot know whether the operator took the message. It sends it
+// again: the recipient may then get two copies with the same Message-ID,
+// which mail clients (and the tracker) treat as one message. A worker that
+// cannot renew its lease for longer than Lease while DATA is under way
+// widens the window the same way. OutboxStats.ResentUncertain counts these,
+// and the client's auditor gets an "outbox.resend-uncertain" event for
+// each.
+//
+// An Outbox not made by NewOutbox returns ErrNotReady from its methods.
 type Outbox struct {
 	c       *mssante.Client
 	tracker *Tracker
@@ -157,9 +198,8 @@ type Outbox struct {
 	opts    OutboxOptions
 
 	mu      sync.Mutex
-	entries map[string]*OutboxEntry // what is in the store, by Message-ID
-	busy    map[string]bool         // entries with a running attempt
-	done    map[string]chan struct{}
+	busy    map[string]bool          // entries claimed by this outbox, being worked on
+	done    map[string]chan struct{} // waiters of Wait, released when this outbox removes the entry
 	running bool
 	wake    chan struct{}
 	stats   OutboxStats
@@ -176,7 +216,7 @@ func NewOutbox(c *mssante.Client, t *Tracker, opts *OutboxOptions) (*Outbox, err
 	if c == nil || t == nil {
 		return nil, errors.New("delivery: NewOutbox needs a client and a tracker")
 	}
-	o := &Outbox{c: c, tracker: t, store: t.store, log: c.Config().Logger, entries: map[string]*OutboxEntry{},
+	o := &Outbox{c: c, tracker: t, store: t.Store(), log: c.Config().Logger,
 		busy: map[string]bool{}, done: map[string]chan struct{}{}, wake: make(chan struct{}, 1)}
 	if opts != nil {
 		o.opts = *opts
@@ -202,14 +242,38 @@ func NewOutbox(c *mssante.Client, t *Tracker, opts *OutboxOptions) (*Outbox, err
 	if o.opts.MaxMessageBytes <= 0 {
 		o.opts.MaxMessageBytes = c.Config().MaxMessageBytes
 	}
+	if o.opts.Lease <= 0 {
+		o.opts.Lease = time.Minute
+	}
+	if o.opts.PollInterval <= 0 {
+		o.opts.PollInterval = 5 * time.Second
+	}
 	if o.opts.Clock == nil {
-		o.opts.Clock = realClock{}
+		o.opts.Clock = systemClock{}
 	}
 	if o.opts.Rand == nil {
 		o.opts.Rand = rand.Reader
 	}
+	if o.opts.Owner == "" {
+		o.opts.Owner = defaultOwner(o.opts.Rand)
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
 	return o, nil
 }
+
+// defaultOwner names an Outbox: host, process, and a random suffix that
+// tells apart two Outboxes of one process.
+func defaultOwner(r io.Reader) string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	io.ReadFull(r, b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Owner returns the name of this Outbox's leases.
+func (o *Outbox) Owner() string { return o.opts.Owner }
 
 func (o *Outbox) step(name string) {
 	if o.hook != nil {
@@ -218,27 +282,23 @@ func (o *Outbox) step(name string) {
 }
 
 // Send checks msg as Client.Send does (From, product reference, validity,
-// the patient-safety rules of [mail.PatientSafetyError], trust space), gives it its Message-ID, encodes it and stores it with its
-// envelope, then returns the Message-ID: from then on the message survives
-// a crash, and Run submits it. The message is tracked (queued) in the
-// tracker. Nothing is stored when an error is returned.
+// the patient-safety rules of [mail.PatientSafetyError], trust space),
+// gives it its Message-ID, encodes it and stores it with its envelope, then
+// returns the Message-ID: from then on the message survives a crash, and
+// Run (in this process or another sharing the store) submits it. The
+// message is tracked (queued) in the tracker. Nothing is stored when an
+// error is returned: ErrOutboxFull when the outbox holds QueueSize
+// messages, ErrDuplicateMessage when it holds this Message-ID, both
+// checked atomically with the insertion.
+//
+// The encoded message streams into the store: Send holds a buffer, not
+// the message, whatever its size.
 func (o *Outbox) Send(ctx context.Context, msg *mail.Message) (string, error) {
+	if o.c == nil {
+		return "", ErrNotReady
+	}
 	o.step("before-persist")
-	o.mu.Lock()
-	full := len(o.entries) >= o.opts.QueueSize
-	if full {
-		o.stats.Rejected++
-	}
-	o.mu.Unlock()
-	if full {
-		return "", ErrOutboxFull
-	}
 	if err := o.c.Prepare(ctx, msg); err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	err := msg.Encode(&limitedWriter{w: &buf, max: o.opts.MaxMessageBytes}, &mail.EncodeOptions{Now: o.opts.Clock.Now})
-	if err != nil {
 		return "", err
 	}
 	now := o.opts.Clock.Now()
@@ -250,54 +310,122 @@ func (o *Outbox) Send(ctx context.Context, msg *mail.Message) (string, error) {
 			e.Recipients = append(e.Recipients, a.Addr)
 		}
 	}
-	o.mu.Lock()
-	_, dup := o.entries[e.MessageID]
-	o.mu.Unlock()
-	if dup {
-		return "", fmt.Errorf("delivery: message %s is already in the outbox", e.MessageID)
+	body, encoded := o.encoder(msg)
+	err := o.store.AddOutbox(ctx, e, body, AddOptions{MaxEntries: o.opts.QueueSize, MaxBytes: o.opts.MaxMessageBytes})
+	body.CloseWithError(errAbandoned) // ends the encoder if the store stopped reading early
+	<-encoded                         // msg is the caller's again
+	if errors.Is(err, ErrOutboxFull) {
+		o.mu.Lock()
+		o.stats.Rejected++
+		o.mu.Unlock()
+		return "", err
 	}
-	err = o.store.AddOutbox(ctx, e, buf.Bytes())
 	o.c.Audit(ctx, "outbox.enqueue", e.MessageID, err)
 	if err != nil {
 		return "", err
 	}
 	o.step("after-persist")
 	if err := o.tracker.track(ctx, e.MessageID, e.From, e.Subject, e.Recipients, e.DeliveryReceipt, e.ReadReceipt, CauseOutbox); err != nil {
-		// The message is stored and will be sent; Run tracks it again.
+		// The message is stored and will be sent; its first attempt
+		// tracks it again.
 		o.log.Warn("delivery: outbox could not track a message", "message_id", e.MessageID, "err", err)
 	}
 	o.mu.Lock()
 	o.stats.Enqueued++
+	o.stats.Queued++
 	o.mu.Unlock()
-	o.adopt(e) // unless Run's startup already loaded it from the store
 	o.signal()
 	return e.MessageID, nil
 }
 
+// encoder returns a reader of msg encoded, written by a goroutine as the
+// store reads: the message never sits whole in memory. The goroutine ends
+// when the reader is read to the end or closed; the channel is closed
+// then.
+func (o *Outbox) encoder(msg *mail.Message) (*io.PipeReader, <-chan struct{}) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := msg.Encode(&limitedWriter{w: pw, max: o.opts.MaxMessageBytes}, &mail.EncodeOptions{Now: o.opts.Clock.Now})
+		pw.CloseWithError(err)
+	}()
+	return pr, done
+}
+
+// errAbandoned stops the encoder of a message the store did not take.
+var errAbandoned = errors.New("delivery: the store stopped reading the message")
+
 // Wait blocks until the message left the outbox (accepted by the operator
-// for every recipient that could take it, or given up) or ctx is done.
-// The tracker tells the outcome per recipient. It returns at once for a
-// message the outbox does not hold: already done, or stored by an earlier
-// run that Run has not loaded yet.
+// for every recipient that could take it, or given up, by this process or
+// another) or ctx is done. The tracker tells the outcome per recipient. It
+// returns at once for a message the outbox does not hold. Another process
+// finishing the message is seen within OutboxOptions.PollInterval.
 func (o *Outbox) Wait(ctx context.Context, messageID string) error {
+	if o.c == nil {
+		return ErrNotReady
+	}
 	o.mu.Lock()
 	ch, ok := o.done[messageID]
-	o.mu.Unlock()
 	if !ok {
-		return nil
+		ch = make(chan struct{})
+		o.done[messageID] = ch
 	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	o.mu.Unlock()
+	for {
+		// The channel is registered first: a removal from now on closes it.
+		_, err := o.store.OutboxEntry(ctx, messageID)
+		if errors.Is(err, ErrUnknownMessage) {
+			o.release(messageID)
+			return nil
+		}
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-o.opts.Clock.After(o.opts.PollInterval):
+		}
 	}
 }
 
+// release closes the waiters' channel of a message that left the outbox.
+func (o *Outbox) release(id string) {
+	o.mu.Lock()
+	if ch, ok := o.done[id]; ok {
+		close(ch)
+		delete(o.done, id)
+	}
+	o.mu.Unlock()
+}
+
 // Entries returns the messages still in the outbox, oldest first, with
-// their state, attempts and last error.
-func (o *Outbox) Entries(ctx context.Context) ([]*OutboxEntry, error) {
-	return o.store.ListOutbox(ctx)
+// their state, attempts, lease and last error, read from the store a page
+// at a time.
+func (o *Outbox) Entries(ctx context.Context) iter.Seq2[*OutboxEntry, error] {
+	return func(yield func(*OutboxEntry, error) bool) {
+		if o.c == nil {
+			yield(nil, ErrNotReady)
+			return
+		}
+		var q OutboxQuery
+		for {
+			page, err := o.store.ListOutbox(ctx, q)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, e := range page.Entries {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if page.Next == "" {
+				return
+			}
+			q.After = page.Next
+		}
+	}
 }
 
 // Stats returns the counters.
@@ -305,17 +433,23 @@ func (o *Outbox) Stats() OutboxStats {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.stats
-	s.Queued = len(o.entries)
 	s.Running = len(o.busy)
 	return s
 }
 
-// Run loads what the store holds from an earlier run, then submits the
-// messages as they come and as their retries fall due, until ctx is done;
-// it then waits for the running attempts and returns ctx.Err(). Entries
-// found in flight are sent again (see Outbox); entries found accepted are
-// recorded and not sent again. Run must not be called twice at once.
+// Run submits the messages of the outbox, as they come and as their
+// retries fall due, until ctx is done; it then waits for the running
+// attempts and returns ctx.Err(). It claims due entries from the store, as
+// many as it has idle workers: those Send stored in this process or
+// another, those whose retry fell due, and those whose lease expired
+// because the process working on them died (entries found in flight are
+// sent again, see Outbox; entries found accepted are recorded and not sent
+// again). Run must not be called twice at once on one Outbox; several
+// processes may each run one on a shared store.
 func (o *Outbox) Run(ctx context.Context) error {
+	if o.c == nil {
+		return ErrNotReady
+	}
 	o.mu.Lock()
 	if o.running {
 		o.mu.Unlock()
@@ -328,70 +462,83 @@ func (o *Outbox) Run(ctx context.Context) error {
 		o.running = false
 		o.mu.Unlock()
 	}()
-	if err := o.recover(ctx); err != nil {
-		return err
-	}
+
+	jobs := make(chan *OutboxEntry, o.opts.Workers)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	for range o.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.worker(ctx, jobs)
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+	var notify <-chan struct{}
+	if w, ok := o.store.(OutboxWaker); ok {
+		notify = w.WakeOutbox(ctx)
+	}
 	for {
-		var timer <-chan time.Time
-		if d, ok := o.dispatch(ctx, &wg); ok {
-			timer = o.opts.Clock.After(d)
-		}
+		wait := o.dispatch(ctx, jobs)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-o.wake:
-		case <-timer:
+		case <-notify:
+		case <-o.opts.Clock.After(wait):
 		}
 	}
 }
 
-// dispatch starts the attempts that are due, as workers allow, and returns
-// the wait until the next one falls due.
-func (o *Outbox) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Duration, bool) {
+// dispatch claims due entries for the idle workers and returns how long
+// to wait before looking again, unless woken.
+func (o *Outbox) dispatch(ctx context.Context, jobs chan<- *OutboxEntry) time.Duration {
+	poll := o.jitter(o.opts.PollInterval)
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	free := o.opts.Workers - len(o.busy)
+	o.mu.Unlock()
+	if free == 0 {
+		return poll // a worker that ends wakes the loop
+	}
 	now := o.opts.Clock.Now()
-	ids := make([]string, 0, len(o.entries))
-	for id := range o.entries {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return o.entries[ids[i]].NextAttempt.Before(o.entries[ids[j]].NextAttempt) })
-	var next time.Time
-	for _, id := range ids {
-		e := o.entries[id]
-		if o.busy[id] {
-			continue
-		}
-		if e.NextAttempt.After(now) {
-			if next.IsZero() || e.NextAttempt.Before(next) {
-				next = e.NextAttempt
+	{
+		claimed, err := o.store.ClaimOutbox(ctx, OutboxClaim{Owner: o.opts.Owner, Now: now, Until: now.Add(o.opts.Lease), Max: free})
+		if err != nil {
+			if ctx.Err() == nil {
+				o.log.Warn("delivery: outbox could not claim messages", "err", err)
 			}
-			continue
+			return poll
 		}
-		if len(o.busy) >= o.opts.Workers {
-			continue // a worker's end wakes the loop
+		o.mu.Lock()
+		for _, e := range claimed {
+			o.busy[e.MessageID] = true
 		}
-		o.busy[id] = true
-		cp := *e
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o.attempt(ctx, &cp)
-			o.mu.Lock()
-			delete(o.busy, cp.MessageID)
-			if _, still := o.entries[cp.MessageID]; !still {
-				o.closeDone(cp.MessageID) // Wait returns once Stats no longer counts it
-			}
-			o.mu.Unlock()
-			o.signal()
-		}()
+		o.mu.Unlock()
+		for _, e := range claimed {
+			jobs <- e // buffered for every worker: never blocks
+		}
+		if len(claimed) == free {
+			return poll // a worker that ends wakes the loop
+		}
 	}
-	if next.IsZero() {
-		return 0, false
+	sum, err := o.store.OutboxSummary(ctx)
+	if err != nil {
+		return poll
 	}
-	return next.Sub(now), true
+	o.mu.Lock()
+	o.stats.Queued = sum.Entries
+	o.mu.Unlock()
+	if sum.NextDue.IsZero() {
+		return poll
+	}
+	if d := sum.NextDue.Sub(now); d < poll {
+		// Due now yet not claimed: another process's claim holds it
+		// (or this outbox's workers are all busy). Look again soon.
+		return max(d, poll/50, time.Millisecond)
+	}
+	return poll
 }
 
 func (o *Outbox) signal() {
@@ -401,368 +548,15 @@ func (o *Outbox) signal() {
 	}
 }
 
-// recover loads the store's entries at startup.
-func (o *Outbox) recover(ctx context.Context) error {
-	list, err := o.store.ListOutbox(ctx)
-	if err != nil {
-		return err
-	}
-	for _, e := range list {
-		// A pending entry may come from a Send running now: whoever adds
-		// it first to memory owns it. In-flight and accepted ones were
-		// left by an earlier run (attempts start after this loop).
-		if !o.adopt(e) {
-			continue
-		}
-		// Tracking may have been lost by a crash right after AddOutbox;
-		// tracking twice changes nothing.
-		if err := o.tracker.track(ctx, e.MessageID, e.From, e.Subject, e.Recipients, e.DeliveryReceipt, e.ReadReceipt, CauseOutbox); err != nil {
-			return err
-		}
-		switch e.State {
-		case OutboxAccepted:
-			o.mu.Lock()
-			o.stats.RecoveredAccepted++
-			o.mu.Unlock()
-			o.c.Audit(ctx, "outbox.recover-accepted", e.MessageID, nil)
-			if err := o.finishAccepted(ctx, e); err != nil {
-				return err
-			}
-		case OutboxInFlight:
-			e.State, e.Uncertain = OutboxPending, true
-			if err := o.store.UpdateOutbox(ctx, e); err != nil {
-				return err
-			}
-			o.update(e)
-			o.mu.Lock()
-			o.stats.ResentUncertain++
-			o.mu.Unlock()
-			o.c.Audit(ctx, "outbox.resend-uncertain", e.MessageID, nil)
-		}
-	}
-	return nil
-}
-
-// adopt adds an entry to those the outbox works on, with its waiters'
-// channel, unless it is there already; it reports whether it added it.
-func (o *Outbox) adopt(e *OutboxEntry) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if _, ok := o.entries[e.MessageID]; ok {
-		return false
-	}
-	o.entries[e.MessageID] = e
-	o.done[e.MessageID] = make(chan struct{})
-	return true
-}
-
-// attempt submits one entry once and records the outcome.
-func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry) {
-	o.mu.Lock()
-	o.stats.Attempts++
-	o.mu.Unlock()
-	e.Attempts++
-	// The store is written even when Run is stopping: an outcome the
-	// operator gave must be recorded.
-	sctx := context.WithoutCancel(ctx)
-	body, err := o.store.OutboxBody(ctx, e.MessageID)
-	if errors.Is(err, ErrUnknownMessage) {
-		o.remove(ctx, e.MessageID) // removed from the store by someone else
-		return
-	}
-	if err != nil {
-		o.retryOrFail(ctx, e, &storeError{err})
-		return
-	}
-	s, err := o.c.OpenSender(ctx)
-	if err != nil {
-		o.retryOrFail(ctx, e, err)
-		return
-	}
-	defer s.Close()
-	env := mssante.Envelope{MessageID: e.MessageID, From: e.From, Recipients: e.Recipients, DeliveryReceipt: e.DeliveryReceipt}
-	res, err := s.SendRaw(ctx, env, &halfwayReader{body: body, at: func() { o.step("data") }}, int64(len(body)), &mssante.RawOptions{BeforeData: func() error {
-		// Durably in flight before the first byte of DATA.
-		e.State = OutboxInFlight
-		if err := o.store.UpdateOutbox(sctx, e); err != nil {
-			e.State = OutboxPending
-			return &storeError{err}
-		}
-		o.step("in-flight")
-		return nil
-	}})
-	if err != nil && res == nil {
-		o.retryOrFail(ctx, e, err)
-		return
-	}
-	if err != nil {
-		// Every recipient refused at RCPT: nothing was sent.
-		o.tracker.sent(sctx, e.MessageID, res, nil, CauseSMTP)
-		o.remaining(ctx, e, res, err)
-		return
-	}
-	o.step("accepted")
-	// The acceptance first, durably: a crash from here on never resends.
-	e.State = OutboxAccepted
-	e.Accepted, e.Refused = res.Accepted(), refusals(res)
-	e.DSNRequested, e.DSNUnsupported = res.DSNRequested, res.DSNUnsupported
-	e.LastError = ""
-	if err := o.store.UpdateOutbox(sctx, e); err != nil {
-		// The operator has the message; the store does not know it. Go
-		// on: removing the entry below is the other way not to resend.
-		o.log.Error("delivery: outbox could not record an accepted message", "message_id", e.MessageID, "err", err)
-	}
-	o.step("recorded")
-	o.mu.Lock()
-	o.stats.Submitted++
-	o.mu.Unlock()
-	if err := o.finishAccepted(sctx, e); err != nil {
-		o.log.Error("delivery: outbox could not track an accepted message", "message_id", e.MessageID, "err", err)
-	}
-}
-
-// finishAccepted gives an accepted entry's outcome to the tracker, then
-// removes the entry, or keeps the recipients refused temporarily for
-// another attempt.
-func (o *Outbox) finishAccepted(ctx context.Context, e *OutboxEntry) error {
-	res := &mssante.SendResult{MessageID: e.MessageID, DSNRequested: e.DSNRequested, DSNUnsupported: e.DSNUnsupported}
-	if e.DSNRequested {
-		res.EnvelopeID = mssante.EnvelopeID(e.MessageID)
-	}
-	for _, a := range e.Accepted {
-		res.Recipients = append(res.Recipients, mssante.RecipientResult{Address: a, Accepted: true})
-	}
-	for _, r := range e.Refused {
-		res.Recipients = append(res.Recipients, mssante.RecipientResult{Address: r.Address,
-			Err: &mssante.RecipientError{Address: r.Address, Code: r.Code, Enhanced: r.Enhanced, Message: r.Message}})
-	}
-	if err := o.tracker.sent(ctx, e.MessageID, res, nil, CauseSMTP); err != nil {
-		return err
-	}
-	o.remaining(ctx, e, res, nil)
-	return nil
-}
-
-// remaining keeps the recipients refused temporarily for another attempt
-// and removes the entry when there are none.
-func (o *Outbox) remaining(ctx context.Context, e *OutboxEntry, res *mssante.SendResult, err error) {
-	var again []string
-	var last error
-	for _, rr := range res.Recipients {
-		if !rr.Accepted && rr.Err != nil && temporaryError(rr.Err) {
-			again = append(again, rr.Address)
-			last = rr.Err
-		}
-	}
-	if len(again) == 0 {
-		if err != nil {
-			o.mu.Lock()
-			o.stats.Failed++
-			o.mu.Unlock()
-			o.c.Audit(ctx, "outbox.failed", e.MessageID, err)
-		}
-		o.remove(ctx, e.MessageID)
-		return
-	}
-	e.Recipients = again
-	e.Accepted, e.Refused, e.State = nil, nil, OutboxPending
-	o.retryOrFail(ctx, e, last)
-}
-
-// retryOrFail reschedules an entry after a temporary failure, or fails it.
-func (o *Outbox) retryOrFail(ctx context.Context, e *OutboxEntry, cause error) {
-	now := o.opts.Clock.Now()
-	var (
-		te *mssante.TransactionError
-		se *mssante.SizeError
-	)
-	if e.State == OutboxInFlight && !errors.As(cause, &te) && !errors.As(cause, &se) {
-		// DATA was under way and no reply came: the operator may have the
-		// message. The next attempt is the documented duplicate window.
-		e.Uncertain = true
-		o.mu.Lock()
-		o.stats.ResentUncertain++
-		o.mu.Unlock()
-		o.c.Audit(ctx, "outbox.resend-uncertain", e.MessageID, cause)
-	}
-	e.State = OutboxPending
-	e.LastError = cause.Error()
-	if (temporaryError(cause) && ctx.Err() != nil) || errors.Is(cause, mssante.ErrClosed) {
-		// Run is stopping: keep the entry as it is for the next run.
-		o.store.UpdateOutbox(context.WithoutCancel(ctx), e)
-		o.update(e)
-		return
-	}
-	if temporaryError(cause) {
-		next := now.Add(o.backoff(e.Attempts))
-		if !next.After(e.Deadline) {
-			e.NextAttempt = next
-			err := o.store.UpdateOutbox(ctx, e)
-			o.c.Audit(ctx, "outbox.retry", e.MessageID, cause)
-			if err != nil {
-				o.log.Error("delivery: outbox could not reschedule a message", "message_id", e.MessageID, "err", err)
-			}
-			o.mu.Lock()
-			o.stats.Retries++
-			o.mu.Unlock()
-			o.update(e)
-			return
-		}
-		cause = fmt.Errorf("%w (%d attempts): %w", ErrOutboxDeadline, e.Attempts, cause)
-	}
-	o.tracker.fail(ctx, e.MessageID, e.Recipients, cause, CauseOutbox)
-	o.mu.Lock()
-	o.stats.Failed++
-	o.mu.Unlock()
-	o.c.Audit(ctx, "outbox.failed", e.MessageID, cause)
-	o.remove(ctx, e.MessageID)
-}
-
-// backoff returns the wait before attempt n+1: MinBackoff·2^(n-1), capped,
-// with jitter between half and all of it.
-func (o *Outbox) backoff(n int) time.Duration {
-	d := o.opts.MinBackoff
-	for i := 1; i < n && d < o.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	if d > o.opts.MaxBackoff {
-		d = o.opts.MaxBackoff
-	}
+// jitter returns a random duration between half of d and d.
+func (o *Outbox) jitter(d time.Duration) time.Duration {
 	var b [8]byte
-	if _, err := io.ReadFull(o.opts.Rand, b[:]); err != nil {
-		return d
-	}
 	half := int64(d / 2)
 	if half <= 0 {
 		return d
 	}
+	if _, err := io.ReadFull(o.opts.Rand, b[:]); err != nil {
+		return d
+	}
 	return time.Duration(half + int64(binary.BigEndian.Uint64(b[:])%uint64(half+1)))
-}
-
-func (o *Outbox) update(e *OutboxEntry) {
-	o.mu.Lock()
-	if _, ok := o.entries[e.MessageID]; ok {
-		cp := *e
-		o.entries[e.MessageID] = &cp
-	}
-	o.mu.Unlock()
-}
-
-func (o *Outbox) remove(ctx context.Context, id string) {
-	if err := o.store.RemoveOutbox(context.WithoutCancel(ctx), id); err != nil {
-		o.log.Error("delivery: outbox could not remove a message", "message_id", id, "err", err)
-	}
-	o.mu.Lock()
-	delete(o.entries, id)
-	if !o.busy[id] {
-		o.closeDone(id)
-	}
-	o.mu.Unlock()
-}
-
-// closeDone releases the waiters of a message; o.mu is held.
-func (o *Outbox) closeDone(id string) {
-	if ch, ok := o.done[id]; ok {
-		close(ch)
-		delete(o.done, id)
-	}
-}
-
-func refusals(res *mssante.SendResult) []OutboxRefusal {
-	var out []OutboxRefusal
-	for _, rr := range res.Recipients {
-		if rr.Accepted {
-			continue
-		}
-		r := OutboxRefusal{Address: rr.Address}
-		var re *mssante.RecipientError
-		if errors.As(rr.Err, &re) {
-			r.Code, r.Enhanced, r.Message = re.Code, re.Enhanced, re.Message
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// temporaryError reports an error worth retrying: a 4xx reply, a lost or
-// refused connection, a refused token (the next attempt asks for a new one).
-// Refusals that will not change (5xx, trust space, size, invalid message,
-// TLS) are permanent.
-func temporaryError(err error) bool {
-	var (
-		re *mssante.RecipientError
-		te *mssante.TransactionError
-		ae *mssante.AuthError
-		ce *mssante.ConnectError
-		tl *mssante.TLSError
-		ne net.Error
-		st *storeError
-	)
-	switch {
-	case errors.As(err, &st):
-		return true
-	case errors.As(err, &re):
-		return re.Temporary()
-	case errors.As(err, &te):
-		return te.Temporary()
-	case errors.As(err, &ae):
-		return ae.Status == "401" || (ae.Code >= 400 && ae.Code < 500)
-	case errors.As(err, &tl):
-		return false
-	case errors.As(err, &ce), errors.As(err, &ne):
-		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return true
-	}
-	return false
-}
-
-// storeError is a failure of the outbox's store: the message stays queued
-// and is tried again.
-type storeError struct{ err error }
-
-func (e *storeError) Error() string { return "delivery: outbox store: " + e.err.Error() }
-func (e *storeError) Unwrap() error { return e.err }
-
-// limitedWriter fails once more than n bytes were written.
-type limitedWriter struct {
-	w        io.Writer
-	max, len int64
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.len+int64(len(p)) > l.max {
-		return 0, &mail.LimitError{Limit: "message size", Max: l.max}
-	}
-	l.len += int64(len(p))
-	return l.w.Write(p)
-}
-
-// halfwayReader reads body and calls at once the first half was read and
-// written (at the next Read): the tests stop an outbox there, in the
-// middle of DATA.
-type halfwayReader struct {
-	body   []byte
-	off    int
-	at     func()
-	called bool
-}
-
-func (r *halfwayReader) Read(p []byte) (int, error) {
-	half := len(r.body) / 2
-	if r.off >= half && !r.called {
-		r.called = true
-		r.at()
-	}
-	if r.off >= len(r.body) {
-		return 0, io.EOF
-	}
-	end := len(r.body)
-	if r.off < half {
-		end = half
-	}
-	n := copy(p, r.body[r.off:end])
-	r.off += n
-	return n, nil
 }

@@ -140,8 +140,8 @@ func TestOutboxCrash(t *testing.T) {
 				t.Fatalf("reopen after the crash: %v", err)
 			}
 			defer st.Close()
-			if list, _ := st.ListOutbox(ctx); (len(list) == 1) != tc.stored {
-				t.Fatalf("stored %d entries, want stored=%v", len(list), tc.stored)
+			if list, _ := st.ListOutbox(ctx, delivery.OutboxQuery{}); (len(list.Entries) == 1) != tc.stored {
+				t.Fatalf("stored %d entries, want stored=%v", len(list.Entries), tc.stored)
 			}
 			c, err := mssante.NewClient(s.MustConfig(trkA))
 			if err != nil {
@@ -177,8 +177,8 @@ func TestOutboxCrash(t *testing.T) {
 			case tc.stored && (err != nil || r.State != delivery.StateSubmitted):
 				t.Errorf("tracked %+v %v", r, err)
 			}
-			if list, _ := st.ListOutbox(ctx); len(list) != 0 {
-				t.Errorf("outbox not empty: %+v", list[0])
+			if list, _ := st.ListOutbox(ctx, delivery.OutboxQuery{}); len(list.Entries) != 0 {
+				t.Errorf("outbox not empty: %+v", list.Entries[0])
 			}
 			t.Logf("killed at %s: %d copies, after restart %d (resent uncertain %d, recovered accepted %d)",
 				tc.step, tc.before, tc.after, got.ResentUncertain, got.RecoveredAccepted)

@@ -189,11 +189,11 @@ func TestOutboxBackoffSchedule(t *testing.T) {
 	for attempts := uint64(1); attempts <= 5; attempts++ {
 		// Small steps: the clock moves at most one step past the failure.
 		e.settle(t, time.Second, func() bool { return e.ob.Stats().Retries >= attempts })
-		list, err := e.tr.Store().ListOutbox(ctx)
-		if err != nil || len(list) != 1 {
+		list, err := e.tr.Store().ListOutbox(ctx, delivery.OutboxQuery{})
+		if err != nil || len(list.Entries) != 1 {
 			t.Fatalf("outbox %v %v", list, err)
 		}
-		w := list[0].NextAttempt.Sub(e.clock.Now())
+		w := list.Entries[0].NextAttempt.Sub(e.clock.Now())
 		waits = append(waits, w)
 		e.clock.Advance(w)
 	}
@@ -249,8 +249,8 @@ func TestOutboxFailures(t *testing.T) {
 		ctx := trkCtx(t)
 		id, _ := e.ob.Send(ctx, trkMessage(false, false, trkPatient, trkB))
 		if err := e.ob.Wait(ctx, id); err != nil {
-			list, _ := e.ob.Entries(ctx)
-			t.Fatalf("wait: %v; stats %+v; entries %d", err, e.ob.Stats(), len(list))
+			list, _ := e.tr.Store().ListOutbox(ctx, delivery.OutboxQuery{})
+			t.Fatalf("wait: %v; stats %+v; entries %d", err, e.ob.Stats(), len(list.Entries))
 		}
 		m, _ := e.tr.Message(ctx, id)
 		if m.Recipient(trkPatient).State != delivery.StateFailed || m.Recipient(trkB).State != delivery.StateSubmitted {
@@ -305,8 +305,8 @@ func TestOutboxBounds(t *testing.T) {
 	if _, err := e2.ob.Send(ctx, outside); !errors.As(err, &te) {
 		t.Fatalf("outside: %v", err)
 	}
-	if list, _ := e2.tr.Store().ListOutbox(ctx); len(list) != 0 {
-		t.Fatalf("stored %d", len(list))
+	if list, _ := e2.tr.Store().ListOutbox(ctx, delivery.OutboxQuery{}); len(list.Entries) != 0 {
+		t.Fatalf("stored %d", len(list.Entries))
 	}
 	if st := e.ob.Stats(); st.Rejected != 1 || st.Queued != 1 {
 		t.Fatalf("stats %+v", st)

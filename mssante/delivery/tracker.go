@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"sync"
@@ -192,10 +193,12 @@ type TrackEvent struct {
 // TrackerOptions configure a Tracker. A nil pointer means defaults.
 type TrackerOptions struct {
 	// Store keeps the state. Nil means NewMemoryStore(): nothing survives
-	// the process. Use package mssante/delivery/boltstore in production.
+	// the process. Use package boltstore for one process, pgstore for
+	// several (see the README, "Running several instances").
 	Store Store
-	// Now gives the time. Nil means time.Now; tests give a fake clock.
-	Now func() time.Time
+	// Clock gives the time. Nil means the system clock; tests give a fake
+	// one (the same fake clock serves every package of this module).
+	Clock Clock
 	// Timeout fails a submitted (or delayed) recipient for which no
 	// delivery report came within this delay of the submission, when a
 	// delivery receipt (DSN) was asked for and the server offered it
@@ -211,6 +214,10 @@ type TrackerOptions struct {
 	// days later, and Pending lists the messages still waiting. It is
 	// applied by CheckTimeouts.
 	ReadTimeout time.Duration
+	// Retention is how long settled messages are kept: Purge deletes
+	// those created longer ago. Zero means they are kept until the caller
+	// deletes them (Purge does nothing).
+	Retention time.Duration
 	// OnEvent is called for every transition, in order, after it was
 	// stored. It runs on the goroutine that fed the tracker; it may query
 	// the tracker but must not feed it (Track, Sent, Observe,
@@ -244,11 +251,23 @@ type TrackerOptions struct {
 // "dispatched" MDN counts as processed, and a timeout is an event for the
 // caller rather than a failure DSN written to the sender's mailbox; a read
 // receipt that does not come is not a failure at all.
+//
+// Several trackers, in several processes, may share a Store that allows it
+// (package pgstore): each update of a message is atomic in the store
+// (Store.UpdateMessage), so that two processes observing reports for the
+// same message never lose a transition, and a duplicate report observed by
+// both is recorded once. Each process gets the OnEvent calls of the
+// transitions it recorded.
+//
+// The zero value is a tracker with default options and a memory store, as
+// NewTracker(nil) returns; it holds nothing to close.
 type Tracker struct {
+	once  sync.Once
 	store Store
+	clock Clock
 	opts  TrackerOptions
 
-	mu     sync.Mutex // serialises load-modify-save
+	mu     sync.Mutex // serialises this tracker's updates, so events keep their order
 	emitMu sync.Mutex // keeps events in order while mu is released
 }
 
@@ -258,18 +277,29 @@ func NewTracker(opts *TrackerOptions) *Tracker {
 	if opts != nil {
 		t.opts = *opts
 	}
-	if t.opts.Store == nil {
-		t.opts.Store = NewMemoryStore()
-	}
-	if t.opts.Now == nil {
-		t.opts.Now = time.Now
-	}
-	t.store = t.opts.Store
+	t.init()
 	return t
 }
 
+// init applies the defaults, once; every method calls it, so that a zero
+// Tracker works.
+func (t *Tracker) init() {
+	t.once.Do(func() {
+		if t.opts.Store == nil {
+			t.opts.Store = NewMemoryStore()
+		}
+		if t.opts.Clock == nil {
+			t.opts.Clock = systemClock{}
+		}
+		t.store, t.clock = t.opts.Store, t.opts.Clock
+	})
+}
+
 // Store returns the tracker's store.
-func (t *Tracker) Store() Store { return t.store }
+func (t *Tracker) Store() Store {
+	t.init()
+	return t.store
+}
 
 // Track starts tracking msg: each recipient (To, Cc, Bcc) is queued. The
 // Message-ID must be set: call Client.Prepare first. To track a message
@@ -289,15 +319,9 @@ func (t *Tracker) Track(ctx context.Context, msg *mail.Message) error {
 }
 
 func (t *Tracker) track(ctx context.Context, id, from, subject string, rcpts []string, dsn, mdn bool, src Cause) error {
+	t.init()
 	t.mu.Lock()
-	if _, err := t.store.LoadMessage(ctx, id); err == nil {
-		t.mu.Unlock()
-		return nil
-	} else if !errors.Is(err, ErrUnknownMessage) {
-		t.mu.Unlock()
-		return err
-	}
-	now := t.opts.Now()
+	now := t.clock.Now()
 	m := &TrackedMessage{MessageID: id, EnvelopeID: mssante.EnvelopeID(id), From: from, Subject: subject, Created: now,
 		DeliveryReceipt: dsn, ReadReceipt: mdn}
 	var events []TrackEvent
@@ -309,7 +333,10 @@ func (t *Tracker) track(ctx context.Context, id, from, subject string, rcpts []s
 		m.Recipients = append(m.Recipients, RecipientStatus{Address: a, State: StateQueued, Since: now, Cause: src, History: []Transition{tr}})
 		events = append(events, TrackEvent{MessageID: id, Recipient: a, Transition: tr})
 	}
-	err := t.store.SaveMessage(ctx, m)
+	created, err := t.store.CreateMessage(ctx, m)
+	if !created {
+		events = nil // tracked already: tracking again changes nothing
+	}
 	t.unlockAndEmit(events, err)
 	return err
 }
@@ -390,6 +417,7 @@ func (t *Tracker) fail(ctx context.Context, id string, rcpts []string, err error
 // reporting mailbox. Other messages are ignored. It reports whether the
 // message concerned a tracked message.
 func (t *Tracker) Observe(ctx context.Context, msg *mail.Message) (bool, error) {
+	t.init()
 	switch {
 	case msg == nil:
 		return false, nil
@@ -513,30 +541,25 @@ func (t *Tracker) noteProblems(r *RecipientStatus, e *TrackEvent, problems []str
 	e.Problems = problems
 }
 
-// findDSN returns the Message-ID a DSN is about, or "".
+// findDSN returns the Message-ID a DSN is about, or "": by its ENVID
+// (indexed, hashed or not), then by the Original-Message-ID.
 func (t *Tracker) findDSN(ctx context.Context, d *mail.DSN) (string, error) {
-	for _, id := range []string{d.OriginalEnvelopeID, d.OriginalMessageID} {
-		if id == "" {
-			continue
-		}
-		m, err := t.store.LoadMessage(ctx, id)
-		if err == nil && (id == d.OriginalMessageID || m.EnvelopeID == id) {
+	if d.OriginalEnvelopeID != "" {
+		m, err := t.store.MessageByEnvelopeID(ctx, d.OriginalEnvelopeID)
+		if err == nil {
 			return m.MessageID, nil
 		}
-		if err != nil && !errors.Is(err, ErrUnknownMessage) {
+		if !errors.Is(err, ErrUnknownMessage) {
 			return "", err
 		}
 	}
-	// A hashed ENVID (long or unusual Message-ID): look for it.
-	if strings.HasPrefix(d.OriginalEnvelopeID, "sha256-") {
-		list, err := t.store.ListMessages(ctx)
-		if err != nil {
-			return "", err
+	if d.OriginalMessageID != "" {
+		m, err := t.store.Message(ctx, d.OriginalMessageID)
+		if err == nil {
+			return m.MessageID, nil
 		}
-		for _, m := range list {
-			if m.EnvelopeID == d.OriginalEnvelopeID {
-				return m.MessageID, nil
-			}
+		if !errors.Is(err, ErrUnknownMessage) {
+			return "", err
 		}
 	}
 	return "", nil
@@ -546,12 +569,6 @@ func (t *Tracker) observeMDN(ctx context.Context, msg *mail.Message) (bool, erro
 	md := msg.MDN
 	if md.OriginalMessageID == "" {
 		return false, nil
-	}
-	if _, err := t.store.LoadMessage(ctx, md.OriginalMessageID); err != nil {
-		if errors.Is(err, ErrUnknownMessage) {
-			return false, nil
-		}
-		return false, err
 	}
 	matched := false
 	problems := reportProblems(msg)
@@ -570,7 +587,7 @@ func (t *Tracker) observeMDN(ctx context.Context, msg *mail.Message) (bool, erro
 		if r == nil {
 			return nil
 		}
-		matched = true
+		matched = true       // set again by each run of the update, alike
 		to := StateProcessed // processed, and dispatched (Direct's final delivery)
 		switch md.Disposition.Type {
 		case mail.Displayed:
@@ -598,6 +615,9 @@ func (t *Tracker) observeMDN(ctx context.Context, msg *mail.Message) (bool, erro
 		t.noteProblems(r, &e, problems)
 		return []TrackEvent{e}
 	})
+	if errors.Is(err, ErrUnknownMessage) {
+		return false, nil
+	}
 	return matched, err
 }
 
@@ -607,49 +627,74 @@ func (t *Tracker) observeMDN(ctx context.Context, msg *mail.Message) (bool, erro
 // returns how many recipients it failed or marked. Call it periodically,
 // e.g. after each Sync.
 func (t *Tracker) CheckTimeouts(ctx context.Context) (int, error) {
-	if t.opts.Timeout <= 0 && t.opts.ReadTimeout <= 0 {
-		return 0, nil
-	}
-	list, err := t.store.ListMessages(ctx)
-	if err != nil {
-		return 0, err
-	}
+	t.init()
+	now := t.clock.Now()
 	n := 0
-	for _, lm := range list {
-		if lm.Submitted.IsZero() || lm.Settled() {
+	for _, w := range []struct {
+		awaiting Awaiting
+		after    time.Duration
+	}{{AwaitingDelivery, t.opts.Timeout}, {AwaitingRead, t.opts.ReadTimeout}} {
+		if w.after <= 0 {
 			continue
 		}
-		err := t.apply(ctx, lm.MessageID, func(m *TrackedMessage, now time.Time) []TrackEvent {
-			var ev []TrackEvent
-			for i := range m.Recipients {
-				r := &m.Recipients[i]
-				elapsed := now.Sub(m.Submitted)
-				readOverdue := t.opts.ReadTimeout > 0 && m.ReadReceipt && !r.NoReadReceipt && elapsed >= t.opts.ReadTimeout
-				switch r.State {
-				case StateSubmitted, StateDelayed:
-					if t.opts.Timeout > 0 && m.DeliveryReceipt && elapsed >= t.opts.Timeout {
-						if e, ok := t.move(m, r, StateFailed, CauseTimeout, now, ErrReportTimeout); ok {
-							ev = append(ev, e)
-						}
-					} else if r.State == StateSubmitted && !m.DeliveryReceipt && readOverdue {
-						// No delivery report can come: the read receipt
-						// was the only news to wait for.
-						ev = append(ev, t.markNoReadReceipt(m, r, now))
-					}
-				case StateDelivered, StateRelayed:
-					if readOverdue {
-						ev = append(ev, t.markNoReadReceipt(m, r, now))
-					}
+		// Each message updated leaves the index it was found in; the
+		// cursor moves on past those that stay.
+		q := DueQuery{Awaiting: w.awaiting, Before: now.Add(-w.after), Limit: MaxPageLimit}
+		for {
+			page, err := t.store.DueMessages(ctx, q)
+			if err != nil {
+				return n, err
+			}
+			for _, lm := range page.Messages {
+				k, err := t.expire(ctx, lm.MessageID)
+				n += k
+				if err != nil && !errors.Is(err, ErrUnknownMessage) {
+					return n, err
 				}
 			}
-			n += len(ev)
-			return ev
-		})
-		if err != nil {
-			return n, err
+			if page.Next == "" {
+				break
+			}
+			q.After = page.Next
 		}
 	}
 	return n, nil
+}
+
+// expire applies the deadlines to one message and returns how many
+// recipients it failed or marked.
+func (t *Tracker) expire(ctx context.Context, id string) (int, error) {
+	n := 0
+	err := t.apply(ctx, id, func(m *TrackedMessage, now time.Time) []TrackEvent {
+		var ev []TrackEvent
+		if m.Submitted.IsZero() {
+			return nil
+		}
+		for i := range m.Recipients {
+			r := &m.Recipients[i]
+			elapsed := now.Sub(m.Submitted)
+			readOverdue := t.opts.ReadTimeout > 0 && m.ReadReceipt && !r.NoReadReceipt && elapsed >= t.opts.ReadTimeout
+			switch r.State {
+			case StateSubmitted, StateDelayed:
+				if t.opts.Timeout > 0 && m.DeliveryReceipt && elapsed >= t.opts.Timeout {
+					if e, ok := t.move(m, r, StateFailed, CauseTimeout, now, ErrReportTimeout); ok {
+						ev = append(ev, e)
+					}
+				} else if r.State == StateSubmitted && !m.DeliveryReceipt && readOverdue {
+					// No delivery report can come: the read receipt
+					// was the only news to wait for.
+					ev = append(ev, t.markNoReadReceipt(m, r, now))
+				}
+			case StateDelivered, StateRelayed:
+				if readOverdue {
+					ev = append(ev, t.markNoReadReceipt(m, r, now))
+				}
+			}
+		}
+		n = len(ev)
+		return ev
+	})
+	return n, err
 }
 
 // markNoReadReceipt ends the wait for r's read receipt: a transition from
@@ -722,19 +767,21 @@ func statusOf(err error) string {
 	return ""
 }
 
-// apply runs a load-modify-save of one tracked message and emits the
-// events fn returns, in order.
+// apply updates one tracked message atomically in the store and emits
+// the events fn returns, in order. fn may run more than once (the store
+// re-runs it after a conflict with another process): only the events of
+// the run that was stored are emitted.
 func (t *Tracker) apply(ctx context.Context, id string, fn func(m *TrackedMessage, now time.Time) []TrackEvent) error {
+	t.init()
 	t.mu.Lock()
-	m, err := t.store.LoadMessage(ctx, id)
-	if err != nil {
-		t.mu.Unlock()
-		return err
-	}
-	events := fn(m, t.opts.Now())
-	if len(events) > 0 {
-		err = t.store.SaveMessage(ctx, m)
-	}
+	var events []TrackEvent
+	err := t.store.UpdateMessage(ctx, id, func(m *TrackedMessage) error {
+		events = fn(m, t.clock.Now())
+		if len(events) == 0 {
+			return ErrNoChange
+		}
+		return nil
+	})
 	t.unlockAndEmit(events, err)
 	return err
 }
@@ -757,7 +804,8 @@ func (t *Tracker) unlockAndEmit(events []TrackEvent, err error) {
 
 // Message returns what the tracker knows of a message, or ErrUnknownMessage.
 func (t *Tracker) Message(ctx context.Context, messageID string) (*TrackedMessage, error) {
-	return t.store.LoadMessage(ctx, strings.Trim(messageID, "<>"))
+	t.init()
+	return t.store.Message(ctx, strings.Trim(messageID, "<>"))
 }
 
 // Recipient returns the status of one recipient of a message.
@@ -772,31 +820,72 @@ func (t *Tracker) Recipient(ctx context.Context, messageID, addr string) (*Recip
 	return nil, fmt.Errorf("%w: %s is not a recipient of %s", ErrUnknownMessage, addr, messageID)
 }
 
-// Messages returns every tracked message, oldest first.
-func (t *Tracker) Messages(ctx context.Context) ([]*TrackedMessage, error) {
-	list, err := t.store.ListMessages(ctx)
-	if err != nil {
-		return nil, err
+// MessagePage returns one page of the messages q selects, oldest first:
+// for dashboards that page with q.After = the previous page's Next.
+func (t *Tracker) MessagePage(ctx context.Context, q MessageQuery) (MessagePage, error) {
+	t.init()
+	return t.store.Messages(ctx, q)
+}
+
+// Messages returns the messages q selects, oldest first (nil q: every
+// message), read from the store a page (q.Limit) at a time: memory stays
+// bounded by a page. The sequence ends after the first error.
+func (t *Tracker) Messages(ctx context.Context, q *MessageQuery) iter.Seq2[*TrackedMessage, error] {
+	t.init()
+	var query MessageQuery
+	if q != nil {
+		query = *q
 	}
-	SortTrackedMessages(list)
-	return list, nil
+	return func(yield func(*TrackedMessage, error) bool) {
+		for {
+			page, err := t.store.Messages(ctx, query)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, m := range page.Messages {
+				if !yield(m, nil) {
+					return
+				}
+			}
+			if page.Next == "" {
+				return
+			}
+			query.After = page.Next
+		}
+	}
 }
 
 // Pending returns the messages not settled (see TrackedMessage.Settled)
-// that were created more than olderThan ago, oldest first.
-func (t *Tracker) Pending(ctx context.Context, olderThan time.Duration) ([]*TrackedMessage, error) {
-	list, err := t.Messages(ctx)
-	if err != nil {
-		return nil, err
+// that were created more than olderThan ago, oldest first, a page at a
+// time as Messages does.
+func (t *Tracker) Pending(ctx context.Context, olderThan time.Duration) iter.Seq2[*TrackedMessage, error] {
+	t.init()
+	return t.Messages(ctx, &MessageQuery{Unsettled: true, CreatedBefore: t.clock.Now().Add(-olderThan).Add(time.Microsecond)})
+}
+
+// purgeBatch is how many messages Purge deletes per transaction.
+const purgeBatch = 1000
+
+// Purge deletes the settled messages created more than
+// TrackerOptions.Retention ago, in batches of a thousand (one transaction
+// each, so that a large purge never holds the store for long), and
+// returns how many it deleted. It does nothing when Retention is zero.
+// Call it periodically, e.g. daily.
+func (t *Tracker) Purge(ctx context.Context) (int, error) {
+	t.init()
+	if t.opts.Retention <= 0 {
+		return 0, nil
 	}
-	now := t.opts.Now()
-	out := list[:0]
-	for _, m := range list {
-		if !m.Settled() && now.Sub(m.Created) >= olderThan {
-			out = append(out, m)
+	before := t.clock.Now().Add(-t.opts.Retention)
+	total := 0
+	for {
+		n, err := t.store.PurgeMessages(ctx, before, purgeBatch)
+		total += n
+		if err != nil || n < purgeBatch {
+			return total, err
 		}
 	}
-	return out, nil
 }
 
 // SortTrackedMessages orders messages oldest first, then by Message-ID.

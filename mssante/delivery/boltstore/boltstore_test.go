@@ -2,9 +2,11 @@ package boltstore_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
+	"github.com/mssante-go/sdk/mssante/delivery/storetest"
 )
 
 func openStore(t *testing.T, path string) *boltstore.Store {
@@ -27,73 +30,10 @@ func openStore(t *testing.T, path string) *boltstore.Store {
 	return s
 }
 
-// The same contract for the memory store and the bolt store.
+// The bbolt store keeps the Store contract. One process holds the file:
+// the suite's second handle is the store itself.
 func TestStoreContract(t *testing.T) {
-	stores := map[string]func(t *testing.T) delivery.Store{
-		"memory": func(t *testing.T) delivery.Store { return delivery.NewMemoryStore() },
-		"bolt":   func(t *testing.T) delivery.Store { return openStore(t, filepath.Join(t.TempDir(), "s.db")) },
-	}
-	for name, open := range stores {
-		t.Run(name, func(t *testing.T) { testContract(t, open(t)) })
-	}
-}
-
-func testContract(t *testing.T, s delivery.Store) {
-	ctx := context.Background()
-	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	if _, err := s.LoadMessage(ctx, "a@x"); !errors.Is(err, delivery.ErrUnknownMessage) {
-		t.Fatalf("absent: %v", err)
-	}
-	m := &delivery.TrackedMessage{MessageID: "a@x", Created: t0, Recipients: []delivery.RecipientStatus{{Address: "b@y.fr", State: delivery.StateQueued}}}
-	if err := s.SaveMessage(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	m.Recipients[0].State = delivery.StateFailed // the store keeps a copy
-	got, err := s.LoadMessage(ctx, "a@x")
-	if err != nil || got.Recipients[0].State != delivery.StateQueued || !got.Created.Equal(t0) {
-		t.Fatalf("load %+v %v", got, err)
-	}
-	got.Recipients[0].State = delivery.StateDelivered
-	if err := s.SaveMessage(ctx, got); err != nil {
-		t.Fatal(err)
-	}
-	if list, err := s.ListMessages(ctx); err != nil || len(list) != 1 || list[0].Recipients[0].State != delivery.StateDelivered {
-		t.Fatalf("list %v %v", list, err)
-	}
-
-	e2 := &delivery.OutboxEntry{MessageID: "2@x", Created: t0.Add(time.Second), State: delivery.OutboxPending}
-	e1 := &delivery.OutboxEntry{MessageID: "1@x", Created: t0, State: delivery.OutboxPending, Recipients: []string{"b@y.fr"}}
-	for _, e := range []*delivery.OutboxEntry{e2, e1} {
-		if err := s.AddOutbox(ctx, e, []byte("body of "+e.MessageID)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e1.State = delivery.OutboxInFlight
-	if err := s.UpdateOutbox(ctx, e1); err != nil {
-		t.Fatal(err)
-	}
-	list, err := s.ListOutbox(ctx)
-	if err != nil || len(list) != 2 || list[0].MessageID != "1@x" || list[0].State != delivery.OutboxInFlight || list[0].Recipients[0] != "b@y.fr" {
-		t.Fatalf("outbox %+v %v", list, err)
-	}
-	if b, err := s.OutboxBody(ctx, "1@x"); err != nil || string(b) != "body of 1@x" {
-		t.Fatalf("body %q %v", b, err)
-	}
-	if err := s.RemoveOutbox(ctx, "1@x"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RemoveOutbox(ctx, "1@x"); err != nil {
-		t.Fatalf("second remove: %v", err)
-	}
-	if _, err := s.OutboxBody(ctx, "1@x"); !errors.Is(err, delivery.ErrUnknownMessage) {
-		t.Fatalf("removed body: %v", err)
-	}
-	if err := s.UpdateOutbox(ctx, e1); !errors.Is(err, delivery.ErrUnknownMessage) {
-		t.Fatalf("update removed: %v", err)
-	}
-	if list, _ := s.ListOutbox(ctx); len(list) != 1 {
-		t.Fatalf("outbox after remove: %d", len(list))
-	}
+	storetest.TestStore(t, func(t *testing.T) delivery.Store { return openStore(t, filepath.Join(t.TempDir(), "s.db")) }, nil)
 }
 
 func TestReopenAndReadOnly(t *testing.T) {
@@ -103,7 +43,7 @@ func TestReopenAndReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := s.SaveMessage(ctx, &delivery.TrackedMessage{MessageID: "a@x"}); err != nil {
+	if _, err := s.CreateMessage(ctx, &delivery.TrackedMessage{MessageID: "a@x"}); err != nil {
 		t.Fatal(err)
 	}
 	// A second writer waits for the lock, then gives up.
@@ -116,10 +56,10 @@ func TestReopenAndReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if _, err := ro.LoadMessage(ctx, "a@x"); err != nil {
+	if _, err := ro.Message(ctx, "a@x"); err != nil {
 		t.Fatal(err)
 	}
-	if err := ro.SaveMessage(ctx, &delivery.TrackedMessage{MessageID: "b@x"}); !errors.Is(err, boltstore.ErrReadOnly) {
+	if _, err := ro.CreateMessage(ctx, &delivery.TrackedMessage{MessageID: "b@x"}); !errors.Is(err, boltstore.ErrReadOnly) {
 		t.Fatalf("read-only write: %v", err)
 	}
 }
@@ -138,13 +78,19 @@ func TestHelperStoreWriter(t *testing.T) {
 	}
 	ctx := context.Background()
 	body := make([]byte, 64<<10)
+	bigBody := make([]byte, 3<<20)
 	for i := 0; ; i++ {
 		id := strconv.Itoa(i)
-		if err := s.AddOutbox(ctx, &delivery.OutboxEntry{MessageID: id, State: delivery.OutboxPending}, body); err != nil {
+		// Every third body spans several transactions.
+		b := body
+		if i%3 == 0 {
+			b = bigBody
+		}
+		if err := s.AddOutbox(ctx, &delivery.OutboxEntry{MessageID: id, State: delivery.OutboxPending}, bytes.NewReader(b), delivery.AddOptions{}); err != nil {
 			fmt.Println("error", err)
 			os.Exit(2)
 		}
-		if err := s.SaveMessage(ctx, &delivery.TrackedMessage{MessageID: id}); err != nil {
+		if _, err := s.CreateMessage(ctx, &delivery.TrackedMessage{MessageID: id}); err != nil {
 			fmt.Println("error", err)
 			os.Exit(2)
 		}
@@ -186,21 +132,37 @@ func TestCrashDuringWrites(t *testing.T) {
 			t.Fatalf("round %d: reopen: %v", round, err)
 		}
 		ctx := context.Background()
-		entries, err := s.ListOutbox(ctx)
+		entries, err := s.ListOutbox(ctx, delivery.OutboxQuery{Limit: delivery.MaxPageLimit})
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := s.ListMessages(ctx)
+		msgs, err := s.Messages(ctx, delivery.MessageQuery{Limit: delivery.MaxPageLimit})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(entries) < last+1 || len(msgs) < last+1 {
-			t.Fatalf("round %d: committed %d, found %d entries %d messages", round, last+1, len(entries), len(msgs))
+		if len(entries.Entries) < last+1 || len(msgs.Messages) < last+1 {
+			t.Fatalf("round %d: committed %d, found %d entries %d messages", round, last+1, len(entries.Entries), len(msgs.Messages))
 		}
-		for _, e := range entries {
-			if b, err := s.OutboxBody(ctx, e.MessageID); err != nil || len(b) != 64<<10 {
+		wantBlocks := 0
+		for _, e := range entries.Entries {
+			wantBlocks += int((e.Size + boltstore.BlockSize - 1) / boltstore.BlockSize)
+			n, _ := strconv.Atoi(e.MessageID)
+			want := 64 << 10
+			if n%3 == 0 {
+				want = 3 << 20
+			}
+			rc, err := s.OutboxBody(ctx, e.MessageID)
+			if err != nil {
 				t.Fatalf("entry %s without its body: %v", e.MessageID, err)
 			}
+			b, err := io.ReadAll(rc)
+			if err != nil || len(b) != want || e.Size != int64(want) {
+				t.Fatalf("entry %s: body of %d bytes (size %d), want %d: %v", e.MessageID, len(b), e.Size, want, err)
+			}
+		}
+		// The blocks of an add the kill cut short are gone.
+		if blocks, adding, err := boltstore.Blocks(s); err != nil || blocks != wantBlocks || adding != 0 {
+			t.Fatalf("round %d: %d blocks stored, %d adds unfinished, want %d and 0 (%v)", round, blocks, adding, wantBlocks, err)
 		}
 		s.Close()
 		os.Remove(path) // each round starts a new file, so that "last" counts from 0
@@ -222,4 +184,16 @@ func TestFileMode(t *testing.T) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		t.Fatalf("store file mode %v, want no access for group and others", fi.Mode().Perm())
 	}
+}
+
+// The tracker's work on the bbolt store does not grow with the messages
+// (1,000,000 with MSSANTE_LONG=1).
+func TestScale(t *testing.T) {
+	n := 20_000
+	if os.Getenv("MSSANTE_LONG") != "" {
+		n = 1_000_000
+	}
+	s := openStore(t, filepath.Join(t.TempDir(), "scale.db"))
+	f := storetest.TestScale(t, s, &storetest.ScaleOptions{Messages: n, Load: s.Import})
+	t.Log("bbolt: ", f)
 }
