@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/backoff"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
 )
@@ -550,13 +550,5 @@ func (o *Outbox) signal() {
 
 // jitter returns a random duration between half of d and d.
 func (o *Outbox) jitter(d time.Duration) time.Duration {
-	var b [8]byte
-	half := int64(d / 2)
-	if half <= 0 {
-		return d
-	}
-	if _, err := io.ReadFull(o.opts.Rand, b[:]); err != nil {
-		return d
-	}
-	return time.Duration(half + int64(binary.BigEndian.Uint64(b[:])%uint64(half+1)))
+	return backoff.Policy{Min: d, Max: d, Rand: o.opts.Rand}.Delay(1)
 }

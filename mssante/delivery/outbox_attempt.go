@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/backoff"
 	"github.com/mssante-go/sdk/mssante"
 )
 
@@ -306,11 +307,7 @@ func (o *Outbox) lostLease(e *OutboxEntry) {
 // backoff returns the wait before attempt n+1: MinBackoff·2^(n-1), capped,
 // with jitter between half and all of it.
 func (o *Outbox) backoff(n int) time.Duration {
-	d := o.opts.MinBackoff
-	for i := 1; i < n && d < o.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	return o.jitter(min(d, o.opts.MaxBackoff))
+	return backoff.Policy{Min: o.opts.MinBackoff, Max: o.opts.MaxBackoff, Rand: o.opts.Rand}.Delay(n)
 }
 
 // remove deletes a finished entry. If the store cannot be written, the

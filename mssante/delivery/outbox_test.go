@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
+	"golang.org/x/oauth2"
 )
 
 // obxEnv is a trkEnv with an outbox running for A on the fake clock.
@@ -376,5 +378,60 @@ func TestOutboxBcc(t *testing.T) {
 	}
 	if r, _ := e.tr.Recipient(ctx, id, trkPatient); r.State != delivery.StateSubmitted {
 		t.Fatalf("Bcc tracked %+v", r)
+	}
+}
+
+// endedTokens is a token source whose first token the operator refuses
+// and which then says it will give no other (as a Pro Santé Connect session
+// does once PSC refuses its refresh token).
+type endedTokens struct{ calls atomic.Int32 }
+
+type sessionEnded struct{}
+
+func (sessionEnded) Error() string   { return "session ended" }
+func (sessionEnded) Temporary() bool { return false }
+
+func (s *endedTokens) Token() (*oauth2.Token, error) {
+	if s.calls.Add(1) == 1 {
+		return &oauth2.Token{AccessToken: "not-a-token-of-the-operator"}, nil
+	}
+	return nil, sessionEnded{}
+}
+
+// An outbox whose token source ended fails the message at once instead of
+// retrying it against the operator (ECO.1.2.6: the session is over).
+func TestOutboxTokenSourceEnded(t *testing.T) {
+	e := &obxEnv{trkEnv: newTrkEnv(t, nil)}
+	cfg := e.s.MustConfig(trkA)
+	tokens := &endedTokens{}
+	cfg.Auth = mssante.OAuth2(tokens)
+	c, err := mssante.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ob, err := delivery.NewOutbox(c, e.tr, &delivery.OutboxOptions{Clock: e.clock, MinBackoff: time.Minute, MaxBackoff: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ob = ob
+	ctx, cancel := context.WithCancel(trkCtx(t))
+	done := make(chan error, 1)
+	go func() { done <- ob.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	id, err := ob.Send(ctx, trkMessage(true, false, trkB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Wait(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.tr.Recipient(ctx, id, trkB)
+	if r.State != delivery.StateFailed {
+		t.Fatalf("recipient %+v", r)
+	}
+	if st := ob.Stats(); st.Failed != 1 || st.Retries != 0 || tokens.calls.Load() != 2 {
+		t.Fatalf("stats %+v, %d token requests; want one failure, no retry, 2 requests", st, tokens.calls.Load())
 	}
 }

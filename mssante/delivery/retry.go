@@ -32,7 +32,9 @@ func temporaryError(err error) bool {
 	case errors.As(err, &te):
 		return te.Temporary()
 	case errors.As(err, &ae):
-		return ae.Status == "401" || (ae.Code >= 400 && ae.Code < 500)
+		// A refused token is retried, unless the token source said it
+		// will give none again (a Pro Santé Connect session that ended).
+		return ae.Temporary()
 	case errors.As(err, &tl):
 		return false
 	case errors.As(err, &ce), errors.As(err, &ne):
