@@ -197,7 +197,7 @@ type Client struct {
 	imapAddr atomic.Pointer[string]
 
 	connsMu sync.Mutex
-	conns   map[io.Closer]struct{} // Watch's connections, the Senders'
+	conns   map[io.Closer]struct{} // Watch's connections, the Submissions'
 }
 
 // NewClient checks the configuration and returns a client. It does not
@@ -259,9 +259,9 @@ func (c *Client) Address() mail.Address { return c.cfg.Address }
 
 // Close ends everything the client started: the operations in progress
 // (they return ErrClosed), Watch (which returns ErrClosed), the open
-// Senders (their connections are closed without QUIT: a message in the
+// Submissions (their connections are closed without QUIT: a message in the
 // middle of DATA is not sent) and the IMAP connection (LOGOUT). The
-// connections of Watch and of the Senders are closed, and the IMAP one
+// connections of Watch and of the Submissions are closed, and the IMAP one
 // logged out, before Close returns; one still being opened is closed by
 // its dial or handshake, which see the cancellation. Operations after
 // Close fail with ErrClosed. Only the first call does something; it
@@ -307,7 +307,7 @@ func (c *Client) opContext(ctx context.Context) (_ context.Context, stop func())
 }
 
 // track registers a connection that Close must close (a Watch
-// connection, a Sender's), and returns its release. It returns false, and
+// connection, a Submission's), and returns its release. It returns false, and
 // closes conn, when the client is closed already.
 func (c *Client) track(conn io.Closer) (release func(), ok bool) {
 	c.connsMu.Lock()

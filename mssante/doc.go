@@ -22,7 +22,7 @@
 //
 // # Sending: what is refused, and since when
 //
-// Client.Send, Sender.Send and delivery's Outbox.Send run [Client.Prepare]:
+// Client.Send, Submission.Send and delivery's Outbox.Send run [Client.Prepare]:
 // they refuse a message before any byte goes out (and the Outbox before
 // storing it), with typed errors: what [mail.Message.Validate] and
 // [mail.CheckPatientSafety] refuse, and every recipient outside the trust
@@ -62,9 +62,9 @@
 //
 // [NewClient] takes its Config by value: it has required fields. A Client
 // connects when needed; [Client.Close] ends everything it started
-// (operations in progress, Watch, open Senders, the IMAP connection), after
+// (operations in progress, Watch, open Submissions, the IMAP connection), after
 // which every method returns ErrClosed. The zero Client and the zero
-// Sender are closed ones: use NewClient and Client.OpenSender. Waits on
+// Submission are closed ones: use NewClient and Client.OpenSubmission. Waits on
 // time go through a [Clock] (WatchOptions.Clock), the same fake clock
 // serving every package of the module in tests.
 //
@@ -75,7 +75,7 @@
 // gives an *AuthError (it used to be a plain error); Ref2CipherSuites is a
 // function, and no longer lists TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 nor
 // the unimplemented 0xC028 (one list with package trust); Client.Close
-// ends Watch and the open Senders; Sender.Close returns the error of QUIT;
+// ends Watch and the open Submissions; Submission.Close returns the error of QUIT;
 // Watch's reconnection wait is a random value between half and all of the
 // backoff (it was between half and one and a half), resets after a healthy
 // session, and Watch stops on an *AuthError that is not temporary; after a

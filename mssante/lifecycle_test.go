@@ -208,7 +208,7 @@ func TestWatchBackoffResets(t *testing.T) {
 	}
 }
 
-// Sender.Close returns the error of QUIT, once; the message was sent all
+// Submission.Close returns the error of QUIT, once; the message was sent all
 // the same.
 func TestSenderCloseError(t *testing.T) {
 	s, err := mssantetest.NewServer(nil)
@@ -223,7 +223,7 @@ func TestSenderCloseError(t *testing.T) {
 	cfg.Operator.SMTP = p.Addr
 	c := newTestClient(t, cfg)
 
-	snd, err := c.OpenSender(testCtx(t))
+	snd, err := c.OpenSubmission(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,28 +245,28 @@ func TestSenderCloseError(t *testing.T) {
 	}
 
 	// A healthy session closes without error; Client.Close closes the
-	// Senders still open.
-	snd, err = c.OpenSender(testCtx(t))
+	// Submissions still open.
+	snd, err = c.OpenSubmission(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := snd.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	snd, err = c.OpenSender(testCtx(t))
+	snd, err = c.OpenSubmission(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
 	if _, err := snd.Send(testCtx(t), &mail.Message{To: []mail.Address{mail.MustParseAddress("bruno@ch-test.mssante.fr")}, Text: "t"}); !errors.Is(err, mssante.ErrClosed) {
-		t.Errorf("Send on a Sender of a closed client: %v", err)
+		t.Errorf("Send on a Submission of a closed client: %v", err)
 	}
 	if err := snd.Close(); err != nil {
-		t.Errorf("Close of a Sender of a closed client: %v", err)
+		t.Errorf("Close of a Submission of a closed client: %v", err)
 	}
 }
 
-// The zero Client and the zero Sender are closed ones: nothing panics,
+// The zero Client and the zero Submission are closed ones: nothing panics,
 // everything returns ErrClosed, Close does nothing.
 func TestZeroValues(t *testing.T) {
 	var c mssante.Client
@@ -278,8 +278,8 @@ func TestZeroValues(t *testing.T) {
 	if _, err := c.Send(ctx, msg); !errors.Is(err, mssante.ErrClosed) {
 		t.Errorf("Send: %v", err)
 	}
-	if _, err := c.OpenSender(ctx); !errors.Is(err, mssante.ErrClosed) {
-		t.Errorf("OpenSender: %v", err)
+	if _, err := c.OpenSubmission(ctx); !errors.Is(err, mssante.ErrClosed) {
+		t.Errorf("OpenSubmission: %v", err)
 	}
 	if _, err := c.Folders(ctx); !errors.Is(err, mssante.ErrClosed) {
 		t.Errorf("Folders: %v", err)
@@ -295,15 +295,15 @@ func TestZeroValues(t *testing.T) {
 	if err := c.Watch(ctx, "INBOX", nil, func(mssante.WatchEvent) {}); !errors.Is(err, mssante.ErrClosed) {
 		t.Errorf("Watch: %v", err)
 	}
-	var s mssante.Sender
+	var s mssante.Submission
 	if err := s.Close(); err != nil {
-		t.Errorf("Sender.Close: %v", err)
+		t.Errorf("Submission.Close: %v", err)
 	}
 	if _, err := s.Send(ctx, msg); !errors.Is(err, mssante.ErrClosed) {
-		t.Errorf("Sender.Send: %v", err)
+		t.Errorf("Submission.Send: %v", err)
 	}
 	if _, err := s.SendRaw(ctx, mssante.Envelope{}, nil, 0, nil); !errors.Is(err, mssante.ErrClosed) {
-		t.Errorf("Sender.SendRaw: %v", err)
+		t.Errorf("Submission.SendRaw: %v", err)
 	}
 }
 

@@ -65,7 +65,7 @@ func (c *Client) Send(ctx context.Context, msg *mail.Message) (*SendResult, erro
 	if err := c.Prepare(ctx, msg); err != nil {
 		return nil, err
 	}
-	s, err := c.OpenSender(ctx)
+	s, err := c.OpenSubmission(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +73,14 @@ func (c *Client) Send(ctx context.Context, msg *mail.Message) (*SendResult, erro
 	return s.sendPrepared(ctx, msg)
 }
 
-// Sender submits several messages on one authenticated SMTP connection.
-// It is not safe for concurrent use. Close it when done; Client.Close
-// closes it too.
+// Submission is an SMTP submission session (RFC 6409): several messages
+// submitted on one authenticated connection. (A message's Sender header is
+// mail.Message.Sender, another thing.) It is not safe for concurrent use.
+// Close it when done; Client.Close closes it too.
 //
-// Make a Sender with [Client.OpenSender] only. The zero Sender is a closed
-// one: Send returns ErrClosed and Close does nothing.
-type Sender struct {
+// Make a Submission with [Client.OpenSubmission] only. The zero Submission
+// is a closed one: Send returns ErrClosed and Close does nothing.
+type Submission struct {
 	c       *Client
 	smtp    *smtp.Client
 	server  string
@@ -87,8 +88,8 @@ type Sender struct {
 	closed  bool
 }
 
-// OpenSender connects and authenticates to the submission server.
-func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
+// OpenSubmission connects and authenticates to the submission server.
+func (c *Client) OpenSubmission(ctx context.Context) (*Submission, error) {
 	if c.isClosed() {
 		return nil, ErrClosed
 	}
@@ -104,7 +105,7 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sender{c: c, smtp: sc, server: ep.addr}
+	s := &Submission{c: c, smtp: sc, server: ep.addr}
 	release, ok := c.track(sc)
 	if !ok {
 		return nil, ErrClosed
@@ -117,7 +118,7 @@ func (c *Client) OpenSender(ctx context.Context) (*Sender, error) {
 // returns the error of QUIT (the connection is closed all the same):
 // messages already submitted were accepted or refused when Send returned,
 // whatever Close says. Only the first call does something.
-func (s *Sender) Close() error {
+func (s *Submission) Close() error {
 	if s.smtp == nil || s.closed {
 		return nil
 	}
@@ -263,7 +264,7 @@ func (c *Client) smtpHandshake(conn net.Conn, addr string, ct *connTLS, implicit
 }
 
 // Send submits one message on the session's connection; see [Client.Send].
-func (s *Sender) Send(ctx context.Context, msg *mail.Message) (*SendResult, error) {
+func (s *Submission) Send(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	if s.smtp == nil || s.closed {
 		return nil, ErrClosed
 	}
@@ -274,7 +275,7 @@ func (s *Sender) Send(ctx context.Context, msg *mail.Message) (*SendResult, erro
 }
 
 // sendPrepared submits a message that Prepare accepted.
-func (s *Sender) sendPrepared(ctx context.Context, msg *mail.Message) (*SendResult, error) {
+func (s *Submission) sendPrepared(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	if s.smtp == nil || s.closed {
 		return nil, ErrClosed
 	}
@@ -325,7 +326,7 @@ func (c *Client) Prepare(ctx context.Context, msg *mail.Message) error {
 	return nil
 }
 
-func (s *Sender) submit(ctx context.Context, msg *mail.Message) (*SendResult, error) {
+func (s *Submission) submit(ctx context.Context, msg *mail.Message) (*SendResult, error) {
 	rcpts := msg.Recipients()
 	addrs := make([]string, len(rcpts))
 	for i, r := range rcpts {
@@ -367,7 +368,7 @@ type RawOptions struct {
 // sends the same message. size is the length of body, for the SIZE check.
 // The envelope should come from a message that Prepare accepted: SendRaw
 // checks neither the trust space nor the content.
-func (s *Sender) SendRaw(ctx context.Context, env Envelope, body io.Reader, size int64, opts *RawOptions) (*SendResult, error) {
+func (s *Submission) SendRaw(ctx context.Context, env Envelope, body io.Reader, size int64, opts *RawOptions) (*SendResult, error) {
 	if s.smtp == nil || s.closed {
 		return nil, ErrClosed
 	}
@@ -399,7 +400,7 @@ type transaction struct {
 // transact runs MAIL, RCPT for each recipient (with the DSN request:
 // NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID, ORCPT)
 // and DATA. Refused recipients are reported, not fatal, unless all are.
-func (s *Sender) transact(ctx context.Context, tx transaction) (*SendResult, error) {
+func (s *Submission) transact(ctx context.Context, tx transaction) (*SendResult, error) {
 	ctx, stopOp := s.c.opContext(ctx)
 	defer stopOp()
 	sc := s.smtp

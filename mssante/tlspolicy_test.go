@@ -123,7 +123,7 @@ func TestTLSPolicy(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 
-			_, err = c.OpenSender(ctx)
+			_, err = c.OpenSubmission(ctx)
 			check("SMTP", s, err, 0)
 			if tt.min == tls.VersionTLS13 {
 				// TLSPolicy.MaxVersion caps the version for an operator
@@ -136,7 +136,7 @@ func TestTLSPolicy(t *testing.T) {
 				}
 				defer c12.Close()
 				before := len(s.states())
-				if _, err := c12.OpenSender(ctx); !errors.Is(err, ErrTLS) || len(s.states()) != before {
+				if _, err := c12.OpenSubmission(ctx); !errors.Is(err, ErrTLS) || len(s.states()) != before {
 					t.Errorf("MaxVersion TLS 1.2 against a TLS 1.3 server: %v", err)
 				}
 			}

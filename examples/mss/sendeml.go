@@ -21,7 +21,7 @@ import (
 // CDA headers) goes through Client.Prepare: validity, patient safety
 // (one patient, the documents' patient), and the trust-space guard for
 // every envelope recipient. Then the file's bytes are submitted with
-// Sender.SendRaw, with a DSN request unless --delivery-receipt=false.
+// Submission.SendRaw, with a DSN request unless --delivery-receipt=false.
 //
 // A draft (no X-MSS-NIL), a message without Message-ID and one with a Bcc
 // header (which every recipient would see) are refused.
@@ -81,7 +81,7 @@ func sendEML(ctx context.Context, c *mssante.Client, path string, mf *messageFla
 	for _, r := range chk.Recipients() {
 		env.Recipients = append(env.Recipients, r.Addr)
 	}
-	s, err := c.OpenSender(ctx)
+	s, err := c.OpenSubmission(ctx)
 	if err != nil {
 		return nil, tr.sent(ctx, chk, nil, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// benchSend sends n document mails on one connection: Sender.Send against
+// benchSend sends n document mails on one connection: Submission.Send against
 // a bare go-smtp client sending the same message encoded once.
 func benchSend(ctx context.Context, c *Config) ([]row, error) {
 	p, err := newSendPair(ctx, c)
@@ -42,7 +42,7 @@ func newSendPair(ctx context.Context, c *Config) (*benchPair, error) {
 	}
 
 	sdk := func() error {
-		s, err := client.OpenSender(ctx)
+		s, err := client.OpenSubmission(ctx)
 		if err != nil {
 			return err
 		}

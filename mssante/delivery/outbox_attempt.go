@@ -16,7 +16,7 @@ import (
 // SMTP connection kept open while there is work and closed when idle (an
 // idle connection would be dropped by the operator).
 func (o *Outbox) worker(ctx context.Context, jobs <-chan *OutboxEntry) {
-	var s *mssante.Sender
+	var s *mssante.Submission
 	defer func() {
 		if s != nil {
 			s.Close()
@@ -52,7 +52,7 @@ func (o *Outbox) worker(ctx context.Context, jobs <-chan *OutboxEntry) {
 
 // process works on one claimed entry, with s (nil: none yet) as its
 // connection, and returns the connection to keep.
-func (o *Outbox) process(ctx context.Context, e *OutboxEntry, s *mssante.Sender) *mssante.Sender {
+func (o *Outbox) process(ctx context.Context, e *OutboxEntry, s *mssante.Submission) *mssante.Submission {
 	k := o.keepLease(ctx, e)
 	defer k.stop()
 	sctx := context.WithoutCancel(ctx)
@@ -88,7 +88,7 @@ func (o *Outbox) count(c *uint64) {
 }
 
 // attempt submits one entry once and records the outcome.
-func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry, s *mssante.Sender, k *lease) *mssante.Sender {
+func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry, s *mssante.Submission, k *lease) *mssante.Submission {
 	o.count(&o.stats.Attempts)
 	e.Attempts++
 	// The store is written even when Run is stopping: an outcome the
@@ -105,7 +105,7 @@ func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry, s *mssante.Sender,
 	}
 	defer body.Close()
 	if s == nil {
-		if s, err = o.c.OpenSender(ctx); err != nil {
+		if s, err = o.c.OpenSubmission(ctx); err != nil {
 			o.retryOrFail(ctx, e, k, err)
 			return nil
 		}

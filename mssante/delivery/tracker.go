@@ -341,7 +341,7 @@ func (t *Tracker) track(ctx context.Context, id, from, subject string, rcpts []s
 	return err
 }
 
-// Sent records the outcome of Client.Send (or Sender.Send) for msg:
+// Sent records the outcome of Client.Send (or Submission.Send) for msg:
 // accepted recipients become submitted, refused ones failed. A temporary
 // refusal (4xx, a lost connection) changes nothing: the message stays
 // queued for a new attempt. A message not yet tracked is tracked first.
