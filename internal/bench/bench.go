@@ -103,8 +103,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(stdout, "mss bench: %s/%s, %d CPU, GOMAXPROCS %d, %s; %d interleaved rounds per side (pairs 1 and 2: %d), medians\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), c.Rounds, c.sendSyncRounds())
+	fmt.Fprint(stdout, header(&c))
 	pairs := []struct {
 		id  string
 		run func(context.Context, *Config) ([]row, error)
