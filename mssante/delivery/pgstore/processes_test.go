@@ -222,6 +222,7 @@ func TestOutboxProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes and restarts PostgreSQL")
 	}
+	startRecording()
 	n, lease := 400, 3*time.Second
 	if long() {
 		n = 10_000

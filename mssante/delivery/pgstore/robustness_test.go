@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mssante-go/sdk/internal/runinfo"
@@ -21,11 +22,7 @@ func recordFigures(t *testing.T, name, text string) {
 	if !*updateRobustness {
 		return
 	}
-	command := runinfo.Command(os.Args)
-	if long() {
-		command = envLong + "=" + os.Getenv(envLong) + " " + command
-	}
-	text += fmt.Sprintf("\n%s\n", runinfo.Collect(command))
+	text += fmt.Sprintf("\n%s\n", theRun())
 	const path = "../../../ROBUSTNESS.md"
 	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
 	doc, err := os.ReadFile(path)
@@ -39,5 +36,24 @@ func recordFigures(t *testing.T, name, text string) {
 	}
 	if err := os.WriteFile(path, []byte(s[:i+len(begin)]+text+s[j:]), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// theRun describes the run of this test binary, collected once by the
+// first test that records figures, before it writes any: a ROBUSTNESS.md
+// already rewritten would make the tree look modified.
+var theRun = sync.OnceValue(func() runinfo.Info {
+	command := runinfo.Command(os.Args)
+	if long() {
+		command = envLong + "=" + os.Getenv(envLong) + " " + command
+	}
+	return runinfo.Collect(command)
+})
+
+// startRecording notes when the run started, when its figures will be
+// recorded.
+func startRecording() {
+	if *updateRobustness {
+		theRun()
 	}
 }

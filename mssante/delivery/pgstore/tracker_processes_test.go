@@ -96,6 +96,7 @@ func TestTrackerProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	startRecording()
 	n := 150
 	if long() {
 		n = 2000
