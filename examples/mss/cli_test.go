@@ -174,6 +174,7 @@ func TestEveryJSONOutput(t *testing.T) {
 		{"trust info", []string{"trust", "info", "--list", writeListWithBadEntry(t), "--json"}, 0, ""},
 		{"cert inspect", []string{"cert", "inspect", f.cert, "--anchors", f.anchors, "--json"}, 0, ""},
 		{"cert inspect", []string{"cert", "inspect", f.cert, "--json", "--at", "2001-01-01"}, 1, `"notYetValid": true`},
+		{"bench", tinyBench(t, "--json"), 0, `"pair": 6`},
 	}
 	for _, r := range runs {
 		code, stdout, stderr := runCLI(t, r.args...)
