@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net/url"
 
 	"github.com/mssante-go/sdk/internal/bench"
 )
@@ -104,13 +103,4 @@ func benchTableJSON(t *bench.Table) benchJSON {
 		out.Rows = append(out.Rows, benchRowJSON(r))
 	}
 	return out
-}
-
-// redactedURL is a URL with its password replaced by "xxxxx", to be shown;
-// a value that is not a URL is shown as "(set)".
-func redactedURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "(set)"
 }
