@@ -37,10 +37,11 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	}
 	store := fs.String("store", defaultStore, "tracker store: a boltstore `FILE`, or a postgres:// URL (pgstore) (default $MSSANTE_STORE, else "+defaultTrackStore+")")
 	fs.Lookup("store").DefValue = storeShown(defaultStore) // -h never shows a password
-	schema := fs.String("schema", "", "PostgreSQL schema of the store (default "+pgstore.DefaultSchema+")")
+	schema := fs.String("schema", "", "PostgreSQL `SCHEMA` of the store (default "+pgstore.DefaultSchema+")")
 	asJSON := fs.Bool("json", false, "print the messages and their history as JSON")
-	wait := fs.Duration("wait", 2*time.Second, "how long to wait for a program that holds a boltstore file open")
-	pending := fs.Duration("pending", -1, "only messages still waiting for a report, created at least `DURATION` ago (e.g. 24h)")
+	wait := fs.Duration("wait", 2*time.Second, "wait at most `DURATION` for a program that holds a boltstore file open")
+	pending := fs.Duration("pending", 0, "only messages still waiting for a report, created at least `DURATION` ago (e.g. 24h; 0s: all of them)")
+	fs.Lookup("pending").DefValue = "" // not given: every message, settled or not
 	recipient := fs.String("recipient", "", "only messages to this `ADDRESS`")
 	state := fs.String("state", "", "only messages with a recipient in this `STATE` (queued, submitted, delayed, delivered, relayed, displayed, processed, deleted, failed)")
 	limit := fs.Int("limit", 0, "at most `N` messages, oldest first (0: all)")
@@ -49,7 +50,7 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := checkTrackFlags(fs, *state, *limit, *timelineID, *htmlOut, *asJSON); err != nil {
+	if err := checkTrackFlags(fs, *state, *pending, *limit, *timelineID, *htmlOut, *asJSON); err != nil {
 		return err
 	}
 	st, closeStore, err := openTrackStore(ctx, *store, *schema, *wait)
@@ -70,7 +71,7 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	}
 
 	q := delivery.MessageQuery{Recipient: *recipient, State: delivery.State(*state)}
-	if *pending >= 0 {
+	if fs.IsSet("pending") {
 		q.Unsettled = true
 		q.CreatedBefore = time.Now().Add(-*pending).Add(time.Microsecond)
 	}
@@ -97,7 +98,7 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 
 // checkTrackFlags reports the flags that do not go together, or a state
 // that does not exist, as usage errors.
-func checkTrackFlags(fs *flagSet, state string, limit int, timeline, html string, asJSON bool) error {
+func checkTrackFlags(fs *flagSet, state string, pending time.Duration, limit int, timeline, html string, asJSON bool) error {
 	var problems []string
 	if state != "" && !knownState(state) {
 		names := make([]string, len(trackStates))
@@ -105,6 +106,9 @@ func checkTrackFlags(fs *flagSet, state string, limit int, timeline, html string
 			names[i] = string(s)
 		}
 		problems = append(problems, fmt.Sprintf("--state %s: not a state (%s)", quoteInput(state), strings.Join(names, ", ")))
+	}
+	if pending < 0 {
+		problems = append(problems, fmt.Sprintf("--pending %v: must be 0s or more", pending))
 	}
 	if limit < 0 {
 		problems = append(problems, fmt.Sprintf("--limit %d: must be 0 (all) or more", limit))

@@ -282,6 +282,7 @@ func TestTrackUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--state", "read"}, `--state "read": not a state (queued, submitted, delayed, delivered, relayed, displayed, processed, deleted, failed)`},
 		{[]string{"--limit", "-1"}, "--limit -1: must be 0 (all) or more"},
+		{[]string{"--pending", "-1h"}, "--pending -1h0m0s: must be 0s or more"},
 		{[]string{"--html", "x.html"}, "--html needs --timeline MESSAGE-ID"},
 		{[]string{"--timeline", "1@medecin.mssante.fr", "--html", "-", "--json"}, "--html - and --json both write to standard output"},
 		{[]string{"--timeline", "1@medecin.mssante.fr", "--state", "failed", "--limit", "2"},
