@@ -120,10 +120,14 @@ func checkTrackFlags(fs *flagSet, state string, pending time.Duration, limit int
 		problems = append(problems, "--html - and --json both write to standard output")
 	}
 	if timeline != "" {
+		var filters []string
 		for _, f := range []string{"pending", "recipient", "state", "limit"} {
 			if fs.IsSet(f) {
-				problems = append(problems, "--timeline shows one message: --"+f+" does not apply")
+				filters = append(filters, "--"+f)
 			}
+		}
+		if len(filters) > 0 {
+			problems = append(problems, "--timeline shows one message: "+strings.Join(filters, ", ")+" select among several")
 		}
 	}
 	if len(problems) > 0 {

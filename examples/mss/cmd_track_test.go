@@ -286,7 +286,7 @@ func TestTrackUsageErrors(t *testing.T) {
 		{[]string{"--html", "x.html"}, "--html needs --timeline MESSAGE-ID"},
 		{[]string{"--timeline", "1@medecin.mssante.fr", "--html", "-", "--json"}, "--html - and --json both write to standard output"},
 		{[]string{"--timeline", "1@medecin.mssante.fr", "--state", "failed", "--limit", "2"},
-			"--timeline shows one message: --state does not apply; --timeline shows one message: --limit does not apply"},
+			"--timeline shows one message: --state, --limit select among several"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		code, stdout, stderr := runCLI(t, append([]string{"track", "--store", path}, tc.args...)...)
