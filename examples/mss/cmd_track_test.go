@@ -386,3 +386,25 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 		}
 	}
 }
+
+// $MSSANTE_STORE, which mss send and sync write to, must be a tracker
+// store when it exists; a new file becomes one.
+func TestEnvTrackerStore(t *testing.T) {
+	dir := t.TempDir()
+	notStore := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notStore, []byte("not a store"), 0o600)
+	t.Setenv("MSSANTE_STORE", notStore)
+	if _, err := openEnvTracker(); err == nil || !strings.Contains(err.Error(), "not a tracker store") {
+		t.Errorf("a text file: %v", err)
+	}
+	t.Setenv("MSSANTE_STORE", filepath.Join(dir, "new.db"))
+	tr, err := openEnvTracker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	if tr, err = openEnvTracker(); err != nil { // and it opens again
+		t.Fatal(err)
+	}
+	tr.Close()
+}
