@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/mssante-go/sdk/internal/pgtest"
 	"github.com/mssante-go/sdk/mssante"
@@ -150,28 +154,110 @@ func TestTrackText(t *testing.T) {
 	}
 }
 
+// --json prints {"messages": [...]} in the CLI's convention (JSON.md;
+// TestEveryJSONOutput checks every key): camelCase keys, bare addresses,
+// RFC 3339 times, settled computed.
 func TestTrackJSON(t *testing.T) {
-	out, err := runTrackCLI(t, "--json", "--store", trackStore(t))
+	path := trackStore(t)
+	out, err := runTrackCLI(t, "--json", "--store", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list []delivery.TrackedMessage
-	if err := json.Unmarshal([]byte(out), &list); err != nil {
+	var got trackJSON
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(list) != 2 || list[0].Recipients[0].State != delivery.StateDisplayed || len(list[0].Recipients[0].History) != 4 ||
-		list[1].Recipient("279035121518989@patient.mssante.fr").Status != "5.2.1" {
-		t.Fatalf("%+v", list)
+	if len(got.Messages) != 2 {
+		t.Fatalf("%d messages:\n%s", len(got.Messages), out)
+	}
+	m1, m2 := got.Messages[0], got.Messages[1]
+	r1 := m1.Recipients[0]
+	if m1.MessageID != "1@medecin.mssante.fr" || m1.From != "a@medecin.mssante.fr" || !m1.Settled || !m1.DeliveryReceipt || !m1.ReadReceipt ||
+		m1.Created != "2026-11-26T09:01:00Z" || m1.Submitted != "2026-11-26T09:02:00Z" ||
+		r1.State != "displayed" || r1.Cause != "mdn" || len(r1.History) != 4 || r1.History[2].Status != "2.0.0" || r1.History[0].From != "" {
+		t.Errorf("message 1: %+v", m1)
+	}
+	if m2.Settled || len(m2.Recipients) != 2 || m2.Recipients[1].Address != "279035121518989@patient.mssante.fr" ||
+		m2.Recipients[1].Status != "5.2.1" || m2.Recipients[1].State != "failed" {
+		t.Errorf("message 2: %+v", m2)
+	}
+	// Streamed, it reads like writeJSON: an empty list is [], a limit holds.
+	if out, err := runTrackCLI(t, "--json", "--store", path, "--state", "deleted"); err != nil || out != "{\n  \"messages\": []\n}\n" {
+		t.Errorf("empty: %v %q", err, out)
+	}
+	if out, err := runTrackCLI(t, "--json", "--store", path, "--limit", "1"); err != nil || json.Unmarshal([]byte(out), &got) != nil || len(got.Messages) != 1 {
+		t.Errorf("--limit 1: %v\n%s", err, out)
 	}
 }
 
+// bareAddress gives the addr-spec of whatever a store holds.
+func TestTrackBareAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"a@medecin.mssante.fr":             "a@medecin.mssante.fr",
+		"<a@medecin.mssante.fr>":           "a@medecin.mssante.fr",
+		"Dr A <a@medecin.mssante.fr>":      "a@medecin.mssante.fr",
+		"\"Dr, A\" <a@medecin.mssante.fr>": "a@medecin.mssante.fr",
+		"<not an address":                  "not an address",
+	} {
+		if got := bareAddress(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// What --store names decides the answer: no file, a file that is not a
+// tracker store (said at once, without waiting), a store another program
+// holds (said after --wait, with the way out).
 func TestTrackErrors(t *testing.T) {
-	if _, err := runTrackCLI(t, "--store", filepath.Join(t.TempDir(), "absent.db")); err == nil || !strings.Contains(err.Error(), "no tracker store") {
-		t.Fatalf("absent: %v", err)
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	if _, err := runTrackCLI(t, "--store", trackStore(t), "extra"); err == nil {
-		t.Fatal("extra argument accepted")
+	otherBolt := filepath.Join(dir, "other.db")
+	db, err := bolt.Open(otherBolt, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("sessions")); return err })
+	db.Close()
+	damaged, err := os.ReadFile(trackStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageSize := int(binary.LittleEndian.Uint32(damaged[24:])) // in the first meta page
+	for i := 28; i < 64; i++ {                                // the checksums of both meta pages fail
+		damaged[i] ^= 0xff
+		damaged[pageSize+i] ^= 0xff
+	}
+	absent := filepath.Join(dir, "absent.db")
+	for _, tc := range []struct {
+		store, want string
+	}{
+		{absent, "--store " + absent + ": no tracker store: no such file or directory"},
+		{dir, "--store " + dir + ": not a tracker store: a directory"},
+		{write("empty.db", nil), ": not a tracker store: the file is empty"},
+		{write("notes.txt", []byte("Lettre de liaison, version 2\n")), ": not a tracker store: not a bbolt file"},
+		{write("short.db", []byte{1, 2, 3}), ": not a tracker store: not a bbolt file"},
+		{otherBolt, ": not a tracker store: a bbolt file without the tracker's buckets"},
+		{write("damaged.db", damaged), ": not a readable tracker store: "},
+	} {
+		start := time.Now()
+		code, stdout, stderr := runCLI(t, "track", "--store", tc.store, "--wait", "5s")
+		if code != exitFailure || stdout != "" || !oneLineStartingWith(stderr, "mss track: --store "+tc.store) || !strings.Contains(stderr, tc.want) ||
+			strings.Contains(stderr, "another program") {
+			t.Errorf("%s: exit %d %q %q", tc.store, code, stdout, stderr)
+		}
+		if d := time.Since(start); d > 4*time.Second { // a secondary guard: it must not wait for a lock
+			t.Errorf("%s: answered after %v", tc.store, d)
+		}
+	}
+
 	// A store held by a running program.
 	path := trackStore(t)
 	st, err := boltstore.Open(path, nil)
@@ -179,22 +265,64 @@ func TestTrackErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	done := make(chan error, 1)
-	go func() { _, err := runTrackCLI(t, "--store", path, "--wait", "100ms"); done <- err }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "one writer") {
-			t.Fatalf("locked: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no timeout on a locked store")
+	code, stdout, stderr := runCLI(t, "track", "--store", path, "--wait", "100ms")
+	want := "mss track: --store " + path + ": another program holds the store (bbolt allows one process; use PostgreSQL to share it)\n"
+	if code != exitFailure || stdout != "" || stderr != want {
+		t.Errorf("held: exit %d %q %q", code, stdout, stderr)
 	}
 }
 
-// A read receipt that did not come before the deadline, and a bounce that
-// named no recipient: the first stays delivered, marked, and settles its
-// message; the second failed, with the report's problem shown.
-func TestTrackReadTimeoutAndProblems(t *testing.T) {
+// Flags that do not go together, or a state that does not exist, are
+// usage errors, all said at once.
+func TestTrackUsageErrors(t *testing.T) {
+	path := trackStore(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--state", "read"}, `--state "read": not a state (queued, submitted, delayed, delivered, relayed, displayed, processed, deleted, failed)`},
+		{[]string{"--limit", "-1"}, "--limit -1: must be 0 (all) or more"},
+		{[]string{"--pending", "-1h"}, "--pending -1h0m0s: must be 0s or more"},
+		{[]string{"--html", "x.html"}, "--html needs --timeline MESSAGE-ID"},
+		{[]string{"--timeline", "1@medecin.mssante.fr", "--html", "-", "--json"}, "--html - and --json both write to standard output"},
+		{[]string{"--timeline", "1@medecin.mssante.fr", "--state", "failed", "--limit", "2"},
+			"--timeline shows one message: --state, --limit select among several"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"track", "--store", path}, tc.args...)...)
+		if code != exitUsage || stdout != "" || !oneLineStartingWith(stderr, "mss track: "+tc.want) {
+			t.Errorf("%q: exit %d %q %q", tc.args, code, stdout, stderr)
+		}
+	}
+}
+
+// $MSSANTE_STORE is the default of --store, shown by -h (a URL without its
+// password), and read when --store is not given.
+func TestTrackStoreFromEnvironment(t *testing.T) {
+	path := trackStore(t)
+	t.Setenv("MSSANTE_STORE", path)
+	code, stdout, _ := runCLI(t, "track", "-h")
+	if code != exitOK || !strings.Contains(stdout, "(default $MSSANTE_STORE, else mssante.db) (default \""+path+"\")") {
+		t.Errorf("-h:\n%s", stdout)
+	}
+	if code, stdout, stderr := runCLI(t, "track"); code != exitOK || !strings.Contains(stdout, "1@medecin.mssante.fr") {
+		t.Errorf("exit %d %q %q", code, stdout, stderr)
+	}
+	t.Setenv("MSSANTE_STORE", "postgres://sender:s3cret@db.example/mss")
+	if code, stdout, _ := runCLI(t, "track", "-h"); code != exitOK || strings.Contains(stdout, "s3cret") || !strings.Contains(stdout, "postgres://sender:xxxxx@db.example/mss") {
+		t.Errorf("-h with a URL:\n%s", stdout)
+	}
+	t.Setenv("MSSANTE_STORE", "")
+	if code, stdout, _ := runCLI(t, "track", "-h"); code != exitOK || !strings.Contains(stdout, `(default "mssante.db")`) {
+		t.Errorf("-h without the variable:\n%s", stdout)
+	}
+}
+
+// readTimeoutStore writes a store with two messages to b: 3, delivered,
+// whose read receipt did not come before the deadline; 4, failed by a
+// bounce that named no recipient.
+func readTimeoutStore(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "track.db")
 	st, err := boltstore.Open(path, nil)
 	if err != nil {
@@ -226,6 +354,14 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 		t.Fatalf("timeouts: %d %v", n, err)
 	}
 	st.Close()
+	return path
+}
+
+// A read receipt that did not come before the deadline, and a bounce that
+// named no recipient: the first stays delivered, marked, and settles its
+// message; the second failed, with the report's problem shown.
+func TestTrackReadTimeoutAndProblems(t *testing.T) {
+	path := readTimeoutStore(t)
 	out, err := runTrackCLI(t, "--store", path)
 	if err != nil {
 		t.Fatal(err)
@@ -249,4 +385,26 @@ func TestTrackReadTimeoutAndProblems(t *testing.T) {
 			}
 		}
 	}
+}
+
+// $MSSANTE_STORE, which mss send and sync write to, must be a tracker
+// store when it exists; a new file becomes one.
+func TestEnvTrackerStore(t *testing.T) {
+	dir := t.TempDir()
+	notStore := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notStore, []byte("not a store"), 0o600)
+	t.Setenv("MSSANTE_STORE", notStore)
+	if _, err := openEnvTracker(); err == nil || !strings.Contains(err.Error(), "not a tracker store") {
+		t.Errorf("a text file: %v", err)
+	}
+	t.Setenv("MSSANTE_STORE", filepath.Join(dir, "new.db"))
+	tr, err := openEnvTracker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	if tr, err = openEnvTracker(); err != nil { // and it opens again
+		t.Fatal(err)
+	}
+	tr.Close()
 }

@@ -82,7 +82,7 @@ func init() {
 		{name: "send", args: "[FILE.eml]", maxArgs: 1, summary: "send a message, or an .eml from mss compose (operator set by MSSANTE_*)", run: runSend},
 		{name: "sync", summary: "list the new messages of a folder (operator set by MSSANTE_*)", run: runSync},
 		{name: "inspect", args: "FILE.eml", minArgs: 1, maxArgs: 1, summary: "parse a message (.eml) and print what the SDK sees", run: runInspect},
-		{name: "track", summary: "list tracked messages and their per-recipient status", run: runTrack},
+		{name: "track", summary: "list tracked messages and their per-recipient status; --timeline ID (--html FILE) for one", run: runTrack},
 		{name: "cda", summary: "build, inspect and validate CDA R2 documents"},
 		{name: "cda new", summary: "build an N1 CDA R2 document around a PDF or a text", run: runCDANew},
 		{name: "cda inspect", args: "FILE.xml", minArgs: 1, maxArgs: 1, summary: "print the header of a CDA R2 document", run: runCDAInspect},

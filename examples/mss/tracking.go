@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
 	"github.com/mssante-go/sdk/mssante/mail"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // envTracker is the delivery tracker of $MSSANTE_STORE: mss send records
@@ -28,9 +30,19 @@ func openEnvTracker() (*envTracker, error) {
 	if path == "" {
 		return nil, nil
 	}
-	st, err := boltstore.Open(path, &boltstore.Options{Timeout: 2 * time.Second}) // as mss track --wait
+	const wait = 2 * time.Second // as mss track --wait
+	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		// An existing file must be a tracker store; a new one is made.
+		if err := checkTrackerFile(path, wait); err != nil {
+			return nil, fmt.Errorf("MSSANTE_STORE %s: %w", path, err)
+		}
+	}
+	st, err := boltstore.Open(path, &boltstore.Options{Timeout: wait})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		err = errStoreHeld
+	}
 	if err != nil {
-		return nil, fmt.Errorf("MSSANTE_STORE: %w (is a program using it? the store opens for one writer at a time)", err)
+		return nil, fmt.Errorf("MSSANTE_STORE %s: %w", path, err)
 	}
 	return &envTracker{store: st, tr: delivery.NewTracker(&delivery.TrackerOptions{Store: st})}, nil
 }

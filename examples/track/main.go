@@ -16,11 +16,14 @@
 //
 //	go run ./examples/track [-store FILE | -store postgres://...]
 //
-// With -store FILE, the tracker's file is kept: list it again with
-// "mss track --store FILE". With -store postgres://user@host/db, the
-// tracker and the outbox live in that database (schema "mssante", created
-// on first use), as several instances of a program would share them; "mss
-// track --store postgres://..." lists it, even while a sender runs.
+// The store is kept, and the example ends with the "mss track" command
+// lines that look at it again (the list, and one message's timeline as
+// text or as an HTML page). Without -store it is a new file in a temporary
+// directory (printed; remove it when done). With -store
+// postgres://user@host/db, the tracker and the outbox live in that
+// database (schema "mssante", created on first use), as several instances
+// of a program would share them; "mss track --store postgres://..." lists
+// it, even while a sender runs.
 package main
 
 import (
@@ -53,7 +56,7 @@ const (
 )
 
 func main() {
-	store := flag.String("store", "", "keep the tracker's store in `FILE`, or in PostgreSQL with a postgres:// URL (default: a temporary file)")
+	store := flag.String("store", "", "the tracker's store: a `FILE`, or PostgreSQL with a postgres:// URL (default: a new file in a temporary directory, kept)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -96,12 +99,13 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		op.MustAddMailbox(a, mssantetest.MailboxPER, nil)
 	}
 
-	if storePath == "" {
+	temporary := storePath == ""
+	if temporary {
+		// Kept after the run, so that mss track can look at it.
 		dir, err := os.MkdirTemp("", "mssante-track-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
 		storePath = filepath.Join(dir, "track.db")
 	}
 	st, shown, closeStore, err := openStore(ctx, storePath)
@@ -209,8 +213,32 @@ func run(ctx context.Context, out io.Writer, storePath string) error {
 		}
 		printTimeline(out, m)
 	}
-	fmt.Fprintln(out, "Store:", shown)
+	printLookAgain(out, shown, ids[0], temporary)
 	return nil
+}
+
+// printLookAgain names the store, kept, and the mss track command lines
+// that look at it.
+func printLookAgain(out io.Writer, store, id string, temporary bool) {
+	if temporary {
+		fmt.Fprintln(out, "Store:", store, "(kept: remove it when done)")
+	} else {
+		fmt.Fprintln(out, "Store:", store)
+	}
+	if strings.Contains(store, "xxxxx@") {
+		fmt.Fprintln(out, "(put the password back in the URL, or leave it out and set PGPASSWORD)")
+	}
+	mss := "go run ./examples/mss track --store " + shellQuote(store)
+	fmt.Fprintf(out, "Look at it again:\n  %s\n  %s --timeline %s\n  %s --timeline %s --html timeline.html\n",
+		mss, mss, shellQuote(id), mss, shellQuote(id))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`&|;<>()*?[]{}~!#") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // openStore opens the store named on the command line: PostgreSQL for a

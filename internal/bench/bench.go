@@ -9,7 +9,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,15 +16,17 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/mssante-go/sdk/internal/runinfo"
 )
 
 // Config sizes the performance pairs. [Defaults] gives the sizes of the
-// budgets; tests use tiny ones. Every size must be positive.
+// budgets; tests use tiny ones. Every size and Rounds must be positive
+// ([Config.Validate]).
 type Config struct {
 	Rounds         int    // timed rounds of each side of a pair, interleaved
 	SendSyncRounds int    // rounds of pairs 1 and 2, judged on the median of their per-round ratios; zero means Rounds
-	Pairs          string // comma-separated pair numbers; "" runs all
+	Pairs          string // comma-separated pair numbers (1 to 9); "" runs all
 	Messages       int    // messages of pairs 1 (sent), 2 (synchronised), 7 and 8 (through the outbox)
 	MailKB         int    // target size of those messages, in KB
 	SendDocuments  bool   // pair 1: Documents rebuilt at each Send instead of the prebuilt archive
@@ -37,6 +38,13 @@ type Config struct {
 	PostgresDSN    string // database of the PostgreSQL rows of pairs 7 to 9 (schemas mss_bench_*, dropped after); "" skips them
 	Dir            string // scratch directory; "" for a temporary one, removed at the end
 	CPUProfile     string // file of a CPU profile of the run; "" for none
+	Command        string // the command line Table.Run names (runinfo.Command); "" means the process's own
+	// Progress, when not nil, is called before each pair runs, with the
+	// pair's number, how many of the selected pairs are done and how many
+	// there are, and once at the end with done == total and pair "". It is
+	// called on the goroutine of Measure. Nil means no report (Run then
+	// writes a line per pair to its stderr).
+	Progress func(pair string, done, total int)
 }
 
 func (c *Config) sendSyncRounds() int {
@@ -52,41 +60,128 @@ func Defaults() Config {
 		Tracked: 1_000_000, PostgresDSN: os.Getenv("MSSANTE_PG_DSN")}
 }
 
+// ConfigError is a value of Config that Measure refuses: a size or a
+// number of rounds that is not positive, a pair that does not exist.
+type ConfigError struct {
+	Field  string // the Config field: "Rounds", "Pairs"...
+	Value  string // its value, as given
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("bench: %s %s: %s", e.Field, e.Value, e.Reason)
+}
+
+// Validate reports the first value of c that Measure refuses, as a
+// *ConfigError.
+func (c *Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+	}{
+		{"Rounds", c.Rounds, 1}, {"SendSyncRounds", c.SendSyncRounds, 0}, {"Messages", c.Messages, 1}, {"MailKB", c.MailKB, 1},
+		{"PDFMB", c.PDFMB, 1}, {"Rows", c.Rows, 1}, {"Lookups", c.Lookups, 1}, {"TrustEntries", c.TrustEntries, 1}, {"Tracked", c.Tracked, 1},
+	} {
+		if f.v < f.min {
+			return &ConfigError{Field: f.name, Value: fmt.Sprint(f.v), Reason: fmt.Sprintf("must be at least %d", f.min)}
+		}
+	}
+	_, err := c.selected()
+	return err
+}
+
+// pairOrder is the order the pairs run in: the cheap ones first.
+var pairOrder = []struct {
+	id  string
+	run func(context.Context, *Config) ([]row, error)
+}{
+	{"6", benchTrust},
+	{"5", benchAnnuaire},
+	{"3", benchCompose},
+	{"4", benchParse},
+	{"1", benchSend},
+	{"2", benchSync},
+	{"7", benchOutboxStore},
+	{"8", benchOutboxEndToEnd},
+	{"9", benchTracker},
+}
+
+// selected returns the pairs c.Pairs names, all when empty.
+func (c *Config) selected() (map[string]bool, error) {
+	want := map[string]bool{}
+	for _, p := range strings.Split(c.Pairs, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		known := false
+		for _, q := range pairOrder {
+			known = known || q.id == p
+		}
+		if !known {
+			if len(p) > 20 {
+				p = p[:20] + "..."
+			}
+			return nil, &ConfigError{Field: "Pairs", Value: c.Pairs, Reason: fmt.Sprintf("unknown pair %q (1 to 9)", p)}
+		}
+		want[p] = true
+	}
+	if len(want) == 0 {
+		for _, q := range pairOrder {
+			want[q.id] = true
+		}
+	}
+	return want, nil
+}
+
 // row is one line of the budget table. Pairs compare medians of
 // interleaved rounds; budgets on an absolute time (no baseline) are checked
 // against the best round, the one the scheduler did not interrupt on a
 // shared machine, with the median shown beside it ("best" in the ratio
 // column).
 type row struct {
-	pair   string
-	work   string
-	sdk    string // SDK figure, formatted with its unit
-	base   string // baseline figure, or "-"
-	ratio  string // SDK/baseline, or the measure compared with the budget
-	budget string
-	ok     bool
+	pair    string
+	work    string
+	sdk     string // SDK figure, formatted with its unit
+	base    string // baseline figure, or "-"
+	ratio   string // SDK/baseline, or the measure compared with the budget
+	budget  string
+	ok      bool
+	skipped bool // the pair could not run here (no PostgreSQL): nothing measured
 }
 
-// Run runs the pairs c selects and writes the table to stdout and progress
-// to stderr. A missed budget is a finding printed in the table, not an
-// error: Run fails only when a pair cannot run.
+// Run runs the pairs c selects and writes the table to stdout, and a line
+// per pair to stderr unless c.Progress is set. A missed budget is a
+// finding printed in the table, not an error: Run fails only when a pair
+// cannot run.
 func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
-	if c.Rounds < 1 || c.Messages < 1 || c.MailKB < 1 || c.PDFMB < 1 || c.Rows < 1 || c.Lookups < 1 || c.TrustEntries < 1 || c.Tracked < 1 {
-		return errors.New("sizes and rounds must be positive")
-	}
-	want := map[string]bool{}
-	for _, p := range strings.Split(c.Pairs, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			if len(p) != 1 || p < "1" || p > "9" {
-				return fmt.Errorf("unknown pair %q (1 to 9)", p)
+	if c.Progress == nil && stderr != nil {
+		c.Progress = func(pair string, _, _ int) {
+			if pair != "" {
+				fmt.Fprintf(stderr, "pair %s...\n", pair)
 			}
-			want[p] = true
 		}
 	}
+	t, err := Measure(ctx, c)
+	if err != nil {
+		return err
+	}
+	return t.WriteText(stdout)
+}
+
+// Measure runs the pairs c selects and returns their table. A missed
+// budget is a finding in the table (Row.Met), not an error: Measure fails
+// only when c is not valid (a *ConfigError) or a pair cannot run.
+func Measure(ctx context.Context, c Config) (*Table, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	want, _ := c.selected()
 	if c.Dir == "" {
 		d, err := os.MkdirTemp("", "mss-bench")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer os.RemoveAll(d)
 		c.Dir = d
@@ -95,65 +190,42 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return nil, err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprint(stdout, header(&c))
-	pairs := []struct {
-		id  string
-		run func(context.Context, *Config) ([]row, error)
-	}{
-		{"6", benchTrust},
-		{"5", benchAnnuaire},
-		{"3", benchCompose},
-		{"4", benchParse},
-		{"1", benchSend},
-		{"2", benchSync},
-		{"7", benchOutboxStore},
-		{"8", benchOutboxEndToEnd},
-		{"9", benchTracker},
+	progress := c.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
 	}
+	t := &Table{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GoVersion: runtime.Version(), Rounds: c.Rounds, SendSyncRounds: c.sendSyncRounds(), Run: runinfo.Collect(c.Command)}
 	var rows []row
-	var failed []string
-	for _, p := range pairs {
-		if len(want) > 0 && !want[p.id] {
+	done := 0
+	for _, p := range pairOrder {
+		if !want[p.id] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		fmt.Fprintf(stderr, "pair %s...\n", p.id)
+		progress(p.id, done, len(want))
 		r, err := p.run(ctx, &c)
 		if err != nil {
-			return fmt.Errorf("pair %s: %w", p.id, err)
+			return nil, fmt.Errorf("pair %s: %w", p.id, err)
 		}
 		rows = append(rows, r...)
+		done++
 		runtime.GC() // leave nothing of one pair to the next
 	}
+	progress("", done, len(want))
 	slices.SortStableFunc(rows, func(a, b row) int { return strings.Compare(a.pair, b.pair) })
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "pair\twork\tSDK\tbaseline\tratio\tbudget\tmet")
 	for _, r := range rows {
-		met := "yes"
-		if !r.ok {
-			met = "NO"
-			failed = append(failed, r.pair+" "+r.work)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.pair, r.work, r.sdk, r.base, r.ratio, r.budget, met)
+		t.Rows = append(t.Rows, r.export())
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(failed) > 0 {
-		fmt.Fprintf(stdout, "%d budget(s) missed: %s\n", len(failed), strings.Join(failed, "; "))
-	} else {
-		fmt.Fprintln(stdout, "every budget met")
-	}
-	// Missing a budget is a finding, not a failure of the command.
-	return nil
+	return t, nil
 }

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,4 +147,72 @@ func TestTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
+}
+
+// Measure reports progress before each pair and at the end, and returns
+// the rows as values; the text is written from them.
+func TestMeasureProgress(t *testing.T) {
+	type call struct {
+		pair        string
+		done, total int
+	}
+	var calls []call
+	c := Config{Rounds: 1, Messages: 1, MailKB: 1, PDFMB: 1, Rows: 1, Lookups: 100, TrustEntries: 20, Tracked: 1, Pairs: "6, 7", Dir: t.TempDir(),
+		Progress: func(pair string, done, total int) { calls = append(calls, call{pair, done, total}) }}
+	tab, err := Measure(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []call{{"6", 0, 2}, {"7", 1, 2}, {"", 2, 2}}
+	if !slices.Equal(calls, want) {
+		t.Errorf("progress calls %v, want %v", calls, want)
+	}
+	pairs := map[int]bool{}
+	for _, r := range tab.Rows {
+		pairs[r.Pair] = true
+		if r.Work == "" || strings.HasPrefix(r.Work, " ") || (r.Skipped && (r.Pair != 7 || !r.Met || r.SDK != "" || r.Baseline != "")) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if len(pairs) != 2 || !pairs[6] || !pairs[7] || tab.Rounds != 1 || tab.CPUs < 1 {
+		t.Errorf("table %+v", tab)
+	}
+	var text strings.Builder
+	if err := tab.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "\n6  ") || !strings.Contains(text.String(), "\n7  ") || !strings.HasPrefix(text.String(), "mss bench: ") {
+		t.Errorf("text:\n%s", text.String())
+	}
+}
+
+// Validate names the field at fault; Measure refuses what it refuses,
+// before running anything.
+func TestValidate(t *testing.T) {
+	good := Config{Rounds: 1, Messages: 1, MailKB: 1, PDFMB: 1, Rows: 1, Lookups: 1, TrustEntries: 1, Tracked: 1}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		change func(*Config)
+		field  string
+	}{
+		{func(c *Config) { c.Rounds = 0 }, "Rounds"},
+		{func(c *Config) { c.SendSyncRounds = -1 }, "SendSyncRounds"},
+		{func(c *Config) { c.Tracked = -5 }, "Tracked"},
+		{func(c *Config) { c.Pairs = "10" }, "Pairs"},
+		{func(c *Config) { c.Pairs = "1,0" }, "Pairs"},
+		{func(c *Config) { c.Pairs = "x" }, "Pairs"},
+	} {
+		c := good
+		tc.change(&c)
+		var ce *ConfigError
+		if err := c.Validate(); !errors.As(err, &ce) || ce.Field != tc.field {
+			t.Errorf("%+v: %v, want a ConfigError on %s", c, err, tc.field)
+		}
+		c.Progress = func(string, int, int) { t.Error("a pair ran") }
+		if _, err := Measure(context.Background(), c); !errors.As(err, &ce) {
+			t.Errorf("Measure: %v", err)
+		}
+	}
 }

@@ -23,7 +23,7 @@ const outboxWorkers = 4
 
 // skipped is the row of a pair that needs PostgreSQL when there is none.
 func skipped(pair, work string) row {
-	return row{pair: pair, work: work + ": skipped, no PostgreSQL (--pg-dsn or MSSANTE_PG_DSN)", sdk: "-", base: "-", ratio: "-", budget: "-", ok: true}
+	return row{pair: pair, work: work + ": skipped, no PostgreSQL (--pg-dsn or MSSANTE_PG_DSN)", sdk: "-", base: "-", ratio: "-", budget: "-", ok: true, skipped: true}
 }
 
 // benchOutboxStore drains c.Messages queued messages of c.MailKB KB from a

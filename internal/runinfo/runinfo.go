@@ -30,13 +30,13 @@ type Info struct {
 	// Time is when the run started, UTC, to the second.
 	Time time.Time `json:"time"`
 	// GoVersion is runtime.Version().
-	GoVersion string `json:"go_version"`
+	GoVersion string `json:"goVersion"`
 	OS        string `json:"os"`
 	Arch      string `json:"arch"`
 	CPUs      int    `json:"cpus"`       // runtime.NumCPU
 	MaxProcs  int    `json:"gomaxprocs"` // runtime.GOMAXPROCS
 	// CPUModel is the "model name" of /proc/cpuinfo; "" when unknown.
-	CPUModel string `json:"cpu_model,omitempty"`
+	CPUModel string `json:"cpuModel,omitempty"`
 	// Load is the load average over 1, 5 and 15 minutes when the run
 	// started (/proc/loadavg); "" when unknown.
 	Load string `json:"load,omitempty"`
