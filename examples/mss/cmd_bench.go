@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/mssante-go/sdk/internal/bench"
+	"github.com/mssante-go/sdk/internal/runinfo"
 )
 
 // benchFlags maps the fields of bench.Config to the flags that set them,
@@ -60,6 +61,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		bar.Set(int64(done))
 	}
+	c.Command = runinfo.Command(append([]string{"mss", "bench"}, args...))
 	t, err := bench.Measure(ctx, c)
 	bar.Done()
 	if err != nil {
@@ -80,6 +82,7 @@ type benchJSON struct {
 	GoVersion      string         `json:"goVersion"`
 	Rounds         int            `json:"rounds"`
 	SendSyncRounds int            `json:"sendSyncRounds"`
+	Run            runinfo.Info   `json:"run"`
 	Rows           []benchRowJSON `json:"rows"`
 	Missed         int            `json:"missed"`
 }
@@ -98,7 +101,7 @@ type benchRowJSON struct {
 
 func benchTableJSON(t *bench.Table) benchJSON {
 	out := benchJSON{GOOS: t.GOOS, GOARCH: t.GOARCH, CPUs: t.CPUs, GOMAXPROCS: t.GOMAXPROCS, GoVersion: t.GoVersion,
-		Rounds: t.Rounds, SendSyncRounds: t.SendSyncRounds, Rows: []benchRowJSON{}, Missed: len(t.Missed())}
+		Rounds: t.Rounds, SendSyncRounds: t.SendSyncRounds, Run: t.Run, Rows: []benchRowJSON{}, Missed: len(t.Missed())}
 	for _, r := range t.Rows {
 		out.Rows = append(out.Rows, benchRowJSON(r))
 	}

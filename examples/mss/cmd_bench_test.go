@@ -21,6 +21,11 @@ func TestBench(t *testing.T) {
 	if !strings.Contains(stdout, "\n6  ") || strings.Contains(stdout, "\n5  ") || !strings.Contains(stdout, "pair  work") {
 		t.Errorf("want the row of pair 6 alone:\n%s", stdout)
 	}
+	// The table names its run, so that a copy quoted in BENCHMARKS.md does.
+	lines := strings.Split(stdout, "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[1], "run: commit ") || !strings.Contains(lines[1], "; command: ") || !strings.Contains(lines[1], "--pairs 6") {
+		t.Errorf("second line %q, want the run", lines[1])
+	}
 }
 
 // --json prints the table as one object; a bar of the pairs is drawn on a
@@ -34,7 +39,7 @@ func TestBenchJSONAndProgress(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	if len(out.Rows) < 2 || out.Rounds != 1 || out.CPUs < 1 || out.GoVersion == "" {
+	if len(out.Rows) < 2 || out.Rounds != 1 || out.CPUs < 1 || out.GoVersion == "" || out.Run.Commit == "" || out.Run.Time.IsZero() {
 		t.Fatalf("%+v", out)
 	}
 	missed := 0

@@ -16,6 +16,8 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/runinfo"
 )
 
 // Config sizes the performance pairs. [Defaults] gives the sizes of the
@@ -36,6 +38,7 @@ type Config struct {
 	PostgresDSN    string // database of the PostgreSQL rows of pairs 7 to 9 (schemas mss_bench_*, dropped after); "" skips them
 	Dir            string // scratch directory; "" for a temporary one, removed at the end
 	CPUProfile     string // file of a CPU profile of the run; "" for none
+	Command        string // the command line Table.Run names (runinfo.Command); "" means the process's own
 	// Progress, when not nil, is called before each pair runs, with the
 	// pair's number, how many of the selected pairs are done and how many
 	// there are, and once at the end with done == total and pair "". It is
@@ -200,7 +203,7 @@ func Measure(ctx context.Context, c Config) (*Table, error) {
 		progress = func(string, int, int) {}
 	}
 	t := &Table{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		GoVersion: runtime.Version(), Rounds: c.Rounds, SendSyncRounds: c.sendSyncRounds()}
+		GoVersion: runtime.Version(), Rounds: c.Rounds, SendSyncRounds: c.sendSyncRounds(), Run: runinfo.Collect(c.Command)}
 	var rows []row
 	done := 0
 	for _, p := range pairOrder {

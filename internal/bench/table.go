@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/mssante-go/sdk/internal/runinfo"
 )
 
 // Table is the outcome of a run: where it ran, and a row per figure.
@@ -16,7 +18,11 @@ type Table struct {
 	GoVersion      string
 	Rounds         int // timed rounds of each side of a pair
 	SendSyncRounds int // rounds of pairs 1 and 2
-	Rows           []Row
+	// Run is the run the figures come from (commit, date, machine and
+	// load, command line), so that a table quoted in BENCHMARKS.md names
+	// it; the zero Info when the table was not measured here.
+	Run  runinfo.Info
+	Rows []Row
 }
 
 // Row is one figure of the table, compared with its budget. The figures
@@ -49,6 +55,9 @@ func (t *Table) Missed() []Row {
 func (t *Table) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "mss bench: %s/%s, %d CPU, GOMAXPROCS %d, %s; %d interleaved rounds per side (pairs 1 and 2: %d), medians\n",
 		t.GOOS, t.GOARCH, t.CPUs, t.GOMAXPROCS, t.GoVersion, t.Rounds, t.SendSyncRounds)
+	if !t.Run.Time.IsZero() {
+		fmt.Fprintln(w, t.Run)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "pair\twork\tSDK\tbaseline\tratio\tbudget\tmet")
 	dash := func(s string) string {

@@ -574,48 +574,52 @@ func (o *operator) softFailWarnings(out *outcome) error {
 // status, with a default (hard-fail) Verifier: once before its server
 // certificate is revoked, once after, with a fresh client (a Verifier
 // caches the answers).
-func revokedOperator(out *outcome) error {
+func revokedOperator(out *outcome) (err error) {
 	s, err := mssantetest.NewServer(&mssantetest.Options{ServeRevocation: true})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { err = errors.Join(err, s.Close()) }()
 	if _, err := s.AddMailbox(drA, mssantetest.MailboxPER, nil); err != nil {
 		return err
 	}
 	if _, err := s.AddMailbox(drB, mssantetest.MailboxPER, nil); err != nil {
 		return err
 	}
-	send := func() (int64, error) {
+	// send returns the messages the operator received, the SDK's error,
+	// and the error of the setup (making or closing the client).
+	send := func() (int64, error, error) {
 		anchors, err := trust.NewAnchors([]*x509.Certificate{s.RootCertificate()}, []*x509.Certificate{s.IntermediateCertificate()})
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		cfg := s.MustConfig(drA)
 		cfg.RootCAs = nil
 		cfg.Verifier = &trust.Verifier{Anchors: anchors} // zero Revocation: hard-fail
 		c, err := mssante.NewClient(cfg)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		defer c.Close()
 		ctx, cancel := shortCtx()
 		defer cancel()
 		before := s.Stats().Messages
-		_, err = c.Send(ctx, testMessage())
-		return s.Stats().Messages - before, err
+		_, sendErr := c.Send(ctx, testMessage())
+		return s.Stats().Messages - before, sendErr, c.Close()
 	}
-	n, err := send()
+	n, sendErr, err := send()
 	if err != nil {
-		return fmt.Errorf("before the revocation: %w", err)
+		return err
+	}
+	if sendErr != nil {
+		return fmt.Errorf("before the revocation: %w", sendErr)
 	}
 	out.count("messages received before the revocation", n)
 	if err := s.RevokeServerCertificate(); err != nil {
 		return err
 	}
-	n, out.err = send()
+	n, out.err, err = send()
 	out.count("messages received", n)
-	return nil
+	return err
 }
 
 // oneWarningPerCertificate: for the leaf and the intermediate (the

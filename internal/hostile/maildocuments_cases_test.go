@@ -30,12 +30,20 @@ func receivedDocuments(t *testing.T, archive, pdf []byte) error {
 	if err != nil {
 		return err
 	}
-	defer received.Close()
+	defer func() {
+		if err := received.Close(); err != nil {
+			t.Errorf("closing the parsed message: %v", err)
+		}
+	}()
 	docs, err := received.ReadDocuments(nil)
 	if err != nil {
 		return err
 	}
-	defer docs.Close()
+	defer func() {
+		if err := docs.Close(); err != nil {
+			t.Errorf("closing the documents: %v", err)
+		}
+	}()
 	if len(docs.Documents) != 1 {
 		return errors.New("documents lost")
 	}
@@ -47,7 +55,11 @@ func receivedDocuments(t *testing.T, archive, pdf []byte) error {
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	defer func() {
+		if err := body.Close(); err != nil {
+			t.Errorf("closing the document body: %v", err)
+		}
+	}()
 	if b, err := io.ReadAll(body); err != nil || string(b) != "%PDF-1.4 test" {
 		return errors.New("body not readable")
 	}

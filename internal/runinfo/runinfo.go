@@ -1,0 +1,193 @@
+// Package runinfo describes the run that produced a figure: the commit of
+// the code, the date, the Go version, the machine and its load, and the
+// command line. The tables of BENCHMARKS.md and the figures of ROBUSTNESS.md
+// are pasted outputs that start with it, so that each quoted figure names
+// its run (issue 20).
+package runinfo
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Info is the description of a run.
+type Info struct {
+	// Commit is the revision of the code that ran: the binary's
+	// vcs.revision when the go command stamped it (go build), else what
+	// git says of the working directory (go run and go test do not stamp
+	// it). "+dirty" follows it when files were modified; "unknown" when
+	// neither knows.
+	Commit string `json:"commit"`
+	// Time is when the run started, UTC, to the second.
+	Time time.Time `json:"time"`
+	// GoVersion is runtime.Version().
+	GoVersion string `json:"goVersion"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUs      int    `json:"cpus"`       // runtime.NumCPU
+	MaxProcs  int    `json:"gomaxprocs"` // runtime.GOMAXPROCS
+	// CPUModel is the "model name" of /proc/cpuinfo; "" when unknown.
+	CPUModel string `json:"cpuModel,omitempty"`
+	// Load is the load average over 1, 5 and 15 minutes when the run
+	// started (/proc/loadavg); "" when unknown.
+	Load string `json:"load,omitempty"`
+	// Command is the command line (the program's base name and its
+	// arguments), with the passwords of URLs and key=value DSNs replaced
+	// by "xxxxx".
+	Command string `json:"command"`
+}
+
+// Collect describes the current run: the process's own command line when
+// command is empty.
+func Collect(command string) Info {
+	if command == "" {
+		command = Command(os.Args)
+	}
+	return Info{
+		Commit:    commit(),
+		Time:      time.Now().UTC().Truncate(time.Second),
+		GoVersion: runtime.Version(),
+		OS:        runtime.GOOS,
+		Arch:      runtime.GOARCH,
+		CPUs:      runtime.NumCPU(),
+		MaxProcs:  runtime.GOMAXPROCS(0),
+		CPUModel:  cpuModel(),
+		Load:      loadAverage(),
+		Command:   command,
+	}
+}
+
+// String is the description on one line, as the tables quote it:
+//
+//	run: commit 1a2b3c4d5e6f, 2026-12-04 16:50:00 UTC, go1.26.8 linux/amd64, 2 CPU (Intel(R) Xeon(R) Processor), GOMAXPROCS 2, load 1.02 0.87 0.66; command: mss bench --pairs 3
+func (i Info) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run: commit %s, %s, %s %s/%s, %d CPU", i.Commit, i.Time.Format("2006-01-02 15:04:05 UTC"), i.GoVersion, i.OS, i.Arch, i.CPUs)
+	if i.CPUModel != "" {
+		fmt.Fprintf(&b, " (%s)", i.CPUModel)
+	}
+	fmt.Fprintf(&b, ", GOMAXPROCS %d", i.MaxProcs)
+	if i.Load != "" {
+		fmt.Fprintf(&b, ", load %s", i.Load)
+	}
+	fmt.Fprintf(&b, "; command: %s", i.Command)
+	return b.String()
+}
+
+// Command joins a command line (os.Args) for display: the program's base
+// name, then the arguments, quoted when they hold spaces, with passwords
+// redacted.
+func Command(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	out := []string{filepath.Base(args[0])}
+	for _, a := range args[1:] {
+		a = Redact(a)
+		if a == "" || strings.ContainsAny(a, " \t\"'") {
+			a = fmt.Sprintf("%q", a)
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
+var keyValuePassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|[^\s&]*)`)
+
+// Redact replaces the passwords of an argument: the user information of
+// a URL (postgres://user:secret@host/db) and password=… of a key=value
+// DSN or a URL query.
+func Redact(arg string) string {
+	if i := strings.Index(arg, "://"); i >= 0 {
+		// The URL may follow a flag name: --pg-dsn=postgres://...
+		start := strings.LastIndexAny(arg[:i], "= ") + 1
+		if u, err := url.Parse(arg[start:]); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+				arg = arg[:start] + u.String()
+			}
+		}
+	}
+	return keyValuePassword.ReplaceAllString(arg, "${1}xxxxx")
+}
+
+// commit returns the revision the binary was built from, else the one
+// git reports for the working directory.
+func commit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if rev != "" {
+			if modified == "true" {
+				rev += "+dirty"
+			}
+			return shortRevision(rev)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	// Tracked files changed since the commit: the figure is not the
+	// commit's alone.
+	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err != nil || len(strings.TrimSpace(string(st))) > 0 {
+		rev += "+dirty"
+	}
+	return shortRevision(rev)
+}
+
+// shortRevision keeps 12 hex digits of a revision, and its +dirty.
+func shortRevision(rev string) string {
+	hash, dirty, _ := strings.Cut(rev, "+")
+	if len(hash) > 12 {
+		hash = hash[:12]
+	}
+	if dirty != "" {
+		return hash + "+" + dirty
+	}
+	return hash
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
