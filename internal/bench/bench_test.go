@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mssante-go/sdk/internal/pgtest"
+	"github.com/mssante-go/sdk/internal/runinfo"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -139,8 +140,15 @@ func TestTable(t *testing.T) {
 	c := Defaults()
 	c.Pairs = os.Getenv("MSSANTE_BENCH_PAIRS")
 	c.Dir = t.TempDir()
+	// The table names the command that makes it again, not the test binary's.
+	c.Command = "MSSANTE_BENCH=1 go test ./internal/bench -run TestTable -v"
+	if c.Pairs != "" {
+		c.Command = "MSSANTE_BENCH_PAIRS=" + c.Pairs + " " + c.Command
+	}
 	if c.PostgresDSN == "" {
 		c.PostgresDSN = pgtest.DSN(t)
+	} else {
+		c.Command = "MSSANTE_PG_DSN=" + runinfo.Redact(c.PostgresDSN) + " " + c.Command
 	}
 	var out strings.Builder
 	if err := Run(context.Background(), c, &out, os.Stderr); err != nil {
