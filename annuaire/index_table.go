@@ -68,15 +68,8 @@ func newKeyTable(col Column, fold bool, seed maphash.Seed, n int, starts []int32
 		counts[p] += counts[p-1]
 	}
 	keyed := counts[len(counts)-1]
-	size := 1 << bits.Len(uint(keyed+keyed/3)|15) // load factor <= 3/4
-	t := &keyTable{
-		col:   col,
-		fold:  fold,
-		seed:  seed,
-		slots: make([]slot, size),
-		shift: uint(32 - bits.TrailingZeros(uint(size))),
-		next:  make([]int32, n),
-	}
+	t := &keyTable{col: col, fold: fold, seed: seed, next: make([]int32, n)}
+	t.allocSlots(tableSize(keyed))
 	items := make([]uint64, keyed) // hash<<32 | row
 	for bi := len(hashes) - 1; bi >= 0; bi-- {
 		hs := hashes[bi]
@@ -88,28 +81,60 @@ func newKeyTable(col Column, fold bool, seed maphash.Seed, n int, starts []int32
 			}
 		}
 	}
+	distinct := 0
 	for _, it := range items {
-		t.insert(uint32(it>>32), int32(it))
+		if t.insert(uint32(it>>32), int32(it)) {
+			distinct++
+		}
+	}
+	// The table was sized for every keyed row; a column whose rows share
+	// keys (a structure has dozens of mailboxes) needs far fewer slots.
+	// The chains stay as they are: only their heads move.
+	if size := tableSize(distinct); size < len(t.slots) {
+		old := t.slots
+		t.allocSlots(size)
+		for _, sl := range old {
+			if sl.row != 0 {
+				*t.probe(sl.hash) = sl
+			}
+		}
 	}
 	return t
 }
 
-// insert adds row (whose key hashes to h) to the table: a new slot, or the
-// head of the chain of its hash.
-func (t *keyTable) insert(h uint32, row int32) {
+// tableSize is the number of slots for keys distinct keys: a power of two,
+// at load factor 3/4 at most.
+func tableSize(keys int) int {
+	return 1 << bits.Len(uint(keys+keys/3)|15)
+}
+
+func (t *keyTable) allocSlots(size int) {
+	t.slots = make([]slot, size)
+	t.shift = uint(32 - bits.TrailingZeros(uint(size)))
+}
+
+// probe returns the slot of hash h: the one holding it, else the empty
+// slot where it goes.
+func (t *keyTable) probe(h uint32) *slot {
 	mask := uint32(len(t.slots) - 1)
 	for s := h >> t.shift; ; s = (s + 1) & mask {
-		sl := &t.slots[s]
-		if sl.row == 0 {
-			*sl = slot{row: row + 1, hash: h}
-			return
-		}
-		if sl.hash == h {
-			t.next[row] = sl.row
-			sl.row = row + 1
-			return
+		if sl := &t.slots[s]; sl.row == 0 || sl.hash == h {
+			return sl
 		}
 	}
+}
+
+// insert adds row (whose key hashes to h) to the table: a new slot, or the
+// head of the chain of its hash. It reports whether the hash is new.
+func (t *keyTable) insert(h uint32, row int32) bool {
+	sl := t.probe(h)
+	if sl.row == 0 {
+		*sl = slot{row: row + 1, hash: h}
+		return true
+	}
+	t.next[row] = sl.row
+	sl.row = row + 1
+	return false
 }
 
 // rows calls fn for each row whose key is k, in file order, with where its
@@ -124,20 +149,9 @@ func (t *keyTable) rows(st *store, k string, fn func(r int32, b *textBlock, p ro
 	if t.fold {
 		k = foldKey(k, buf[:])
 	}
-	h := keyHash(t.seed, k)
-	mask := uint32(len(t.slots) - 1)
-	for s := h >> t.shift; ; s = (s + 1) & mask {
-		sl := t.slots[s]
-		if sl.row == 0 {
-			return
-		}
-		if sl.hash == h {
-			for r := sl.row; r != 0; r = t.next[r-1] {
-				b, p := st.locate(r - 1)
-				if t.equal(st, b, p, k) && !fn(r-1, b, p) {
-					return
-				}
-			}
+	for r := t.probe(keyHash(t.seed, k)).row; r != 0; r = t.next[r-1] {
+		b, p := st.locate(r - 1)
+		if t.equal(st, b, p, k) && !fn(r-1, b, p) {
 			return
 		}
 	}
