@@ -130,7 +130,8 @@ func pgAvailable() bool {
 // TestTable runs the pairs at the sizes of the budgets, with internal/pgtest's
 // PostgreSQL for pairs 7 to 9, and prints the table: the figures of
 // BENCHMARKS.md. It takes minutes, so it runs only with MSSANTE_BENCH=1
-// (MSSANTE_BENCH_PAIRS selects pairs, as --pairs does):
+// (MSSANTE_BENCH_PAIRS selects pairs, as --pairs does, and
+// MSSANTE_BENCH_CPUPROFILE names a CPU profile, as --cpuprofile does):
 //
 //	MSSANTE_BENCH=1 go test ./internal/bench -run TestTable -v -timeout 60m
 func TestTable(t *testing.T) {
@@ -139,6 +140,7 @@ func TestTable(t *testing.T) {
 	}
 	c := Defaults()
 	c.Pairs = os.Getenv("MSSANTE_BENCH_PAIRS")
+	c.CPUProfile = os.Getenv("MSSANTE_BENCH_CPUPROFILE")
 	c.Dir = t.TempDir()
 	// The table names the command that makes it again, not the test binary's.
 	c.Command = "MSSANTE_BENCH=1 go test ./internal/bench -run TestTable -v"

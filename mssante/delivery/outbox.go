@@ -111,6 +111,13 @@ type OutboxOptions struct {
 	// its own SMTP connection (kept open while there is work). Zero means
 	// 4.
 	Workers int
+	// IdleTimeout is how long a worker keeps its SMTP connection open
+	// with no message to send, so that a queue drained one claim at a
+	// time does not cost a TLS handshake and an AUTH per message. It must
+	// stay below the operator's own idle timeout (RFC 5321 §4.5.3.2.7
+	// suggests 5 minutes for the server). Zero means 5 seconds; a
+	// negative value closes the connection as soon as no message waits.
+	IdleTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a temporary failure:
 	// MinBackoff doubled after each failure, capped at MaxBackoff, with
 	// jitter (a random value between half of it and all of it). Zero means
@@ -244,6 +251,9 @@ func NewOutbox(c *mssante.Client, t *Tracker, opts *OutboxOptions) (*Outbox, err
 	}
 	if o.opts.Lease <= 0 {
 		o.opts.Lease = time.Minute
+	}
+	if o.opts.IdleTimeout == 0 {
+		o.opts.IdleTimeout = 5 * time.Second
 	}
 	if o.opts.PollInterval <= 0 {
 		o.opts.PollInterval = 5 * time.Second

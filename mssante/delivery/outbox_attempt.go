@@ -13,8 +13,9 @@ import (
 )
 
 // worker runs the attempts of the entries dispatch claims for it, on one
-// SMTP connection kept open while there is work and closed when idle (an
-// idle connection would be dropped by the operator).
+// SMTP connection kept open while there is work and closed after
+// OutboxOptions.IdleTimeout without any (an idle connection would be
+// dropped by the operator).
 func (o *Outbox) worker(ctx context.Context, jobs <-chan *OutboxEntry) {
 	var s *mssante.Submission
 	defer func() {
@@ -23,17 +24,7 @@ func (o *Outbox) worker(ctx context.Context, jobs <-chan *OutboxEntry) {
 		}
 	}()
 	for {
-		var e *OutboxEntry
-		var ok bool
-		select {
-		case e, ok = <-jobs:
-		default:
-			if s != nil {
-				s.Close()
-				s = nil
-			}
-			e, ok = <-jobs
-		}
+		e, ok := o.nextJob(jobs, &s)
 		if !ok {
 			return
 		}
@@ -48,6 +39,29 @@ func (o *Outbox) worker(ctx context.Context, jobs <-chan *OutboxEntry) {
 		o.mu.Unlock()
 		o.signal()
 	}
+}
+
+// nextJob waits for the next entry of jobs. The connection *s, when open,
+// waits IdleTimeout for one and is closed after.
+func (o *Outbox) nextJob(jobs <-chan *OutboxEntry, s **mssante.Submission) (*OutboxEntry, bool) {
+	select {
+	case e, ok := <-jobs:
+		return e, ok
+	default:
+	}
+	if *s != nil && o.opts.IdleTimeout > 0 {
+		select {
+		case e, ok := <-jobs:
+			return e, ok
+		case <-o.opts.Clock.After(o.opts.IdleTimeout):
+		}
+	}
+	if *s != nil {
+		(*s).Close()
+		*s = nil
+	}
+	e, ok := <-jobs
+	return e, ok
 }
 
 // process works on one claimed entry, with s (nil: none yet) as its

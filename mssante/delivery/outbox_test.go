@@ -137,6 +137,90 @@ func TestOutboxConcurrentSends(t *testing.T) {
 	}
 }
 
+// A worker keeps its connection between messages sent one after the other
+// (one TLS handshake and one AUTH for the lot, not one per message), for
+// IdleTimeout on the outbox's clock; then it closes it, and the next
+// message opens a new one. A negative IdleTimeout closes it at once.
+func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
+	for _, tc := range []struct {
+		idle        time.Duration
+		connections int64 // for the 10 messages sent one after the other
+	}{
+		{0, 1},   // the default, 5 s
+		{-1, 10}, // closed as soon as no message waits
+		{7 * time.Minute, 1},
+	} {
+		t.Run(fmt.Sprint(tc.idle), func(t *testing.T) {
+			// The idle timer is told from the outbox's others (polling,
+			// leases) by its duration.
+			e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: tc.idle, PollInterval: 11 * time.Minute, Lease: 13 * time.Minute}, true)
+			ctx := trkCtx(t)
+			for i := range 10 {
+				m := trkMessage(false, false, trkB)
+				m.Subject = fmt.Sprint("message ", i)
+				id, err := e.ob.Send(ctx, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := e.ob.Wait(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st := e.s.Stats(); st.Messages != 10 || st.SMTPConnections != tc.connections {
+				t.Fatalf("operator stats %+v, want 10 messages on %d connections", st, tc.connections)
+			}
+			if tc.idle < 0 {
+				return
+			}
+			// Idle past the timeout: the worker closes the connection.
+			idle := tc.idle
+			if idle == 0 {
+				idle = 5 * time.Second
+			}
+			// The worker waits after the 10th message (the 1st one
+			// opened the connection, the 9 others waited for it).
+			e.clock.waitAfter(t, idle, 10)
+			e.clock.Advance(idle - time.Millisecond)
+			id, err := e.ob.Send(ctx, trkMessage(false, false, trkB))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.ob.Wait(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if st := e.s.Stats(); st.SMTPConnections != 1 || st.SMTPOpen != 1 {
+				t.Fatalf("operator stats %+v after an idle time under the timeout, want 1 connection, open", st)
+			}
+			e.clock.waitAfter(t, idle, 11)
+			e.clock.Advance(idle)
+			waitOpenSMTP(t, e.s, 0)
+			id, err = e.ob.Send(ctx, trkMessage(false, false, trkB))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.ob.Wait(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if n := e.s.Stats().SMTPConnections; n != 2 {
+				t.Fatalf("%d connections after the idle timeout, want 2", n)
+			}
+		})
+	}
+}
+
+// waitOpenSMTP waits until the operator has n SMTP connections open; the
+// real time spent is bounded.
+func waitOpenSMTP(t *testing.T, s *mssantetest.Server, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Stats().SMTPOpen != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("operator stats %+v, want %d connections open", s.Stats(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Temporary failures (451 at DATA, a dropped connection, 421 at MAIL) are
 // retried with backoff on the fake clock; the Message-ID never changes.
 func TestOutboxRetriesTemporaryFailures(t *testing.T) {

@@ -333,7 +333,8 @@ func (s *Server) String() string {
 
 // Stats count what the server saw.
 type Stats struct {
-	SMTPConnections int64 // SMTP sessions opened
+	SMTPConnections int64 // SMTP connections that reached EHLO (once per connection, STARTTLS or not)
+	SMTPOpen        int64 // of those, the ones open now
 	Transactions    int64 // MAIL FROM commands accepted
 	Messages        int64 // messages accepted after DATA
 	CRLRequests     int64 // CRL downloads served (Options.ServeRevocation)
@@ -341,14 +342,15 @@ type Stats struct {
 }
 
 type stats struct {
-	smtpConnections, transactions, messages atomic.Int64
-	crlRequests, ocspRequests               atomic.Int64
+	smtpConnections, smtpOpen, transactions, messages atomic.Int64
+	crlRequests, ocspRequests                         atomic.Int64
 }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	return Stats{
 		SMTPConnections: s.stats.smtpConnections.Load(),
+		SMTPOpen:        s.stats.smtpOpen.Load(),
 		Transactions:    s.stats.transactions.Load(),
 		Messages:        s.stats.messages.Load(),
 		CRLRequests:     s.stats.crlRequests.Load(),

@@ -18,16 +18,23 @@ func (b *smtpBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if err := b.s.fault(StageGreeting, c.Conn()); err != nil {
 		return nil, err
 	}
-	b.s.stats.smtpConnections.Add(1)
-	return &smtpSession{s: b.s, conn: c}, nil
+	// go-smtp opens a session at the first EHLO and again at the EHLO
+	// after STARTTLS: the connection is counted at the first.
+	_, isTLS := c.TLSConnectionState()
+	if !isTLS || b.s.opts.ImplicitTLS {
+		b.s.stats.smtpConnections.Add(1)
+		b.s.stats.smtpOpen.Add(1)
+	}
+	return &smtpSession{s: b.s, conn: c, tlsAtStart: isTLS}, nil
 }
 
 // smtpSession is one submission connection.
 type smtpSession struct {
-	s    *Server
-	conn *smtp.Conn
-	user string // authenticated mailbox address, "" before AUTH
-	tx   *transaction
+	s          *Server
+	conn       *smtp.Conn
+	tlsAtStart bool   // opened after the TLS handshake: it ends with the connection
+	user       string // authenticated mailbox address, "" before AUTH
+	tx         *transaction
 }
 
 // transaction is the envelope of the message being submitted.
@@ -196,7 +203,14 @@ func (s *smtpSession) Data(r io.Reader) error {
 
 func (s *smtpSession) Reset() { s.tx = nil }
 
-func (s *smtpSession) Logout() error { return nil }
+// Logout ends the session: at STARTTLS (another session follows on the
+// same connection) or when the connection closes.
+func (s *smtpSession) Logout() error {
+	if _, nowTLS := s.conn.TLSConnectionState(); s.tlsAtStart || !nowTLS {
+		s.s.stats.smtpOpen.Add(-1)
+	}
+	return nil
+}
 
 var _ smtp.AuthSession = (*smtpSession)(nil)
 
