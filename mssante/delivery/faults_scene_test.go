@@ -81,15 +81,7 @@ func newFaultScene(t *testing.T, o sceneOptions) *faultScene {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ob.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	runOutbox(t, ob)
 	env := &trkEnv{s: s, a: c, tr: tr, clock: clock, events: &eventLog{}}
 	return &faultScene{obxEnv: &obxEnv{trkEnv: env, ob: ob}, store: store, audit: audit}
 }

@@ -40,17 +40,23 @@ func newObxEnv(t *testing.T, opts *delivery.OutboxOptions, run bool) *obxEnv {
 	}
 	e.ob = ob
 	if run {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- ob.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				t.Errorf("Run: %v", err)
-			}
-		})
+		runOutbox(t, ob)
 	}
 	return e
+}
+
+// runOutbox runs ob until the test ends, and checks that it stopped as
+// asked.
+func runOutbox(t *testing.T, ob *delivery.Outbox) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ob.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }
 
 // settle advances the fake clock a step at a time until cond holds; the
