@@ -50,10 +50,12 @@ func (o *Outbox) nextJob(jobs <-chan *OutboxEntry, s **mssante.Submission) (*Out
 	default:
 	}
 	if *s != nil && o.opts.IdleTimeout > 0 {
+		idle := o.opts.Clock.After(o.opts.IdleTimeout)
+		o.step("idle")
 		select {
 		case e, ok := <-jobs:
 			return e, ok
-		case <-o.opts.Clock.After(o.opts.IdleTimeout):
+		case <-idle:
 		}
 	}
 	if *s != nil {

@@ -146,25 +146,28 @@ func TestOutboxConcurrentSends(t *testing.T) {
 // A worker keeps its connection between messages sent one after the other
 // (one TLS handshake and one AUTH for the lot, not one per message), for
 // IdleTimeout on the outbox's clock; then it closes it, and the next
-// message opens a new one. A negative IdleTimeout closes it at once.
+// message opens a new one. A negative IdleTimeout closes it as soon as no
+// message waits.
 func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
-	for _, tc := range []struct {
-		idle        time.Duration
-		connections int64 // for the 10 messages sent one after the other
-	}{
-		{0, 1},   // the default, 5 s
-		{-1, 10}, // closed as soon as no message waits
-		{7 * time.Minute, 1},
-	} {
-		t.Run(fmt.Sprint(tc.idle), func(t *testing.T) {
+	for _, idle := range []time.Duration{0, -1, 7 * time.Minute} {
+		t.Run(fmt.Sprint(idle), func(t *testing.T) {
 			// The idle timer is told from the outbox's others (polling,
 			// leases) by its duration.
-			e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: tc.idle, PollInterval: 11 * time.Minute, Lease: 13 * time.Minute}, true)
+			e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: idle, PollInterval: 11 * time.Minute, Lease: 13 * time.Minute}, false)
+			idling := make(chan struct{}, 1)
+			delivery.SetOutboxHook(e.ob, func(step string) {
+				if step == "idle" {
+					select {
+					case idling <- struct{}{}:
+					default: // one not taken yet says the same
+					}
+				}
+			})
+			runOutbox(t, e.ob)
 			ctx := trkCtx(t)
-			for i := range 10 {
-				m := trkMessage(false, false, trkB)
-				m.Subject = fmt.Sprint("message ", i)
-				id, err := e.ob.Send(ctx, m)
+			send := func() {
+				t.Helper()
+				id, err := e.ob.Send(ctx, trkMessage(false, false, trkB))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -172,41 +175,45 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if st := e.s.Stats(); st.Messages != 10 || st.SMTPConnections != tc.connections {
-				t.Fatalf("operator stats %+v, want 10 messages on %d connections", st, tc.connections)
+			// waitIdle waits until the worker waits with its connection
+			// open, its idle timer set.
+			waitIdle := func() {
+				t.Helper()
+				select {
+				case <-idling:
+				case <-time.After(10 * time.Second): // a guard against a hang
+					t.Fatal("the worker never waited with its connection open")
+				}
 			}
-			if tc.idle < 0 {
+			if idle < 0 {
+				for range 10 {
+					send()
+				}
+				// Closed with no clock moving: nothing waits.
+				waitOpenSMTP(t, e.s, 0)
 				return
 			}
-			// Idle past the timeout: the worker closes the connection.
-			idle := tc.idle
+			for range 10 {
+				send()
+				waitIdle()
+			}
+			if st := e.s.Stats(); st.Messages != 10 || st.SMTPConnections != 1 || st.SMTPOpen != 1 {
+				t.Fatalf("operator stats %+v, want 10 messages on 1 connection, open", st)
+			}
 			if idle == 0 {
 				idle = 5 * time.Second
 			}
-			// The worker waits after the 10th message (the 1st one
-			// opened the connection, the 9 others waited for it).
-			e.clock.waitAfter(t, idle, 10)
+			// Idle for less than the timeout: the connection serves again.
 			e.clock.Advance(idle - time.Millisecond)
-			id, err := e.ob.Send(ctx, trkMessage(false, false, trkB))
-			if err != nil {
-				t.Fatal(err)
+			send()
+			waitIdle()
+			if st := e.s.Stats(); st.SMTPConnections != 1 {
+				t.Fatalf("operator stats %+v after an idle time under the timeout, want 1 connection", st)
 			}
-			if err := e.ob.Wait(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			if st := e.s.Stats(); st.SMTPConnections != 1 || st.SMTPOpen != 1 {
-				t.Fatalf("operator stats %+v after an idle time under the timeout, want 1 connection, open", st)
-			}
-			e.clock.waitAfter(t, idle, 11)
+			// Idle for the timeout: the worker closes it.
 			e.clock.Advance(idle)
 			waitOpenSMTP(t, e.s, 0)
-			id, err = e.ob.Send(ctx, trkMessage(false, false, trkB))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.ob.Wait(ctx, id); err != nil {
-				t.Fatal(err)
-			}
+			send()
 			if n := e.s.Stats().SMTPConnections; n != 2 {
 				t.Fatalf("%d connections after the idle timeout, want 2", n)
 			}

@@ -181,7 +181,6 @@ type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []fakeTimer
-	calls  map[time.Duration]int // After calls, by duration
 }
 
 type fakeTimer struct {
@@ -202,10 +201,6 @@ func (c *fakeClock) Now() time.Time {
 func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.calls == nil {
-		c.calls = map[time.Duration]int{}
-	}
-	c.calls[d]++
 	ch := make(chan time.Time, 1)
 	if d <= 0 {
 		ch <- c.now
@@ -229,25 +224,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 		}
 	}
 	c.timers = kept
-}
-
-// waitAfter waits until After(d) has been called n times: a goroutine
-// has started its n-th wait of d. The real time spent is bounded.
-func (c *fakeClock) waitAfter(t *testing.T, d time.Duration, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c.mu.Lock()
-		calls := c.calls[d]
-		c.mu.Unlock()
-		if calls >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("After(%v) called %d times, want %d", d, calls, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // Sent, delivered (DSN from the operator), displayed (MDN from B); the

@@ -15,13 +15,13 @@ import (
 type smtpBackend struct{ s *Server }
 
 func (b *smtpBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	if err := b.s.fault(StageGreeting, c.Conn()); err != nil {
-		return nil, err
-	}
 	// go-smtp opens a session at the first EHLO and again at the EHLO
-	// after STARTTLS: the connection is counted at the first.
+	// after STARTTLS: a new connection is the first.
 	_, isTLS := c.TLSConnectionState()
 	if !isTLS || b.s.opts.ImplicitTLS {
+		if err := b.s.fault(StageGreeting, c.Conn()); err != nil {
+			return nil, err
+		}
 		b.s.stats.smtpConnections.Add(1)
 		b.s.stats.smtpOpen.Add(1)
 	}
