@@ -115,8 +115,10 @@ type OutboxOptions struct {
 	// with no message to send, so that a queue drained one claim at a
 	// time does not cost a TLS handshake and an AUTH per message. It must
 	// stay below the operator's own idle timeout (RFC 5321 §4.5.3.2.7
-	// suggests 5 minutes for the server). Zero means 5 seconds; a
-	// negative value closes the connection as soon as no message waits.
+	// suggests 5 minutes for the server); a kept connection the operator
+	// closed anyway costs the next message no retry: the worker
+	// reconnects at once, once. Zero means 5 seconds; a negative value
+	// closes the connection as soon as no message waits.
 	IdleTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a temporary failure:
 	// MinBackoff doubled after each failure, capped at MaxBackoff, with

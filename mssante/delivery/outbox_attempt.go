@@ -66,6 +66,14 @@ func (o *Outbox) nextJob(jobs <-chan *OutboxEntry, s **mssante.Submission) (*Out
 	return e, ok
 }
 
+// closedByOperator reports whether err says that the operator closed the
+// connection: it was lost, or the operator announced it (421).
+func closedByOperator(err error) bool {
+	var ce *mssante.ConnectError
+	var te *mssante.TransactionError
+	return errors.As(err, &ce) || errors.As(err, &te) && te.Code == 421
+}
+
 // process works on one claimed entry, with s (nil: none yet) as its
 // connection, and returns the connection to keep.
 func (o *Outbox) process(ctx context.Context, e *OutboxEntry, s *mssante.Submission) *mssante.Submission {
@@ -120,6 +128,7 @@ func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry, s *mssante.Submiss
 		return s
 	}
 	defer body.Close()
+	reused := s != nil
 	if s == nil {
 		if s, err = o.c.OpenSubmission(ctx); err != nil {
 			o.retryOrFail(ctx, e, k, err)
@@ -127,22 +136,40 @@ func (o *Outbox) attempt(ctx context.Context, e *OutboxEntry, s *mssante.Submiss
 		}
 	}
 	env := mssante.Envelope{MessageID: e.MessageID, From: e.From, Recipients: e.Recipients, DeliveryReceipt: e.DeliveryReceipt}
-	res, err := s.SendRaw(ctx, env, &bodyReader{r: body, size: e.Size, half: func() { o.step("data") }}, e.Size, &mssante.RawOptions{BeforeData: func() error {
-		// Durably in flight before the first byte of DATA.
-		if k.isLost() {
-			return ErrLeaseLost
-		}
-		e.State, e.LeaseUntil = OutboxInFlight, k.until()
-		if err := o.store.UpdateOutbox(sctx, o.opts.Owner, e); err != nil {
-			e.State = OutboxPending
-			if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrUnknownMessage) {
+	inFlight := false
+	send := func() (*mssante.SendResult, error) {
+		return s.SendRaw(ctx, env, &bodyReader{r: body, size: e.Size, half: func() { o.step("data") }}, e.Size, &mssante.RawOptions{BeforeData: func() error {
+			// Durably in flight before the first byte of DATA.
+			if k.isLost() {
 				return ErrLeaseLost
 			}
-			return &storeError{err}
+			e.State, e.LeaseUntil = OutboxInFlight, k.until()
+			if err := o.store.UpdateOutbox(sctx, o.opts.Owner, e); err != nil {
+				e.State = OutboxPending
+				if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrUnknownMessage) {
+					return ErrLeaseLost
+				}
+				return &storeError{err}
+			}
+			inFlight = true
+			o.step("in-flight")
+			return nil
+		}})
+	}
+	res, err := send()
+	if reused && res == nil && !inFlight && closedByOperator(err) {
+		// The connection was kept open since the last message, and the
+		// operator closed it meanwhile (its idle timeout, a limit of
+		// messages per connection): no failure of this message, which was
+		// not sent. Once, on a new connection.
+		s.Close()
+		o.log.Debug("delivery: outbox connection closed by the operator, reconnecting", "message_id", e.MessageID, "err", err)
+		if s, err = o.c.OpenSubmission(ctx); err != nil {
+			o.retryOrFail(ctx, e, k, err)
+			return nil
 		}
-		o.step("in-flight")
-		return nil
-	}})
+		res, err = send()
+	}
 	if errors.Is(err, ErrLeaseLost) {
 		// Stopped before DATA: another outbox has the entry.
 		o.lostLease(e)
