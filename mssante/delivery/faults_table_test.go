@@ -44,6 +44,12 @@ func TestFaultTable(t *testing.T) {
 	for _, c := range smtpFaultCases() {
 		run(c.name, c.run)
 	}
+	run("kept connection dropped", func(t *testing.T) faultRow {
+		return keptConnectionRow(t, "dropped at the next MAIL", &mssantetest.Fault{Stage: mssantetest.StageMail, Drop: true})
+	})
+	run("kept connection, 421", func(t *testing.T) faultRow {
+		return keptConnectionRow(t, "421 at the next MAIL", &mssantetest.Fault{Stage: mssantetest.StageMail, Code: 421, Enhanced: [3]int{4, 4, 2}, Message: "idle too long, closing"})
+	})
 	run("expired OAuth token", expiredTokenRow)
 	run("TLS handshake failure", tlsFailureRow)
 	run("IMAP drop during FETCH", fetchDropRow)
@@ -224,6 +230,60 @@ func max1(n int) int {
 		return 1
 	}
 	return n
+}
+
+// keptConnectionRow: the connection a worker kept open since its last
+// message was closed by the operator meanwhile (its idle timeout, a limit
+// of messages per connection). The fake clock never moves here, so a
+// backoff would never end.
+func keptConnectionRow(t *testing.T, how string, fault *mssantetest.Fault) faultRow {
+	e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: 7 * time.Minute}, false)
+	idling := make(chan struct{}, 1)
+	delivery.SetOutboxHook(e.ob, func(step string) {
+		if step == "idle" {
+			select {
+			case idling <- struct{}{}:
+			default: // one not taken yet says the same
+			}
+		}
+	})
+	runOutbox(t, e.ob)
+	ctx := trkCtx(t)
+	var ids []string
+	for i := range 2 {
+		if i == 1 {
+			select {
+			case <-idling:
+			case <-time.After(10 * time.Second): // a guard against a hang
+				t.Fatal("the worker never waited with its connection open")
+			}
+			e.s.InjectFault(fault)
+		}
+		id, err := e.ob.Send(ctx, trkMessage(false, false, trkB))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ob.Wait(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if fault.Fired() != 1 {
+		t.Errorf("the fault fired %d times, want 1", fault.Fired())
+	}
+	if st := e.ob.Stats(); st.Attempts != 2 || st.Retries != 0 || st.Submitted != 2 || st.ResentUncertain != 0 || st.Failed != 0 {
+		t.Errorf("outbox stats %+v, want 2 attempts, no retry, 2 submitted", st)
+	}
+	if st := e.s.Stats(); st.SMTPConnections != 2 || st.Messages != 2 {
+		t.Errorf("operator stats %+v, want 2 messages on 2 connections", st)
+	}
+	// Each message delivered once, and nothing else.
+	if got := deliveredIDs(t, e.s, trkB); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(ids))) {
+		t.Errorf("delivered %q, want %q once each", got, ids)
+	}
+	return faultRow{"a connection kept open between messages (`IdleTimeout`), closed by the operator meanwhile: " + how,
+		"nothing: the worker reconnects at once, once, since nothing was sent (no retry, no backoff; 2 connections for the 2 messages)",
+		"0 lost, 0 duplicated"}
 }
 
 // expiredTokenRow: the client's token source still holds a token the

@@ -221,65 +221,6 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 	}
 }
 
-// A connection kept open between messages that the operator closed
-// meanwhile (dropped, or 421 at MAIL) costs the next message no retry and
-// no backoff: the worker reconnects at once, once. The fake clock never
-// moves here, so a backoff would never end.
-func TestOutboxReconnectsWhenOperatorClosedIdleConnection(t *testing.T) {
-	for _, fault := range []*mssantetest.Fault{
-		{Stage: mssantetest.StageMail, Drop: true},
-		{Stage: mssantetest.StageMail, Code: 421, Enhanced: [3]int{4, 4, 2}, Message: "idle too long, closing"},
-	} {
-		t.Run(fmt.Sprint(fault.Code), func(t *testing.T) {
-			e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: 7 * time.Minute}, false)
-			idling := make(chan struct{}, 1)
-			delivery.SetOutboxHook(e.ob, func(step string) {
-				if step == "idle" {
-					select {
-					case idling <- struct{}{}:
-					default:
-					}
-				}
-			})
-			runOutbox(t, e.ob)
-			ctx := trkCtx(t)
-			var ids []string
-			for i := range 2 {
-				if i == 1 {
-					select {
-					case <-idling:
-					case <-time.After(10 * time.Second): // a guard against a hang
-						t.Fatal("the worker never waited with its connection open")
-					}
-					e.s.InjectFault(fault)
-				}
-				id, err := e.ob.Send(ctx, trkMessage(false, false, trkB))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := e.ob.Wait(ctx, id); err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, id)
-			}
-			if fault.Fired() != 1 {
-				t.Errorf("the fault fired %d times, want 1", fault.Fired())
-			}
-			if st := e.ob.Stats(); st.Attempts != 2 || st.Retries != 0 || st.Submitted != 2 || st.ResentUncertain != 0 {
-				t.Errorf("outbox stats %+v, want 2 attempts, no retry, 2 submitted", st)
-			}
-			if st := e.s.Stats(); st.SMTPConnections != 2 || st.Messages != 2 {
-				t.Errorf("operator stats %+v, want 2 messages on 2 connections", st)
-			}
-			for _, id := range ids {
-				if n := copiesOf(t, e.s, trkB, id); n != 1 {
-					t.Errorf("%s: %d copies", id, n)
-				}
-			}
-		})
-	}
-}
-
 // waitOpenSMTP waits until the operator has n SMTP connections open; the
 // real time spent is bounded.
 func waitOpenSMTP(t *testing.T, s *mssantetest.Server, n int64) {
