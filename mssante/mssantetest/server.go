@@ -201,10 +201,15 @@ func NewServer(opts *Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) listen() (net.Listener, error) {
+// listen opens a loopback listener; wrap, when not nil, wraps it under
+// TLS (Options.ImplicitTLS).
+func (s *Server) listen(wrap func(net.Listener) net.Listener) (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	if s.opts.ImplicitTLS {
 		ln = tls.NewListener(ln, s.tlsConf)
@@ -220,7 +225,7 @@ func (s *Server) errorLog() *log.Logger {
 }
 
 func (s *Server) startSMTP() error {
-	ln, err := s.listen()
+	ln, err := s.listen(func(ln net.Listener) net.Listener { return &smtpListener{Listener: ln, s: s} })
 	if err != nil {
 		return err
 	}
@@ -246,7 +251,7 @@ func (s *Server) startSMTP() error {
 }
 
 func (s *Server) startIMAP() error {
-	ln, err := s.listen()
+	ln, err := s.listen(nil)
 	if err != nil {
 		return err
 	}

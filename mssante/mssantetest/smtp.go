@@ -5,6 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
+	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -15,26 +18,62 @@ import (
 type smtpBackend struct{ s *Server }
 
 func (b *smtpBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	// go-smtp opens a session at the first EHLO and again at the EHLO
-	// after STARTTLS: a new connection is the first.
-	_, isTLS := c.TLSConnectionState()
-	if !isTLS || b.s.opts.ImplicitTLS {
+	// go-smtp opens a session at each EHLO, so twice on a connection that
+	// starts TLS: the connection is met at its first.
+	raw := c.Conn()
+	if tc, ok := raw.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if sc, ok := raw.(*smtpConn); ok && !sc.counted.Load() {
 		if err := b.s.fault(StageGreeting, c.Conn()); err != nil {
 			return nil, err
 		}
+		sc.counted.Store(true)
 		b.s.stats.smtpConnections.Add(1)
 		b.s.stats.smtpOpen.Add(1)
 	}
-	return &smtpSession{s: b.s, conn: c, tlsAtStart: isTLS}, nil
+	return &smtpSession{s: b.s, conn: c}, nil
+}
+
+// smtpListener gives the SMTP server connections that keep the counts of
+// Stats.
+type smtpListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *smtpListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &smtpConn{Conn: c, s: l.s}, nil
+}
+
+// smtpConn is an accepted SMTP connection: counted in Stats at its first
+// session (EHLO), counted out of SMTPOpen once, when it closes.
+type smtpConn struct {
+	net.Conn
+	s       *Server
+	counted atomic.Bool
+	closed  sync.Once
+}
+
+func (c *smtpConn) Close() error {
+	c.closed.Do(func() {
+		if c.counted.Load() {
+			c.s.stats.smtpOpen.Add(-1)
+		}
+	})
+	return c.Conn.Close()
 }
 
 // smtpSession is one submission connection.
 type smtpSession struct {
-	s          *Server
-	conn       *smtp.Conn
-	tlsAtStart bool   // opened after the TLS handshake: it ends with the connection
-	user       string // authenticated mailbox address, "" before AUTH
-	tx         *transaction
+	s    *Server
+	conn *smtp.Conn
+	user string // authenticated mailbox address, "" before AUTH
+	tx   *transaction
 }
 
 // transaction is the envelope of the message being submitted.
@@ -203,14 +242,7 @@ func (s *smtpSession) Data(r io.Reader) error {
 
 func (s *smtpSession) Reset() { s.tx = nil }
 
-// Logout ends the session: at STARTTLS (another session follows on the
-// same connection) or when the connection closes.
-func (s *smtpSession) Logout() error {
-	if _, nowTLS := s.conn.TLSConnectionState(); s.tlsAtStart || !nowTLS {
-		s.s.stats.smtpOpen.Add(-1)
-	}
-	return nil
-}
+func (s *smtpSession) Logout() error { return nil }
 
 var _ smtp.AuthSession = (*smtpSession)(nil)
 
