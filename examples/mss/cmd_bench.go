@@ -62,6 +62,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		bar.Set(int64(done))
 	}
 	c.Command = runinfo.Command(append([]string{"mss", "bench"}, args...))
+	if c.PostgresDSN != "" && !fs.IsSet("pg-dsn") {
+		// The database came from the environment: the run line says so.
+		c.Command = runinfo.Env("MSSANTE_PG_DSN", c.PostgresDSN) + " " + c.Command
+	}
 	t, err := bench.Measure(ctx, c)
 	bar.Done()
 	if err != nil {

@@ -28,6 +28,19 @@ func TestBench(t *testing.T) {
 	}
 }
 
+// A database taken from $MSSANTE_PG_DSN is named in the run line, its
+// password hidden. (Pair 6 does not use it.)
+func TestBenchRunLineNamesEnvironmentDSN(t *testing.T) {
+	t.Setenv("MSSANTE_PG_DSN", "postgres://bench:s3cret@db.invalid/mss")
+	code, stdout, stderr := runCLI(t, tinyBench(t)...)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "; command: MSSANTE_PG_DSN=postgres://bench:xxxxx@db.invalid/mss mss bench --pairs 6") || strings.Contains(stdout, "s3cret") {
+		t.Errorf("run line does not name the database from the environment, or shows its password:\n%s", stdout)
+	}
+}
+
 // --json prints the table as one object; a bar of the pairs is drawn on a
 // terminal only, and never with --json.
 func TestBenchJSONAndProgress(t *testing.T) {

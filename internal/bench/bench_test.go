@@ -143,15 +143,19 @@ func TestTable(t *testing.T) {
 	c.CPUProfile = os.Getenv("MSSANTE_BENCH_CPUPROFILE")
 	c.Dir = t.TempDir()
 	// The table names the command that makes it again, not the test binary's.
-	c.Command = "MSSANTE_BENCH=1 go test ./internal/bench -run TestTable -v"
+	env := []string{}
 	if c.Pairs != "" {
-		c.Command = "MSSANTE_BENCH_PAIRS=" + c.Pairs + " " + c.Command
+		env = append(env, runinfo.Env("MSSANTE_BENCH_PAIRS", c.Pairs))
+	}
+	if c.CPUProfile != "" {
+		env = append(env, runinfo.Env("MSSANTE_BENCH_CPUPROFILE", c.CPUProfile)) // profiling slows the pairs
 	}
 	if c.PostgresDSN == "" {
 		c.PostgresDSN = pgtest.DSN(t)
 	} else {
-		c.Command = "MSSANTE_PG_DSN=" + runinfo.Redact(c.PostgresDSN) + " " + c.Command
+		env = append(env, runinfo.Env("MSSANTE_PG_DSN", c.PostgresDSN))
 	}
+	c.Command = strings.Join(append(env, "MSSANTE_BENCH=1 go test ./internal/bench -run TestTable -v"), " ")
 	var out strings.Builder
 	if err := Run(context.Background(), c, &out, os.Stderr); err != nil {
 		t.Fatal(err)

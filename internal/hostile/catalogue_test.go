@@ -76,6 +76,10 @@ func syncDoc(t *testing.T, table string) {
 		t.Fatalf("%s has no catalogue markers", path)
 	}
 	want := s[:i+len(begin)] + table + s[j:]
+	if *update && t.Failed() {
+		t.Log("a case failed: ROBUSTNESS.md not rewritten")
+		return
+	}
 	if *update {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)

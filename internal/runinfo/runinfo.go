@@ -8,7 +8,6 @@ package runinfo
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,52 +100,94 @@ func Command(args []string) string {
 	return strings.Join(out, " ")
 }
 
-var keyValuePassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|[^\s&]*)`)
+// Env is an environment assignment for a command line: name=value, the
+// value redacted and quoted as Command quotes arguments.
+func Env(name, value string) string {
+	value = Redact(value)
+	if value == "" || strings.ContainsAny(value, " \t\"'") {
+		value = fmt.Sprintf("%q", value)
+	}
+	return name + "=" + value
+}
+
+var keyValuePassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:\\.|[^'\\])*'?|[^\s&]*)`)
 
 // Redact replaces the passwords of an argument: the user information of
-// a URL (postgres://user:secret@host/db) and password=… of a key=value
-// DSN or a URL query.
+// each URL in it (postgres://user:secret@host/db), found without parsing
+// the URL so that a password a URL parser refuses (%zz, #) is hidden too,
+// and password=… of a key=value DSN or a URL query, quoted or not.
 func Redact(arg string) string {
-	if i := strings.Index(arg, "://"); i >= 0 {
-		// The URL may follow a flag name: --pg-dsn=postgres://...
-		start := strings.LastIndexAny(arg[:i], "= ") + 1
-		if u, err := url.Parse(arg[start:]); err == nil && u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.UserPassword(u.User.Username(), "xxxxx")
-				arg = arg[:start] + u.String()
+	var b strings.Builder
+	rest := arg
+	for {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i+3])
+		rest = rest[i+3:]
+		// The user information ends at the last @ before the URL does
+		// (white space, a quote, another URL).
+		end := len(rest)
+		if k := strings.IndexAny(rest, " \t\"'"); k >= 0 {
+			end = k
+		}
+		if k := strings.Index(rest[:end], "://"); k >= 0 {
+			end = k
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			if user, _, hasPassword := strings.Cut(rest[:at], ":"); hasPassword {
+				b.WriteString(user + ":xxxxx")
+				rest = rest[at:]
 			}
 		}
 	}
-	return keyValuePassword.ReplaceAllString(arg, "${1}xxxxx")
+	return keyValuePassword.ReplaceAllString(b.String(), "${1}xxxxx")
 }
 
 // commit returns the revision the binary was built from, else the one
 // git reports for the working directory.
 func commit() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, modified string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				modified = s.Value
-			}
-		}
-		if rev != "" {
-			if modified == "true" {
-				rev += "+dirty"
-			}
-			return shortRevision(rev)
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
 		}
 	}
+	if rev != "" {
+		if modified == "true" {
+			rev += "+dirty"
+		}
+		return shortRevision(rev)
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v // go install …@version: a release of the module
+	}
+	// go run and go test do not stamp the revision: ask git, if the
+	// working directory is in this module's repository.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	top, err := exec.CommandContext(ctx, "git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "unknown"
+	}
+	mod, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(top)), "go.mod"))
+	if err != nil || bi.Main.Path == "" || !strings.Contains(string(mod), "module "+bi.Main.Path+"\n") {
+		return "unknown"
+	}
 	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
 	}
-	rev := strings.TrimSpace(string(out))
+	rev = strings.TrimSpace(string(out))
 	// Tracked files changed since the commit: the figure is not the
 	// commit's alone.
 	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err != nil || len(strings.TrimSpace(string(st))) > 0 {

@@ -15,6 +15,14 @@ func TestRedact(t *testing.T) {
 		{"host=db user=bench password=s3cret dbname=mss", "host=db user=bench password=xxxxx dbname=mss"},
 		{"host=db password='a b' dbname=mss", "host=db password=xxxxx dbname=mss"},
 		{"--pairs", "--pairs"},
+		// What a URL parser refuses is hidden all the same.
+		{"--pg-dsn=postgres://u:s3%cret@h/db", "--pg-dsn=postgres://u:xxxxx@h/db"},
+		{"postgres://u:s3c#ret@h/db", "postgres://u:xxxxx@h/db"},
+		{"postgres://u:s3c@ret@h/db", "postgres://u:xxxxx@h/db"},
+		{`--pg-dsn="postgres://u:s3cret@h/db"`, `--pg-dsn="postgres://u:xxxxx@h/db"`},
+		{"postgres://a:s3cret@h/db,postgres://b:s3cret@h2/db", "postgres://a:xxxxx@h/db,postgres://b:xxxxx@h2/db"},
+		{`host=db password='s3c\'ret x' dbname=mss`, "host=db password=xxxxx dbname=mss"},
+		{"https://h:8080/x?to=a@b", "https://h:xxxxx@b"}, // a port before an @: hidden too, rather than risk a password
 	} {
 		if got := Redact(tt.in); got != tt.want || strings.Contains(got, "s3cret") {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
@@ -27,6 +35,18 @@ func TestCommand(t *testing.T) {
 	want := `mss bench --pairs 3,4 --pg-dsn postgres://u:xxxxx@h/db "a b"`
 	if got != want {
 		t.Errorf("Command = %s, want %s", got, want)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	for _, tt := range []struct{ name, value, want string }{
+		{"MSSANTE_PG_DSN", "postgres://u:s3cret@h/db", "MSSANTE_PG_DSN=postgres://u:xxxxx@h/db"},
+		{"MSSANTE_PG_DSN", "host=db password=s3cret", `MSSANTE_PG_DSN="host=db password=xxxxx"`},
+		{"MSSANTE_BENCH_PAIRS", "7,8", "MSSANTE_BENCH_PAIRS=7,8"},
+	} {
+		if got := Env(tt.name, tt.value); got != tt.want {
+			t.Errorf("Env(%q, %q) = %s, want %s", tt.name, tt.value, got, tt.want)
+		}
 	}
 }
 

@@ -105,6 +105,9 @@ func syncMessages(t *testing.T, c *mssante.Client, cur *mssante.Cursor) []*mail.
 		if err != nil {
 			t.Fatalf("Sync: %v", err)
 		}
+		if r.Err != nil {
+			t.Fatalf("Sync: UID %d: %v", r.UID, r.Err)
+		}
 		out = append(out, r.Message)
 	}
 	return out
