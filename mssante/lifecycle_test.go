@@ -266,6 +266,46 @@ func TestSenderCloseError(t *testing.T) {
 	}
 }
 
+// A Submission whose transaction lost the connection (here a peer that
+// went silent, as behind a firewall that drops an idle connection) closes
+// without QUIT: QUIT would wait for that peer up to CommandTimeout.
+func TestSubmissionCloseAfterLostConnection(t *testing.T) {
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	cfg := s.MustConfig(mailboxA)
+	p := startProxy(t, cfg.Operator.SMTP)
+	cfg.Operator.SMTP = p.Addr
+	cfg.CommandTimeout = 300 * time.Millisecond // the silent peer's MAIL fails after it
+	c := newTestClient(t, cfg)
+
+	snd, err := c.OpenSubmission(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &mail.Message{To: []mail.Address{mail.MustParseAddress("bruno@ch-test.mssante.fr")}, Text: "t"}
+	if _, err := snd.Send(testCtx(t), msg); err != nil {
+		t.Fatal(err)
+	}
+	p.stall.Store(true)
+	if _, err := snd.Send(testCtx(t), msg); err == nil {
+		t.Fatal("Send to a silent peer succeeded")
+	}
+	// What the client sent the silent peer (TLS records: its MAIL, and
+	// the close_notify of the connection it closed) does not grow.
+	before := len(p.stalled.String())
+	if err := snd.Close(); err != nil {
+		t.Errorf("Close after the connection was lost: %v", err)
+	}
+	if after := len(p.stalled.String()); after != before {
+		t.Errorf("Close wrote %d bytes to the silent peer, want none (no QUIT)", after-before)
+	}
+}
+
 // The zero Client and the zero Submission are closed ones: nothing panics,
 // everything returns ErrClosed, Close does nothing.
 func TestZeroValues(t *testing.T) {

@@ -1,7 +1,7 @@
 package mssante_test
 
 import (
-	"io"
+	"bytes"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -15,6 +15,8 @@ type tcpProxy struct {
 	Addr    string
 	target  string
 	refuse  atomic.Bool // accept and close at once, before the greeting
+	stall   atomic.Bool // forward nothing more, as a black-holing firewall: what the client writes is kept in stalled
+	stalled lockedBuffer
 	mu      sync.Mutex
 	conns   []net.Conn
 	accepts atomic.Int64
@@ -50,8 +52,8 @@ func startProxy(t *testing.T, target string) *tcpProxy {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, s)
 			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
+			go func() { p.pipe(s, c, &p.stalled); s.Close() }()
+			go func() { p.pipe(c, s, nil); c.Close() }()
 		}
 	}()
 	return p
@@ -65,4 +67,43 @@ func (p *tcpProxy) cut() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// pipe copies src to dst until src ends, or, while the proxy stalls, keeps
+// what src sends in kept (when not nil) and forwards nothing.
+func (p *tcpProxy) pipe(dst, src net.Conn, kept *lockedBuffer) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if !p.stall.Load() {
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			} else if kept != nil {
+				kept.Write(buf[:n])
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

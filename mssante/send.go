@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	gosasl "github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -86,6 +87,7 @@ type Submission struct {
 	server  string
 	release func() // unregisters from the client
 	closed  bool
+	lost    atomic.Bool // a transaction lost the connection: Close sends no QUIT
 }
 
 // OpenSubmission connects and authenticates to the submission server.
@@ -117,7 +119,9 @@ func (c *Client) OpenSubmission(ctx context.Context) (*Submission, error) {
 // Close ends the SMTP session with QUIT and closes the connection. It
 // returns the error of QUIT (the connection is closed all the same):
 // messages already submitted were accepted or refused when Send returned,
-// whatever Close says. Only the first call does something.
+// whatever Close says. After a Send that lost the connection (a
+// ConnectError, a timeout, a cancelled context) it only closes it: QUIT
+// would wait for a peer that is gone. Only the first call does something.
 func (s *Submission) Close() error {
 	if s.smtp == nil || s.closed {
 		return nil
@@ -126,6 +130,12 @@ func (s *Submission) Close() error {
 	s.release()
 	if s.c.isClosed() {
 		return nil // Client.Close closed the connection
+	}
+	if s.lost.Load() {
+		// QUIT would wait for a peer that is gone, up to the command
+		// timeout.
+		s.smtp.Close()
+		return nil
 	}
 	err := s.smtp.Quit()
 	if err != nil {
@@ -400,13 +410,21 @@ type transaction struct {
 // transact runs MAIL, RCPT for each recipient (with the DSN request:
 // NOTIFY=SUCCESS,FAILURE,DELAY, RET=HDRS, ENVID from the Message-ID, ORCPT)
 // and DATA. Refused recipients are reported, not fatal, unless all are.
-func (s *Submission) transact(ctx context.Context, tx transaction) (*SendResult, error) {
+func (s *Submission) transact(ctx context.Context, tx transaction) (res *SendResult, err error) {
+	defer func() {
+		if ce := (*ConnectError)(nil); errors.As(err, &ce) {
+			s.lost.Store(true)
+		}
+	}()
 	ctx, stopOp := s.c.opContext(ctx)
 	defer stopOp()
 	sc := s.smtp
-	stop := context.AfterFunc(ctx, func() { sc.Close() })
+	stop := context.AfterFunc(ctx, func() {
+		s.lost.Store(true)
+		sc.Close()
+	})
 	defer stop()
-	res := &SendResult{MessageID: tx.MessageID}
+	res = &SendResult{MessageID: tx.MessageID}
 
 	if max, ok := sc.MaxMessageSize(); ok && max > 0 && tx.size > int64(max) {
 		return nil, &SizeError{Size: tx.size, Max: int64(max)}
