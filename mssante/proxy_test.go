@@ -1,7 +1,6 @@
 package mssante_test
 
 import (
-	"bytes"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -15,8 +14,7 @@ type tcpProxy struct {
 	Addr    string
 	target  string
 	refuse  atomic.Bool // accept and close at once, before the greeting
-	stall   atomic.Bool // forward nothing more, as a black-holing firewall: what the client writes is kept in stalled
-	stalled lockedBuffer
+	stall   atomic.Bool // forward nothing more, as a black-holing firewall
 	mu      sync.Mutex
 	conns   []net.Conn
 	accepts atomic.Int64
@@ -52,8 +50,8 @@ func startProxy(t *testing.T, target string) *tcpProxy {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, s)
 			p.mu.Unlock()
-			go func() { p.pipe(s, c, &p.stalled); s.Close() }()
-			go func() { p.pipe(c, s, nil); c.Close() }()
+			go func() { p.pipe(s, c); s.Close() }()
+			go func() { p.pipe(c, s); c.Close() }()
 		}
 	}()
 	return p
@@ -69,41 +67,19 @@ func (p *tcpProxy) cut() {
 	p.conns = nil
 }
 
-// pipe copies src to dst until src ends, or, while the proxy stalls, keeps
-// what src sends in kept (when not nil) and forwards nothing.
-func (p *tcpProxy) pipe(dst, src net.Conn, kept *lockedBuffer) {
+// pipe copies src to dst until src ends; while the proxy stalls, what src
+// sends is read and dropped.
+func (p *tcpProxy) pipe(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 {
-			if !p.stall.Load() {
-				if _, err := dst.Write(buf[:n]); err != nil {
-					return
-				}
-			} else if kept != nil {
-				kept.Write(buf[:n])
+		if n > 0 && !p.stall.Load() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
 			}
 		}
 		if err != nil {
 			return
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer for several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
