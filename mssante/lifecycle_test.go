@@ -208,20 +208,31 @@ func TestWatchBackoffResets(t *testing.T) {
 	}
 }
 
-// Submission.Close returns the error of QUIT, once; the message was sent all
-// the same.
-func TestSenderCloseError(t *testing.T) {
+// proxiedClient starts an operator with A and Bruno, and a client of A
+// whose SMTP connections go through a proxy; configure, when not nil,
+// changes the client's Config.
+func proxiedClient(t *testing.T, configure func(*mssante.Config)) (*mssantetest.Server, *tcpProxy, *mssante.Client) {
+	t.Helper()
 	s, err := mssantetest.NewServer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
 	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
 	cfg := s.MustConfig(mailboxA)
 	p := startProxy(t, cfg.Operator.SMTP)
 	cfg.Operator.SMTP = p.Addr
-	c := newTestClient(t, cfg)
+	if configure != nil {
+		configure(&cfg)
+	}
+	return s, p, newTestClient(t, cfg)
+}
+
+// Submission.Close returns the error of QUIT, once; the message was sent all
+// the same.
+func TestSenderCloseError(t *testing.T) {
+	s, p, c := proxiedClient(t, nil)
 
 	snd, err := c.OpenSubmission(testCtx(t))
 	if err != nil {
@@ -270,18 +281,9 @@ func TestSenderCloseError(t *testing.T) {
 // went silent, as behind a firewall that drops an idle connection) closes
 // without QUIT: QUIT would wait for that peer up to CommandTimeout.
 func TestSubmissionCloseAfterLostConnection(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
-	cfg := s.MustConfig(mailboxA)
-	p := startProxy(t, cfg.Operator.SMTP)
-	cfg.Operator.SMTP = p.Addr
-	cfg.CommandTimeout = 300 * time.Millisecond // the silent peer's MAIL fails after it
-	c := newTestClient(t, cfg)
+	_, p, c := proxiedClient(t, func(cfg *mssante.Config) {
+		cfg.CommandTimeout = 300 * time.Millisecond // the silent peer's MAIL fails after it
+	})
 
 	snd, err := c.OpenSubmission(testCtx(t))
 	if err != nil {

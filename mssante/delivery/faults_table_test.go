@@ -245,25 +245,13 @@ func max1(n int) int {
 // backoff would never end.
 func keptConnectionRow(t *testing.T, how string, fault *mssantetest.Fault) faultRow {
 	e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: 7 * time.Minute}, false)
-	idling := make(chan struct{}, 1)
-	delivery.SetOutboxHook(e.ob, func(step string) {
-		if step == "idle" {
-			select {
-			case idling <- struct{}{}:
-			default: // one not taken yet says the same
-			}
-		}
-	})
+	waitIdle := idleWaiter(e.ob)
 	runOutbox(t, e.ob)
 	ctx := trkCtx(t)
 	var ids []string
 	for i := range 2 {
 		if i == 1 {
-			select {
-			case <-idling:
-			case <-time.After(10 * time.Second): // a guard against a hang
-				t.Fatal("the worker never waited with its connection open")
-			}
+			waitIdle(t)
 			e.s.InjectFault(fault)
 		}
 		id, err := e.ob.Send(ctx, trkMessage(false, false, trkB))

@@ -154,15 +154,7 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 			// The idle timer is told from the outbox's others (polling,
 			// leases) by its duration.
 			e := newObxEnv(t, &delivery.OutboxOptions{Workers: 1, IdleTimeout: idle, PollInterval: 11 * time.Minute, Lease: 13 * time.Minute}, false)
-			idling := make(chan struct{}, 1)
-			delivery.SetOutboxHook(e.ob, func(step string) {
-				if step == "idle" {
-					select {
-					case idling <- struct{}{}:
-					default: // one not taken yet says the same
-					}
-				}
-			})
+			waitIdle := idleWaiter(e.ob)
 			runOutbox(t, e.ob)
 			ctx := trkCtx(t)
 			send := func() {
@@ -175,16 +167,6 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// waitIdle waits until the worker waits with its connection
-			// open, its idle timer set.
-			waitIdle := func() {
-				t.Helper()
-				select {
-				case <-idling:
-				case <-time.After(10 * time.Second): // a guard against a hang
-					t.Fatal("the worker never waited with its connection open")
-				}
-			}
 			if idle < 0 {
 				for range 10 {
 					send()
@@ -195,7 +177,7 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 			}
 			for range 10 {
 				send()
-				waitIdle()
+				waitIdle(t)
 			}
 			if st := e.s.Stats(); st.Messages != 10 || st.SMTPConnections != 1 || st.SMTPOpen != 1 {
 				t.Fatalf("operator stats %+v, want 10 messages on 1 connection, open", st)
@@ -206,7 +188,7 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 			// Idle for less than the timeout: the connection serves again.
 			e.clock.Advance(idle - time.Millisecond)
 			send()
-			waitIdle()
+			waitIdle(t)
 			if st := e.s.Stats(); st.SMTPConnections != 1 {
 				t.Fatalf("operator stats %+v after an idle time under the timeout, want 1 connection", st)
 			}
@@ -218,6 +200,29 @@ func TestOutboxKeepsConnectionWhileBusy(t *testing.T) {
 				t.Fatalf("%d connections after the idle timeout, want 2", n)
 			}
 		})
+	}
+}
+
+// idleWaiter returns a function that waits until a worker of ob waits
+// with its connection open, its idle timer set (the outbox's "idle"
+// step). It must be called before ob runs.
+func idleWaiter(ob *delivery.Outbox) func(t *testing.T) {
+	idling := make(chan struct{}, 1)
+	delivery.SetOutboxHook(ob, func(step string) {
+		if step == "idle" {
+			select {
+			case idling <- struct{}{}:
+			default: // one not taken yet says the same
+			}
+		}
+	})
+	return func(t *testing.T) {
+		t.Helper()
+		select {
+		case <-idling:
+		case <-time.After(10 * time.Second): // a guard against a hang
+			t.Fatal("the worker never waited with its connection open")
+		}
 	}
 }
 
