@@ -183,7 +183,7 @@ func (c *Client) post(ctx context.Context, endpointName, label string, form url.
 		if errors.Is(err, ErrRedirect) {
 			return err
 		}
-		return &TemporaryError{Cause: fmt.Errorf("psc: %s endpoint: %w", label, redactURLError(err))}
+		return &TemporaryError{Cause: fmt.Errorf("psc: %s endpoint: %w", label, httpredirect.RedactError(err))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes()+1))
@@ -231,19 +231,6 @@ func retryAfter(v string) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
-}
-
-// redactURLError drops the URL's query from a *url.Error (ours carry none,
-// but a caller's override might).
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if p, perr := url.Parse(ue.URL); perr == nil {
-			p.RawQuery, p.User = "", nil
-			return &url.Error{Op: ue.Op, URL: p.String(), Err: ue.Err}
-		}
-	}
-	return err
 }
 
 // seconds reads an expires_in: a JSON number, or a string holding one.

@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+
+	"github.com/mssante-go/sdk/internal/httpredirect"
 )
 
 // UserInfo fetches the userinfo response (OpenID Connect Core §5.3) with
@@ -71,7 +73,7 @@ func (c *Client) userInfo(ctx context.Context, accessToken string) (map[string]a
 		if errors.Is(err, ErrRedirect) {
 			return nil, 0, err
 		}
-		return nil, 0, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %w", redactURLError(err))}
+		return nil, 0, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %w", httpredirect.RedactError(err))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes()+1))

@@ -1,9 +1,7 @@
 package trust
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/mssante-go/sdk/internal/httpredirect"
@@ -34,20 +32,9 @@ func revocationClient(c *http.Client) *http.Client {
 	return noDowngrade.Client(c)
 }
 
-// redactURL returns u without user information, query or fragment, for error
-// messages: a URL may carry a token.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	u.ForceQuery = false
-	u.Fragment = ""
-	u.RawFragment = ""
-	return u.String()
-}
+// redactURL returns raw without user information, query or fragment, for
+// error messages: a URL may carry a token.
+func redactURL(raw string) string { return httpredirect.RedactString(raw) }
 
 // defaultRevocationClient is used for CRL and OCSP downloads when none is
 // configured. IGC-Santé publishes both over plain HTTP; the data is signed.
@@ -58,11 +45,7 @@ var defaultRevocationClient = &http.Client{Timeout: 30 * time.Second}
 func doRequest(client *http.Client, req *http.Request) (*http.Response, error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			ue.URL = redactURL(ue.URL)
-		}
-		return nil, err
+		return nil, httpredirect.RedactError(err)
 	}
 	return resp, nil
 }

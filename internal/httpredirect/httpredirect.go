@@ -12,6 +12,7 @@
 package httpredirect
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -148,6 +149,28 @@ func effectivePort(u *url.URL) string {
 		return "80"
 	}
 	return "443"
+}
+
+// RedactString is Redact of a URL given as text; "(unparsable URL)" when
+// it does not parse.
+func RedactString(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return Redact(u)
+}
+
+// RedactError redacts the URL of the *url.Error that http.Client.Do
+// returned (net/http fills it with the whole URL, query included), and
+// returns err. Call it before wrapping err: a wrapper made earlier keeps
+// the text it was made with.
+func RedactError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = RedactString(ue.URL)
+	}
+	return err
 }
 
 // Redact returns u without user information, query or fragment, for error

@@ -2,6 +2,7 @@ package httpredirect
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -171,5 +172,17 @@ func TestSameHost(t *testing.T) {
 		if got := sameHost(a, b); got != tt.same {
 			t.Errorf("sameHost(%s, %s) = %v", tt.a, tt.b, got)
 		}
+	}
+}
+
+// The URL of a transport error loses what may carry a secret.
+func TestRedactError(t *testing.T) {
+	var err error = &url.Error{Op: "Get", URL: "https://u:pw@h.example/p?token=s3cret#frag", Err: errors.New("refused")}
+	err = fmt.Errorf("fetching: %w", RedactError(err))
+	if got := err.Error(); got != `fetching: Get "https://h.example/p": refused` {
+		t.Errorf("%s", got)
+	}
+	if got := RedactString("http://[::1"); got != "(unparsable URL)" {
+		t.Errorf("RedactString of a bad URL: %q", got)
 	}
 }
