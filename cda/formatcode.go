@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mssante-go/sdk/internal/textcut"
 )
 
 // FormatUnreferenced is the JDV_J10 formatCode of a document whose model is
@@ -49,12 +51,7 @@ func (e *UnknownModelError) Error() string {
 func (e *UnknownModelError) Unwrap() error { return ErrUnknownModel }
 
 // clip shortens a value quoted in an error message.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
+func clip(s string) string { return textcut.Cut(s, 64) }
 
 // FormatCode returns the XDS formatCode (JDV_J10) of d, as the CI-SIS
 // derives it from the header: for an N1 body, from its media type

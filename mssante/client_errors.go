@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"golang.org/x/oauth2"
@@ -347,13 +346,5 @@ func folderError(server, command, folder string, err error) error {
 	if !errors.As(err, &ie) || ie.Type != imap.StatusResponseTypeNo {
 		return err
 	}
-	text := ie.Text
-	if len(text) > maxFolderErrorText {
-		cut := maxFolderErrorText
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut] + "…"
-	}
-	return &FolderError{Server: server, Folder: folder, Command: command, Code: string(ie.Code), Text: text, Err: err}
+	return &FolderError{Server: server, Folder: folder, Command: command, Code: string(ie.Code), Text: textcut.Cut(ie.Text, maxFolderErrorText), Err: err}
 }

@@ -284,12 +284,7 @@ func (w *Writer) SubmissionSet() (SubmissionSet, error) {
 	if ss.SourceID == "" {
 		ss.SourceID = ss.UniqueID
 	}
-	t := o.SubmissionTime
-	if t.IsZero() {
-		t = time.Now()
-		o.SubmissionTime = t
-	}
-	ss.SubmissionTime = t.UTC().Format("20060102150405")
+	ss.SubmissionTime = o.SubmissionTime.UTC().Format("20060102150405") // never zero: NewWriter
 	if ss.ContentType.IsZero() {
 		ss.ContentType = cda.ContentTypeFor(w.docs[0])
 	}
