@@ -179,18 +179,6 @@ func (c *Cluster) Start(ctx context.Context) error {
 	return c.waitReady(ctx, p)
 }
 
-// WaitReady waits until the server accepts connections, e.g. after
-// KillBackend, or until it exits or ctx ends.
-func (c *Cluster) WaitReady(ctx context.Context) error {
-	c.mu.Lock()
-	p := c.proc
-	c.mu.Unlock()
-	if p == nil {
-		return errors.New("pgtest: the server was never started")
-	}
-	return c.waitReady(ctx, p)
-}
-
 func (c *Cluster) waitReady(ctx context.Context, p *childproc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()

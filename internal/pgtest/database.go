@@ -45,13 +45,6 @@ func (c *Cluster) DSN(t testing.TB) string {
 	return c.ConnString(createDatabase(t, c.ConnString("postgres")))
 }
 
-// Pool creates a database for t on the cluster and returns a pool
-// connected to it, closed when t ends.
-func (c *Cluster) Pool(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	return newPool(t, c.DSN(t))
-}
-
 func newPool(t testing.TB, dsn string) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), databaseTimeout)

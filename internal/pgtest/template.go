@@ -19,7 +19,6 @@ const initdbTimeout = 2 * time.Minute
 type template struct {
 	once sync.Once
 	dir  string // the data directory
-	took time.Duration
 	err  error
 }
 
@@ -38,9 +37,7 @@ func newDataDir(bin string, o owner, dst string) error {
 	}
 	harness.mu.Unlock()
 	tpl.once.Do(func() {
-		start := time.Now()
 		tpl.dir, tpl.err = initdb(bin, o, root)
-		tpl.took = time.Since(start)
 	})
 	if tpl.err != nil {
 		return tpl.err

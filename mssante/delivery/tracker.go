@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -886,16 +885,6 @@ func (t *Tracker) Purge(ctx context.Context) (int, error) {
 			return total, err
 		}
 	}
-}
-
-// SortTrackedMessages orders messages oldest first, then by Message-ID.
-func SortTrackedMessages(list []*TrackedMessage) {
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].Created.Equal(list[j].Created) {
-			return list[i].Created.Before(list[j].Created)
-		}
-		return list[i].MessageID < list[j].MessageID
-	})
 }
 
 // sameMailbox compares two addresses the RFC 5321 way: the local part

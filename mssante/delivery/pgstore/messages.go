@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mssante-go/sdk/mssante/delivery"
+	"github.com/mssante-go/sdk/mssante/delivery/internal/storekeys"
 )
 
 // queries holds the statements, with the schema's name in them.
@@ -154,8 +155,8 @@ func keyChanges(old, x delivery.MessageIndex) (goneR, addR, goneS, addS []string
 		// The rows carry the creation time: all of them change.
 		return old.Recipients, dedup(x.Recipients), oldS, newS
 	}
-	goneR, addR = diff(dedup(old.Recipients), dedup(x.Recipients))
-	goneS, addS = diff(oldS, newS)
+	goneR, addR = storekeys.Diff(dedup(old.Recipients), dedup(x.Recipients))
+	goneS, addS = storekeys.Diff(oldS, newS)
 	return
 }
 
@@ -163,21 +164,6 @@ func dedup(list []string) []string {
 	out := slices.Clone(list)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// diff returns what is in a and not in b, and in b and not in a.
-func diff(a, b []string) (gone, added []string) {
-	for _, k := range a {
-		if !slices.Contains(b, k) {
-			gone = append(gone, k)
-		}
-	}
-	for _, k := range b {
-		if !slices.Contains(a, k) {
-			added = append(added, k)
-		}
-	}
-	return gone, added
 }
 
 func decodeMessage(doc []byte) (*delivery.TrackedMessage, error) {
