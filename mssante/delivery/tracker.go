@@ -348,6 +348,12 @@ func (t *Tracker) Sent(ctx context.Context, msg *mail.Message, res *mssante.Send
 	if msg.MessageID == "" {
 		return nil // refused before a Message-ID was given: nothing was sent
 	}
+	// Tracked already on the documented path (Prepare, Track, Send, Sent):
+	// one write. Otherwise track it, then record.
+	serr := t.sent(ctx, msg.MessageID, res, err, CauseSMTP)
+	if !errors.Is(serr, ErrUnknownMessage) {
+		return serr
+	}
 	if terr := t.Track(ctx, msg); terr != nil {
 		return terr
 	}

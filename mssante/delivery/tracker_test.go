@@ -229,6 +229,34 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = kept
 }
 
+// Sent tracks a message it does not know yet, then records the outcome; on
+// a tracked one it records the outcome alone.
+func TestTrackerSentTracksFirst(t *testing.T) {
+	e := newTrkEnv(t, nil)
+	ctx := trkCtx(t)
+	msg := trkMessage(true, false, trkB)
+	if err := e.a.Prepare(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.a.Send(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.tr.Sent(ctx, msg, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.tr.Sent(ctx, msg, res, nil); err != nil { // again: nothing changes
+		t.Fatal(err)
+	}
+	if got := e.events.path(msg.MessageID, trkB); got != "queued>submitted" {
+		t.Fatalf("events %s, want queued>submitted", got)
+	}
+	r, err := e.tr.Recipient(ctx, msg.MessageID, trkB)
+	if err != nil || r.State != delivery.StateSubmitted {
+		t.Fatalf("recipient %+v (%v), want submitted", r, err)
+	}
+}
+
 // Sent, delivered (DSN from the operator), displayed (MDN from B); the
 // same reports again change nothing, and neither does a late "delayed".
 func TestTrackerDeliveredAndRead(t *testing.T) {
