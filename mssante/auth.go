@@ -197,18 +197,11 @@ func (a Auth) saslClient(ctx context.Context, user, host string, port int, token
 // errNoTokenSource is the error of OAuth2(nil).
 var errNoTokenSource = errors.New("mssante: OAuth2 auth without a TokenSource")
 
-// tokenSourceError marks an error of the token source, for the caller to
-// put in an AuthError.
-type tokenSourceError struct{ err error }
-
-func (e *tokenSourceError) Error() string { return e.err.Error() }
-func (e *tokenSourceError) Unwrap() error { return e.err }
-
 // token asks the token source for an access token, with ctx when it takes
-// one. Its errors are *tokenSourceError.
+// one.
 func (a Auth) token(ctx context.Context) (string, error) {
 	if a.sec() == nil || a.sec().tokens == nil {
-		return "", &tokenSourceError{errNoTokenSource}
+		return "", errNoTokenSource
 	}
 	var tok *oauth2.Token
 	var err error
@@ -220,10 +213,10 @@ func (a Auth) token(ctx context.Context) (string, error) {
 		tok, err = a.sec().tokens.Token()
 	}
 	if err != nil {
-		return "", &tokenSourceError{err}
+		return "", err
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return "", &tokenSourceError{errors.New("mssante: the token source gave an empty access token")}
+		return "", errors.New("mssante: the token source gave an empty access token")
 	}
 	return tok.AccessToken, nil
 }

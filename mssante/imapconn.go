@@ -199,7 +199,6 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 				c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 				continue
 			}
-			ae.Err = tokenSourceCause(ae.Err)
 		}
 		c.audit(ctx, "imap.login", c.cfg.Address.Addr, addr, ae)
 		return nil, ae

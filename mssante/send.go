@@ -206,29 +206,15 @@ func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error
 			if token, ae.Err = c.cfg.Auth.refreshedToken(ctx, tok); token != "" {
 				continue
 			}
-			ae.Err = tokenSourceCause(ae.Err)
 		}
 		return nil, ctxErr(ctx, ae)
 	}
 }
 
-// authSetupError turns an error of Auth.saslClient into the client's:
-// an *AuthError carrying the token source's error.
+// authSetupError turns an error of Auth.saslClient, which is the token
+// source's (NewClient refuses a Config without Auth), into an *AuthError.
 func (c *Client) authSetupError(server string, err error) error {
-	var tse *tokenSourceError
-	if errors.As(err, &tse) {
-		return &AuthError{Server: server, Mechanism: c.cfg.Auth.String(), Err: tse.err}
-	}
-	return err
-}
-
-// tokenSourceCause unwraps the marker of a token source's error.
-func tokenSourceCause(err error) error {
-	var tse *tokenSourceError
-	if errors.As(err, &tse) {
-		return tse.err
-	}
-	return err
+	return &AuthError{Server: server, Mechanism: c.cfg.Auth.String(), Err: err}
 }
 
 // smtpHandshake greets the server and secures the connection. A server
