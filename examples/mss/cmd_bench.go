@@ -104,7 +104,7 @@ type benchRowJSON struct {
 }
 
 func benchTableJSON(t *bench.Table) benchJSON {
-	out := benchJSON{GOOS: t.GOOS, GOARCH: t.GOARCH, CPUs: t.CPUs, GOMAXPROCS: t.GOMAXPROCS, GoVersion: t.GoVersion,
+	out := benchJSON{GOOS: t.Run.OS, GOARCH: t.Run.Arch, CPUs: t.Run.CPUs, GOMAXPROCS: t.Run.MaxProcs, GoVersion: t.Run.GoVersion,
 		Rounds: t.Rounds, SendSyncRounds: t.SendSyncRounds, Run: t.Run, Rows: []benchRowJSON{}, Missed: len(t.Missed())}
 	for _, r := range t.Rows {
 		out.Rows = append(out.Rows, benchRowJSON(r))

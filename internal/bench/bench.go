@@ -202,8 +202,7 @@ func Measure(ctx context.Context, c Config) (*Table, error) {
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	t := &Table{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		GoVersion: runtime.Version(), Rounds: c.Rounds, SendSyncRounds: c.sendSyncRounds(), Run: runinfo.Collect(c.Command)}
+	t := &Table{Rounds: c.Rounds, SendSyncRounds: c.sendSyncRounds(), Run: runinfo.Collect(c.Command)}
 	var rows []row
 	done := 0
 	for _, p := range pairOrder {

@@ -188,7 +188,7 @@ func TestMeasureProgress(t *testing.T) {
 			t.Errorf("row %+v", r)
 		}
 	}
-	if len(pairs) != 2 || !pairs[6] || !pairs[7] || tab.Rounds != 1 || tab.CPUs < 1 {
+	if len(pairs) != 2 || !pairs[6] || !pairs[7] || tab.Rounds != 1 || tab.Run.CPUs < 1 {
 		t.Errorf("table %+v", tab)
 	}
 	var text strings.Builder

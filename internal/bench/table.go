@@ -12,15 +12,11 @@ import (
 
 // Table is the outcome of a run: where it ran, and a row per figure.
 type Table struct {
-	GOOS, GOARCH   string
-	CPUs           int // runtime.NumCPU
-	GOMAXPROCS     int
-	GoVersion      string
 	Rounds         int // timed rounds of each side of a pair
 	SendSyncRounds int // rounds of pairs 1 and 2
-	// Run is the run the figures come from (commit, date, machine and
-	// load, command line), so that a table quoted in BENCHMARKS.md names
-	// it; the zero Info when the table was not measured here.
+	// Run is the run the figures come from: commit, date, Go, machine
+	// (OS, architecture, CPUs, GOMAXPROCS) and load, command line, so that
+	// a table quoted in BENCHMARKS.md names it.
 	Run  runinfo.Info
 	Rows []Row
 }
@@ -54,10 +50,8 @@ func (t *Table) Missed() []Row {
 // WriteText writes the table as mss bench prints it.
 func (t *Table) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "mss bench: %s/%s, %d CPU, GOMAXPROCS %d, %s; %d interleaved rounds per side (pairs 1 and 2: %d), medians\n",
-		t.GOOS, t.GOARCH, t.CPUs, t.GOMAXPROCS, t.GoVersion, t.Rounds, t.SendSyncRounds)
-	if !t.Run.Time.IsZero() {
-		fmt.Fprintln(w, t.Run)
-	}
+		t.Run.OS, t.Run.Arch, t.Run.CPUs, t.Run.MaxProcs, t.Run.GoVersion, t.Rounds, t.SendSyncRounds)
+	fmt.Fprintln(w, t.Run)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "pair\twork\tSDK\tbaseline\tratio\tbudget\tmet")
 	dash := func(s string) string {
