@@ -68,6 +68,7 @@ func (e *DiscoveryError) Unwrap() error { return ErrUntrustedSRVTarget }
 type endpoint struct {
 	addr        string // host:port
 	host        string
+	port        int // of addr; 0 when it is not a number
 	implicitTLS bool
 	discovered  bool // found by DNS SRV
 	// binding, for an SRV target bound by the liste blanche only: the
@@ -89,11 +90,12 @@ func (c *Client) endpoint(ctx context.Context, service string) (endpoint, error)
 	if addr == "" {
 		return c.discover(ctx, service)
 	}
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return endpoint{}, &ConnectError{Server: addr, Err: err}
 	}
-	return endpoint{addr: addr, host: host, implicitTLS: implicit}, nil
+	p, _ := strconv.Atoi(port)
+	return endpoint{addr: addr, host: host, port: p, implicitTLS: implicit}, nil
 }
 
 // discover looks up the RFC 6186 SRV records of the mailbox's domain:
@@ -141,7 +143,7 @@ func (c *Client) discover(ctx context.Context, service string) (endpoint, error)
 	})
 	ep := func(cd candidate, b *operatorBinding) endpoint {
 		host := strings.ToLower(strings.TrimSuffix(cd.srv.Target, "."))
-		return endpoint{addr: net.JoinHostPort(host, strconv.Itoa(int(cd.srv.Port))), host: host, implicitTLS: cd.implicit, discovered: true, binding: b}
+		return endpoint{addr: net.JoinHostPort(host, strconv.Itoa(int(cd.srv.Port))), host: host, port: int(cd.srv.Port), implicitTLS: cd.implicit, discovered: true, binding: b}
 	}
 	// In the mail domain or pinned, in that order.
 	for _, cd := range offered {
@@ -332,10 +334,9 @@ func (c *Client) dial(ctx context.Context, ep endpoint) (net.Conn, error) {
 			if err != nil {
 				return nil, &ConnectError{Server: ep.addr, Err: err}
 			}
-			_, port, _ := net.SplitHostPort(ep.addr)
 			var last error = errors.New("no address")
 			for _, a := range addrs {
-				conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, port))
+				conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, strconv.Itoa(ep.port)))
 				if err == nil {
 					return conn, nil
 				}

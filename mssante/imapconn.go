@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net"
-	"strconv"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -122,9 +121,7 @@ func (c *Client) dialIMAP(ctx context.Context, handler *imapclient.UnilateralDat
 		c.audit(ctx, "imap.connect", c.cfg.Address.Addr, "", err)
 		return nil, err
 	}
-	addr, host, implicit := ep.addr, ep.host, ep.implicitTLS
-	_, portStr, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(portStr)
+	addr, host, port, implicit := ep.addr, ep.host, ep.port, ep.implicitTLS
 	token := "" // "" fetches one; after a refused token, the refreshed one
 	for attempt := 0; ; attempt++ {
 		conn, err := c.dial(ctx, ep)

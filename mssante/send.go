@@ -147,9 +147,7 @@ func (s *Submission) Close() error {
 
 // dialSMTP connects, starts TLS and authenticates.
 func (c *Client) dialSMTP(ctx context.Context, ep endpoint) (*smtp.Client, error) {
-	addr, host := ep.addr, ep.host
-	_, portStr, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(portStr)
+	addr, host, port := ep.addr, ep.host, ep.port
 	token := "" // "" fetches one; after a refused token, the refreshed one
 	for attempt := 0; ; attempt++ {
 		conn, err := c.dial(ctx, ep)
