@@ -129,6 +129,20 @@ func ParseCX(cx string) (id cda.II, ok bool) {
 	return cda.II{Root: auth[1], Extension: parts[0]}, true
 }
 
+// ParseINSCX is INSCX read back: the INS of a CX whose authority is one
+// of the INS OIDs (NIR or NIA). ok is false for another CX.
+func ParseINSCX(cx string) (ins cda.INS, ok bool) {
+	id, ok := ParseCX(cx)
+	if !ok {
+		return cda.INS{}, false
+	}
+	k, ok := cda.INSKindFromOID(id.Root)
+	if !ok {
+		return cda.INS{}, false
+	}
+	return cda.INS{Matricule: id.Extension, Kind: k}, true
+}
+
 // XCN returns the HL7 v2 XCN of a person identified by id:
 // "id^FAMILY^Given^^^^^^&root&ISO^D^^^IDNPS" (IDNPS for an IdNat_PS, RI
 // for another root, no authority for an id without root).

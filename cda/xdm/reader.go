@@ -229,10 +229,8 @@ func (p *Package) PatientINS() (cda.INS, bool) {
 		ids = append(ids, d.PatientID)
 	}
 	for _, cx := range ids {
-		if id, ok := ParseCX(cx); ok {
-			if k, ok := cda.INSKindFromOID(id.Root); ok {
-				return cda.INS{Matricule: id.Extension, Kind: k}, true
-			}
+		if ins, ok := ParseINSCX(cx); ok {
+			return ins, true
 		}
 	}
 	return cda.INS{}, false

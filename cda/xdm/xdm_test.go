@@ -377,6 +377,13 @@ func TestHL7Formats(t *testing.T) {
 	if _, ok := ParseCX("garbage"); ok {
 		t.Error("ParseCX accepted garbage")
 	}
+	ins := cda.INS{Matricule: "279035121518989", Kind: cda.INSNIR}
+	if got, ok := ParseINSCX(INSCX(ins)); !ok || got != ins {
+		t.Errorf("ParseINSCX(INSCX(%v)) = %v %v", ins, got, ok)
+	}
+	if _, ok := ParseINSCX("123^^^&1.2.250.1.71.4.2.1&ISO^PI"); ok {
+		t.Error("ParseINSCX took a CX of another authority")
+	}
 }
 
 // TestReadIPFSample reads the IPF ebRS 3.0 sample as the METADATA.XML of a

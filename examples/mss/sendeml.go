@@ -115,10 +115,8 @@ func emlDocuments(a *mail.Attachment) (mail.DocumentSet, error) {
 				info.Patient.INS = doc.Patient.INS.Matricule
 			}
 			closer.Close()
-		} else if cx, ok := xdm.ParseCX(d.PatientID); ok {
-			if _, isINS := cda.INSKindFromOID(cx.Root); isINS {
-				info.Patient.INS = cx.Extension
-			}
+		} else if ins, ok := xdm.ParseINSCX(d.PatientID); ok {
+			info.Patient.INS = ins.Matricule
 		}
 		set = append(set, info)
 	}

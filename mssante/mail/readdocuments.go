@@ -246,14 +246,11 @@ func (d *ReceivedDocument) readHeader() {
 // entryINS returns the INS matricule of a DocumentEntry's patientId, when
 // it is an INS.
 func entryINS(e *xdm.Document) (string, bool) {
-	id, ok := xdm.ParseCX(e.PatientID)
-	if !ok {
+	ins, ok := xdm.ParseINSCX(e.PatientID)
+	if !ok || ins.Matricule == "" {
 		return "", false
 	}
-	if _, ok := cda.INSKindFromOID(id.Root); !ok || id.Extension == "" {
-		return "", false
-	}
-	return id.Extension, true
+	return ins.Matricule, true
 }
 
 // checkPatients compares each document's patient with its metadata and
