@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -433,9 +432,7 @@ func runAnnuaireIndex(ctx context.Context, e *env, args []string) error {
 
 // openExtraction opens an extraction file as annuaire.OpenExtraction does
 // (the ZIP the ANS publishes, or the plain text), counting the bytes read
-// from the file on bar: the compressed ones for a ZIP. It picks the ZIP
-// member by the rule of OpenExtraction, which gives no hook for progress:
-// the first .txt, preferring one named Extraction_Correspondance_MSSante*.
+// from the file on bar: the compressed ones for a ZIP.
 func openExtraction(path string, bar *progress) (*annuaire.ExtractionReader, func() error, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -462,36 +459,10 @@ func openExtraction(path string, bar *progress) (*annuaire.ExtractionReader, fun
 		}
 		return er, f.Close, nil
 	}
-	zr, err := zip.NewReader(bar.ReaderAt(f), st.Size())
+	er, err := annuaire.NewZipExtractionReader(bar.ReaderAt(f), st.Size(), nil)
 	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("reading ZIP: %w", err)
-	}
-	var member *zip.File
-	const prefix = "Extraction_Correspondance_MSSante"
-	for _, zf := range zr.File {
-		base := zf.Name[strings.LastIndexByte(zf.Name, '/')+1:]
-		if zf.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(base), ".txt") {
-			continue
-		}
-		if member == nil || (strings.HasPrefix(base, prefix) && !strings.HasPrefix(member.Name[strings.LastIndexByte(member.Name, '/')+1:], prefix)) {
-			member = zf
-		}
-	}
-	if member == nil {
-		f.Close()
-		return nil, nil, annuaire.ErrNoTextInZip
-	}
-	rc, err := member.Open()
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("opening %s in ZIP: %w", member.Name, err)
-	}
-	er, err := annuaire.NewExtractionReader(rc, nil)
-	if err != nil {
-		rc.Close()
 		f.Close()
 		return nil, nil, err
 	}
-	return er, func() error { rc.Close(); return f.Close() }, nil
+	return er, func() error { er.Close(); return f.Close() }, nil
 }
