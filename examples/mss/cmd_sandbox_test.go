@@ -119,32 +119,24 @@ func syncLines(t *testing.T) []map[string]any {
 }
 
 // trackedStates runs mss track --json and returns, per recipient, the state
-// of the message id. It reads the output of cmd_track.go as it is (a bare
-// array, snake_case) and as JSON.md describes it (messages[], camelCase).
+// of the message id.
 func trackedStates(t *testing.T, id string) map[string]string {
 	t.Helper()
 	code, stdout, stderr := runCLI(t, "track", "--json")
 	if code != 0 {
 		t.Fatalf("track: exit %d: %s", code, stderr)
 	}
-	var v any
-	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+	var out trackJSON
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatalf("track --json: %v\n%s", err, stdout)
 	}
-	if obj, ok := v.(map[string]any); ok {
-		v = obj["messages"]
-	}
-	list, _ := v.([]any)
 	states := map[string]string{}
-	for _, m := range list {
-		m, _ := m.(map[string]any)
-		if m["message_id"] != id && m["messageId"] != id {
+	for _, m := range out.Messages {
+		if m.MessageID != id {
 			continue
 		}
-		rcpts, _ := m["recipients"].([]any)
-		for _, r := range rcpts {
-			r, _ := r.(map[string]any)
-			states[r["address"].(string)], _ = r["state"].(string)
+		for _, r := range m.Recipients {
+			states[r.Address] = r.State
 		}
 	}
 	return states

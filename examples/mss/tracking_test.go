@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/mssante-go/sdk/mssante/mssantetest"
@@ -45,10 +44,12 @@ func TestSendEMLTracked(t *testing.T) {
 	// The reports the file asks for: a DSN (mss send's default) and,
 	// from its Disposition-Notification-To, a read receipt.
 	_, out, _ := runCLI(t, "track", "--json")
-	for _, want := range [][2]string{{`"delivery_receipt": true`, `"deliveryReceipt": true`}, {`"read_receipt": true`, `"readReceipt": true`}} {
-		if !strings.Contains(out, want[0]) && !strings.Contains(out, want[1]) {
-			t.Errorf("mss track --json lacks %s:\n%s", want[1], out)
-		}
+	var tracked trackJSON
+	if err := json.Unmarshal([]byte(out), &tracked); err != nil || len(tracked.Messages) != 1 {
+		t.Fatalf("mss track --json: %v\n%s", err, out)
+	}
+	if m := tracked.Messages[0]; m.MessageID != id || !m.DeliveryReceipt || !m.ReadReceipt {
+		t.Errorf("mss track --json: %+v, want %s with both receipts asked", m, id)
 	}
 	syncLines(t)
 	if got := trackedStates(t, id); got["b@ch-test.mssante.fr"] != "delivered" {
