@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mssante-go/sdk/examples/internal/mssenv"
 	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/trust"
 )
@@ -106,7 +107,7 @@ func (f *trustListFlags) load(ctx context.Context, e *env, quiet bool) (*trust.L
 	bar := e.newProgress(quiet || !download || anchors == nil, "liste blanche", -1, unitBytes, "")
 	defer bar.Done()
 	if anchors != nil {
-		src.HTTPClient = bar.HTTPClient(anchors.HTTPClient(0))
+		src.HTTPClient = mssenv.ProgressClient(anchors.HTTPClient(0), bar.Func())
 	}
 	if _, err := src.Refresh(ctx); err != nil {
 		// trust's error names the location already; a missing file is

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -78,16 +77,16 @@ func (p *progress) Done() {
 }
 
 // Func returns the progress as a func(done, total) for mssenv.Options and
-// the like; nil when nothing is drawn. The first total seen sets the bar's.
+// mssenv.ProgressClient; nil when nothing is drawn. A known total sizes
+// the bar: each download (a list, then its checksum file) is drawn on its
+// own.
 func (p *progress) Func() func(done, total int64) {
 	if p.bar == nil {
 		return nil
 	}
-	sized := false
 	return func(done, total int64) {
-		if !sized && total > 0 {
+		if total > 0 && total != p.bar.GetMax64() {
 			p.bar.ChangeMax64(total)
-			sized = true
 		}
 		p.Set(done)
 	}
@@ -129,41 +128,6 @@ func (r *progressReaderAt) ReadAt(b []byte, off int64) (int, error) {
 	n, err := r.r.ReadAt(b, off)
 	r.p.Add(int64(n))
 	return n, err
-}
-
-// HTTPClient returns c with the bodies of its responses counted, sizing the
-// bar from Content-Length; c itself when nothing is drawn.
-func (p *progress) HTTPClient(c *http.Client) *http.Client {
-	if p.bar == nil {
-		return c
-	}
-	cc := *c
-	cc.Transport = &progressTransport{base: c.Transport, p: p}
-	return &cc
-}
-
-type progressTransport struct {
-	base http.RoundTripper
-	p    *progress
-}
-
-func (t *progressTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	base := t.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.ContentLength > 0 {
-		t.p.bar.ChangeMax64(resp.ContentLength)
-	}
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{t.p.Reader(resp.Body), resp.Body}
-	return resp, nil
 }
 
 // isTerminal reports whether w is a terminal.

@@ -211,9 +211,7 @@ func LoadWith(ctx context.Context, getenv Getenv, opts *Options) (mssante.Config
 	default:
 		src := &trust.Source{Location: listLoc, Anchors: anchors}
 		if remote && opts.Progress != nil {
-			c := anchors.HTTPClient(0)
-			c.Transport = &progressTransport{base: c.Transport, progress: opts.Progress}
-			src.HTTPClient = c
+			src.HTTPClient = ProgressClient(anchors.HTTPClient(0), opts.Progress)
 		}
 		if _, err := src.Refresh(ctx); err != nil {
 			fail("MSSANTE_TRUST_LIST", err)
@@ -318,6 +316,18 @@ func onLoopback(op mssante.Operator) bool {
 		}
 	}
 	return true
+}
+
+// ProgressClient returns c with the bytes of each response body reported
+// to progress as they are read: done and total of that body (total -1 when
+// the length is unknown). It returns c itself when progress is nil.
+func ProgressClient(c *http.Client, progress func(done, total int64)) *http.Client {
+	if progress == nil {
+		return c
+	}
+	cc := *c
+	cc.Transport = &progressTransport{base: c.Transport, progress: progress}
+	return &cc
 }
 
 // progressTransport reports the bytes of each response body as they are
