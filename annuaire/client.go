@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/backoff"
 	"github.com/mssante-go/sdk/internal/httpredirect"
 )
 
@@ -101,7 +101,6 @@ type Client struct {
 	maxBody    int64
 	userAgent  string
 	timeout    time.Duration
-	jitter     func(time.Duration) time.Duration
 }
 
 // NewClient returns a Client. It fails only on an invalid BaseURL.
@@ -132,12 +131,6 @@ func NewClient(opts *Options) (*Client, error) {
 		maxBody:    o.MaxResponseSize,
 		userAgent:  o.UserAgent,
 		timeout:    o.RequestTimeout,
-		jitter: func(d time.Duration) time.Duration {
-			if d <= 1 {
-				return d
-			}
-			return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-		},
 	}
 	c.hc = apiRedirects.Client(c.hc)
 	switch {
@@ -228,11 +221,7 @@ func (c *Client) get(ctx context.Context, u string) (Resource, error) {
 			return nil, err
 		}
 		if wait == 0 {
-			d := c.retryBase << (attempt - 1)
-			if d > c.retryMax || d <= 0 {
-				d = c.retryMax
-			}
-			wait = c.jitter(d)
+			wait = backoff.Policy{Min: min(c.retryBase, c.retryMax), Max: c.retryMax}.Delay(attempt)
 		} else if wait > c.retryMax {
 			return nil, err // Retry-After beyond what we are willing to wait
 		}

@@ -1,7 +1,8 @@
 // Package backoff is the wait between the attempts of the module's retry
 // loops: the reconnections of mssante's Client.Watch, the retries of
-// delivery's Outbox and the token refreshes of psc's Session. One formula
-// for all of them: exponential, capped, with "equal jitter".
+// delivery's Outbox, the token refreshes of psc's Session and the retried
+// requests of annuaire's Client. One formula for all of them: exponential,
+// capped, with "equal jitter".
 package backoff
 
 import (
