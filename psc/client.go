@@ -178,32 +178,12 @@ func (c *Client) post(ctx context.Context, endpointName, label string, form url.
 		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.cfg.Auth.secret))
 	}
 	c.requests.Add(1)
-	resp, err := c.hc.Do(req)
+	resp, body, err := c.do(req, label)
 	if err != nil {
-		if errors.Is(err, ErrRedirect) {
-			return err
-		}
-		return &TemporaryError{Cause: fmt.Errorf("psc: %s endpoint: %w", label, httpredirect.RedactError(err))}
+		return err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes()+1))
-	if err != nil {
-		return &TemporaryError{Cause: fmt.Errorf("psc: %s endpoint: reading the answer: %v", label, err)}
-	}
-	if int64(len(body)) > c.maxBytes() {
-		return fmt.Errorf("psc: %s endpoint: answer over %d bytes", label, c.maxBytes())
-	}
-	grant := form.Get("grant_type")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		te := &TokenError{Endpoint: label, Grant: grant, Status: resp.StatusCode}
-		var er errorResponse
-		if json.Unmarshal(body, &er) == nil {
-			te.Code, te.Description = er.Error, er.Description
-		}
-		if te.temporary() {
-			return &TemporaryError{Cause: te, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
-		}
-		return te
+		return statusError(label, form.Get("grant_type"), resp, body)
 	}
 	if out == nil {
 		return nil
@@ -215,6 +195,44 @@ func (c *Client) post(ctx context.Context, endpointName, label string, form url.
 		return fmt.Errorf("psc: %s endpoint: malformed answer: %v", label, err)
 	}
 	return nil
+}
+
+// do sends req to an endpoint of the identity provider and reads the
+// answer, bounded by MaxResponseBytes; resp (its body read and closed) is
+// nil only when no answer came. A refused redirect is returned as it is;
+// a transport failure is temporary, its URL redacted.
+func (c *Client) do(req *http.Request, label string) (*http.Response, []byte, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if errors.Is(err, ErrRedirect) {
+			return nil, nil, err
+		}
+		return nil, nil, &TemporaryError{Cause: fmt.Errorf("psc: %s endpoint: %w", label, httpredirect.RedactError(err))}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes()+1))
+	if err != nil {
+		return resp, nil, &TemporaryError{Cause: fmt.Errorf("psc: %s endpoint: reading the answer: %v", label, err)}
+	}
+	if int64(len(body)) > c.maxBytes() {
+		return resp, nil, fmt.Errorf("psc: %s endpoint: answer over %d bytes", label, c.maxBytes())
+	}
+	return resp, body, nil
+}
+
+// statusError is the error of an endpoint's answer with an error status:
+// a *TokenError with the OAuth error the body names, inside a
+// *TemporaryError when it is worth retrying.
+func statusError(label, grant string, resp *http.Response, body []byte) error {
+	te := &TokenError{Endpoint: label, Grant: grant, Status: resp.StatusCode}
+	var er errorResponse
+	if json.Unmarshal(body, &er) == nil {
+		te.Code, te.Description = er.Error, er.Description
+	}
+	if te.temporary() {
+		return &TemporaryError{Cause: te, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	}
+	return te
 }
 
 func (c *Client) maxBytes() int64 {

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
-
-	"github.com/mssante-go/sdk/internal/httpredirect"
 )
 
 // UserInfo fetches the userinfo response (OpenID Connect Core §5.3) with
@@ -68,31 +64,16 @@ func (c *Client) userInfo(ctx context.Context, accessToken string) (map[string]a
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json, application/jwt")
-	resp, err := c.hc.Do(req)
+	resp, body, err := c.do(req, "userinfo")
 	if err != nil {
-		if errors.Is(err, ErrRedirect) {
-			return nil, 0, err
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
 		}
-		return nil, 0, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %w", httpredirect.RedactError(err))}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes()+1))
-	if err != nil {
-		return nil, resp.StatusCode, &TemporaryError{Cause: fmt.Errorf("psc: userinfo endpoint: %v", err)}
-	}
-	if int64(len(body)) > c.maxBytes() {
-		return nil, resp.StatusCode, fmt.Errorf("psc: userinfo endpoint: answer over %d bytes", c.maxBytes())
+		return nil, status, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		te := &TokenError{Endpoint: "userinfo", Status: resp.StatusCode}
-		var er errorResponse
-		if json.Unmarshal(body, &er) == nil {
-			te.Code, te.Description = er.Error, er.Description
-		}
-		if te.temporary() {
-			return nil, resp.StatusCode, &TemporaryError{Cause: te}
-		}
-		return nil, resp.StatusCode, te
+		return nil, resp.StatusCode, statusError("userinfo", "", resp, body)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var payload []byte
