@@ -420,23 +420,10 @@ func (o *Outbox) Entries(ctx context.Context) iter.Seq2[*OutboxEntry, error] {
 			yield(nil, ErrNotReady)
 			return
 		}
-		var q OutboxQuery
-		for {
-			page, err := o.store.ListOutbox(ctx, q)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, e := range page.Entries {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if page.Next == "" {
-				return
-			}
-			q.After = page.Next
-		}
+		pages("", func(after string) ([]*OutboxEntry, string, error) {
+			page, err := o.store.ListOutbox(ctx, OutboxQuery{After: after})
+			return page.Entries, page.Next, err
+		})(yield)
 	}
 }
 

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"iter"
 	"time"
 
 	"github.com/mssante-go/sdk/mssante/delivery/internal/storekeys"
@@ -83,4 +84,29 @@ func (e *OutboxEntry) clone() *OutboxEntry {
 	c.Accepted = append([]string(nil), e.Accepted...)
 	c.Refused = append([]OutboxRefusal(nil), e.Refused...)
 	return &c
+}
+
+// pages iterates over the items of the pages fetch returns, one page at a
+// time from the cursor after, until a page has no next cursor. The
+// sequence ends after the first error.
+func pages[T any](after string, fetch func(after string) (items []T, next string, err error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for cursor := after; ; {
+			items, next, err := fetch(cursor)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			cursor = next
+		}
+	}
 }

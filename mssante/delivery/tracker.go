@@ -841,24 +841,12 @@ func (t *Tracker) Messages(ctx context.Context, q *MessageQuery) iter.Seq2[*Trac
 	if q != nil {
 		query = *q
 	}
-	return func(yield func(*TrackedMessage, error) bool) {
-		for {
-			page, err := t.store.Messages(ctx, query)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, m := range page.Messages {
-				if !yield(m, nil) {
-					return
-				}
-			}
-			if page.Next == "" {
-				return
-			}
-			query.After = page.Next
-		}
-	}
+	return pages(query.After, func(after string) ([]*TrackedMessage, string, error) {
+		q := query
+		q.After = after
+		page, err := t.store.Messages(ctx, q)
+		return page.Messages, page.Next, err
+	})
 }
 
 // Pending returns the messages not settled (see TrackedMessage.Settled)
