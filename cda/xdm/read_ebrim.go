@@ -68,6 +68,14 @@ type rimRequest struct {
 // (16 MiB of empty elements would take some 300 MiB).
 type metaLimits struct {
 	depth, docs, elements int
+	maxDocs, maxElements  int // what docs and elements started at, for the errors
+}
+
+// newMetaLimits returns the limits of the METADATA.XML files of a package
+// read with o.
+func newMetaLimits(o *ReadOptions) *metaLimits {
+	elements := elementsPerDocument * (o.MaxDocuments + 1)
+	return &metaLimits{depth: o.MaxDepth, docs: o.MaxDocuments, elements: elements, maxDocs: o.MaxDocuments, maxElements: elements}
 }
 
 // elementsPerDocument bounds the XML elements of METADATA.XML: so many per
@@ -94,11 +102,11 @@ func (r *tokenLimiter) Token() (xml.Token, error) {
 			return nil, &LimitError{Limit: "depth", Value: int64(r.depth), Max: int64(r.lim.depth)}
 		}
 		if r.lim.elements--; r.lim.elements < 0 {
-			return nil, &LimitError{Limit: "elements"}
+			return nil, &LimitError{Limit: "elements", Value: int64(r.lim.maxElements) + 1, Max: int64(r.lim.maxElements)}
 		}
 		if t.Name.Local == "ExtrinsicObject" {
 			if r.lim.docs--; r.lim.docs < 0 {
-				return nil, &LimitError{Limit: "documents"}
+				return nil, &LimitError{Limit: "documents", Value: int64(r.lim.maxDocs) + 1, Max: int64(r.lim.maxDocs)}
 			}
 		}
 	case xml.EndElement:

@@ -128,7 +128,6 @@ type Package struct {
 	// whether their file could be read or not: see [Document.Problems].
 	Documents []*Document
 	opts      ReadOptions
-	left      *metaLimits // what the METADATA.XML files may still hold
 }
 
 // Document is one document of a package with its metadata.
@@ -328,10 +327,11 @@ func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 	if len(metas) == 0 {
 		return nil, ErrNoMetadata
 	}
-	p := &Package{opts: o, left: &metaLimits{depth: o.MaxDepth, docs: o.MaxDocuments, elements: elementsPerDocument * (o.MaxDocuments + 1)}}
+	p := &Package{opts: o}
+	lim := newMetaLimits(&o)
 	b := &budget{left: o.MaxTotalSize, max: o.MaxTotalSize}
 	for _, m := range metas {
-		if err := p.readSubset(a, m, b); err != nil {
+		if err := p.readSubset(a, m, lim, b); err != nil {
 			return nil, err
 		}
 	}
@@ -348,7 +348,7 @@ func Read(r io.ReaderAt, size int64, opts *ReadOptions) (*Package, error) {
 	return p, nil
 }
 
-func (p *Package) readSubset(a *archive, meta string, b *budget) error {
+func (p *Package) readSubset(a *archive, meta string, lim *metaLimits, b *budget) error {
 	f := a.files[meta]
 	if int64(f.UncompressedSize64) > p.opts.MaxMetadataSize {
 		return &LimitError{Limit: "metadata size", Name: f.Name, Value: int64(f.UncompressedSize64), Max: p.opts.MaxMetadataSize}
@@ -358,20 +358,12 @@ func (p *Package) readSubset(a *archive, meta string, b *budget) error {
 		return fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
 	defer rc.Close()
-	req, err := decodeMetadata(b.reader(io.LimitReader(rc, p.opts.MaxMetadataSize), f.Name), p.left)
+	req, err := decodeMetadata(b.reader(io.LimitReader(rc, p.opts.MaxMetadataSize), f.Name), lim)
 	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
 			if le.Name == "" {
 				le.Name = f.Name
-			}
-			switch le.Limit {
-			case "documents":
-				le.Max = int64(p.opts.MaxDocuments)
-				le.Value = le.Max + 1
-			case "elements":
-				le.Max = int64(elementsPerDocument * (p.opts.MaxDocuments + 1))
-				le.Value = le.Max + 1
 			}
 			return le
 		}
