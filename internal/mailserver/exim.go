@@ -129,15 +129,7 @@ type eximParams struct {
 
 // DomainList is every domain Exim takes mail for, in Exim's list syntax.
 func (p eximParams) DomainList() string {
-	all := append([]string(nil), p.Domains...)
-	for d := range p.ErrorDomains {
-		all = append(all, d)
-	}
-	for d := range p.Defer {
-		all = append(all, d)
-	}
-	sort.Strings(all)
-	return strings.Join(all, " : ")
+	return strings.Join(allDomains(p.Domains, p.ErrorDomains, p.Defer), " : ")
 }
 
 func routes(m map[string]string) []eximRoute {
@@ -194,16 +186,10 @@ func (s *Server) startExim(t testing.TB, o Options, subPort, lmtpPort int) error
 	if err := s.writeUsers(); err != nil {
 		return err
 	}
-	// Error texts: Exim puts its own generic status in the DSN; the text
-	// keeps the code the operator would have given.
-	errs := map[string]string{}
-	for d, text := range o.ErrorDomains {
-		errs[d] = text
-	}
 	conf, err := eximParams{
 		Bin: filepath.Join(root, eximBin), Dir: dir, Hostname: Hostname,
 		SubmissionPort: subPort, LMTPPort: lmtpPort,
-		Domains: o.Domains, ErrorDomains: errs, Defer: o.DeferDomains,
+		Domains: o.Domains, ErrorDomains: o.ErrorDomains, Defer: o.DeferDomains,
 		MaxMessageBytes: o.MaxMessageBytes, DelayWarning: "3s", Retry: "2s",
 	}.render()
 	if err != nil {

@@ -3,7 +3,8 @@ package mailserver
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -116,15 +117,15 @@ type postfixParams struct {
 }
 
 func (p postfixParams) RelayDomains() string {
-	all := append([]string(nil), p.Domains...)
-	for d := range p.ErrorDomains {
-		all = append(all, d)
-	}
-	for d := range p.DeferDomains {
-		all = append(all, d)
-	}
-	sort.Strings(all)
-	return strings.Join(all, ", ")
+	return strings.Join(allDomains(p.Domains, p.ErrorDomains, p.DeferDomains), ", ")
+}
+
+// allDomains is every domain the MTA takes mail for: those it delivers,
+// and those it refuses or defers (keys of errs and defers), sorted.
+func allDomains(domains []string, errs, defers map[string]string) []string {
+	all := slices.Concat(domains, slices.Collect(maps.Keys(errs)), slices.Collect(maps.Keys(defers)))
+	slices.Sort(all)
+	return all
 }
 
 // Transports is an inline: map (no postmap needed) from each domain to
@@ -134,20 +135,10 @@ func (p postfixParams) Transports() string {
 	for _, d := range p.Domains {
 		entries = append(entries, fmt.Sprintf("{ %s = lmtp:inet:%s }", d, p.LMTPAddr))
 	}
-	var errs []string
-	for d := range p.ErrorDomains {
-		errs = append(errs, d)
-	}
-	sort.Strings(errs)
-	for _, d := range errs {
+	for _, d := range slices.Sorted(maps.Keys(p.ErrorDomains)) {
 		entries = append(entries, fmt.Sprintf("{ %s = error:%s }", d, p.ErrorDomains[d]))
 	}
-	var defers []string
-	for d := range p.DeferDomains {
-		defers = append(defers, d)
-	}
-	sort.Strings(defers)
-	for _, d := range defers {
+	for _, d := range slices.Sorted(maps.Keys(p.DeferDomains)) {
 		entries = append(entries, fmt.Sprintf("{ %s = retry:%s }", d, p.DeferDomains[d]))
 	}
 	return "inline:{ " + strings.Join(entries, ", ") + " }"
