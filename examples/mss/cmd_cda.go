@@ -140,13 +140,7 @@ func runCDANew(ctx context.Context, e *env, args []string) error {
 	if err := cda.Validate(doc).Err(); err != nil {
 		return fmt.Errorf("the document would be invalid: %w", err)
 	}
-	if *out == "" {
-		return doc.Encode(e.stdout)
-	}
-	if err := writeFileAtomic(*out, doc.Encode); err != nil {
-		return flagFileError("o", *out, err)
-	}
-	return nil
+	return writeOutput(e, *out, doc.Encode)
 }
 
 // writeFileAtomic writes name through a temporary file in the same folder,

@@ -233,21 +233,21 @@ func (f pdfFlag) Set(v string) error {
 	return nil
 }
 
-// writeOutput runs write to the named file, or to standard output when name
-// is empty. A file is removed again when write fails, so that no truncated
-// output is left behind.
+// writeOutput runs write to the named file (--o), or to standard output
+// when name is empty. The file is written through a temporary one
+// (writeFileAtomic): a failure leaves no truncated output behind. write's
+// own error is returned as it is; the file's are said about --o.
 func writeOutput(e *env, name string, write func(io.Writer) error) error {
 	if name == "" {
 		return write(e.stdout)
 	}
-	f, err := os.Create(name)
-	if err != nil {
+	var werr error
+	err := writeFileAtomic(name, func(w io.Writer) error {
+		werr = write(w)
+		return werr
+	})
+	if err != nil && err != werr {
 		return flagFileError("o", name, err)
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(name)
-		return err
-	}
-	return f.Close()
+	return err
 }
