@@ -342,15 +342,6 @@ func reportProblems(list []string) string {
 	return strings.Join(out, "; ")
 }
 
-// withoutPackage drops the "mail: " or "delivery: " an error text starts
-// with: the table says what the text is about.
-func withoutPackage(s string) string {
-	for _, p := range []string{"mail: ", "delivery: ", "mssante: "} {
-		s = strings.TrimPrefix(s, p)
-	}
-	return s
-}
-
 // oneLine keeps stored text (subjects, server replies: they come from the
 // network) on its line and harmless to a terminal: control characters
 // (line breaks, tabs, escape sequences) become spaces and invalid UTF-8

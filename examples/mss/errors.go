@@ -51,11 +51,17 @@ var packagePrefix = regexp.MustCompile(`(^|: )(?:mssante|mail|delivery|boltstore
 // (and of the errors they wrap) are left out, and the text stays on one
 // line whatever it holds.
 func errorText(err error) string {
-	s := err.Error()
+	return flatten(withoutPackage(err.Error()))
+}
+
+// withoutPackage drops the package names the SDK puts in front of its
+// error texts, at the start and after each ": " (stored reasons too: the
+// table or the command says what the text is about).
+func withoutPackage(s string) string {
 	for t := ""; t != s; {
 		t, s = s, packagePrefix.ReplaceAllString(s, "$1")
 	}
-	return flatten(s)
+	return s
 }
 
 // flatten keeps text on one line.
