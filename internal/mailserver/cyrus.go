@@ -11,12 +11,9 @@ import (
 	"strings"
 	"testing"
 	"text/template"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-
-	"github.com/mssante-go/sdk/internal/childproc"
 )
 
 // Cyrus runs as the user its binaries were built for (cyrus, in group mail,
@@ -185,23 +182,7 @@ func (s *Server) startCyrus(t testing.TB, o Options, imapPort, lmtpPort int) err
 		"-C", filepath.Join(dir, "imapd.conf"), "-M", filepath.Join(dir, "cyrus.conf"),
 		"-p", filepath.Join(dir, "master.pid"), "-D")
 	cmd.Env = append(cmd.Env, "LD_LIBRARY_PATH="+libraryPath(root))
-	master, err := childproc.Start("cyrus", cmd)
-	if err != nil {
-		return err
-	}
-	t.Cleanup(func() {
-		start := time.Now()
-		if err := master.Kill(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		t.Logf("mailserver: cyrus stopped in %v", time.Since(start).Round(time.Millisecond))
-	})
-	for _, addr := range []string{s.IMAPAddr, s.LMTPAddr} {
-		if err := childproc.WaitListening(master, addr, startTimeout); err != nil {
-			return fmt.Errorf("%w\n%s", err, s.logTail("cyrus.log"))
-		}
-	}
-	return nil
+	return s.startDaemon(t, "cyrus", cmd, []string{"cyrus.log"}, s.IMAPAddr, s.LMTPAddr)
 }
 
 // libraryPath is the LD_LIBRARY_PATH of binaries unpacked under root: the

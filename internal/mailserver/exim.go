@@ -2,7 +2,6 @@ package mailserver
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -12,9 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"text/template"
-	"time"
-
-	"github.com/mssante-go/sdk/internal/childproc"
 )
 
 // Exim runs as the user it was built for (Debian-exim, as exim4-base
@@ -205,19 +201,5 @@ func (s *Server) startExim(t testing.TB, o Options, subPort, lmtpPort int) error
 	cmd := serverCmd(&prefixWriter{t: t, prefix: "exim: "}, filepath.Join(root, eximBin), "-C", confPath, "-bdf", "-q1s")
 	cmd.Env = append(cmd.Env, "LD_LIBRARY_PATH="+libraryPath(root))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
-	exim, err := childproc.Start("exim", cmd)
-	if err != nil {
-		return err
-	}
-	t.Cleanup(func() {
-		start := time.Now()
-		if err := exim.Kill(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		t.Logf("mailserver: exim stopped in %v", time.Since(start).Round(time.Millisecond))
-	})
-	if err := childproc.WaitListening(exim, s.SubmissionAddr, startTimeout); err != nil {
-		return fmt.Errorf("%w\n%s\n%s", err, s.logTail("exim/log/mainlog"), s.logTail("exim/log/paniclog"))
-	}
-	return nil
+	return s.startDaemon(t, "exim", cmd, []string{"exim/log/mainlog", "exim/log/paniclog"}, s.SubmissionAddr)
 }

@@ -242,21 +242,9 @@ func (s *Server) setup(t testing.TB, o Options) error {
 	if err := os.WriteFile(s.dovecotConf, conf, 0o644); err != nil {
 		return err
 	}
-	dovecot, err := childproc.Start("dovecot", serverCmd(&prefixWriter{t: t, prefix: "dovecot: "}, dovecotBin, "-F", "-c", s.dovecotConf))
-	if err != nil {
+	dovecot := serverCmd(&prefixWriter{t: t, prefix: "dovecot: "}, dovecotBin, "-F", "-c", s.dovecotConf)
+	if err := s.startDaemon(t, "dovecot", dovecot, []string{"dovecot.log"}, s.IMAPAddr, s.LMTPAddr, authAddr); err != nil {
 		return err
-	}
-	t.Cleanup(func() {
-		start := time.Now()
-		if err := dovecot.Kill(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		t.Logf("mailserver: dovecot stopped in %v", time.Since(start).Round(time.Millisecond))
-	})
-	for _, addr := range []string{s.IMAPAddr, s.LMTPAddr, authAddr} {
-		if err := childproc.WaitListening(dovecot, addr, startTimeout); err != nil {
-			return fmt.Errorf("%w\n%s", err, s.logTail("dovecot.log"))
-		}
 	}
 	s.phase("dovecot")
 
@@ -283,19 +271,9 @@ func (s *Server) setup(t testing.TB, o Options) error {
 	if err := postfixQueue(pf); err != nil {
 		return err
 	}
-	postfix, err := childproc.Start("postfix", serverCmd(&prefixWriter{t: t, prefix: "postfix: "}, masterBin, "-c", pf, "-d"))
-	if err != nil {
+	postfix := serverCmd(&prefixWriter{t: t, prefix: "postfix: "}, masterBin, "-c", pf, "-d")
+	if err := s.startDaemon(t, "postfix", postfix, []string{"pf/maillog"}, s.SubmissionAddr); err != nil {
 		return err
-	}
-	t.Cleanup(func() {
-		start := time.Now()
-		if err := postfix.Kill(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		t.Logf("mailserver: postfix stopped in %v", time.Since(start).Round(time.Millisecond))
-	})
-	if err := childproc.WaitListening(postfix, s.SubmissionAddr, startTimeout); err != nil {
-		return fmt.Errorf("%w\n%s", err, s.logTail("pf/maillog"))
 	}
 	s.phase("postfix")
 	t.Cleanup(func() {
@@ -582,6 +560,33 @@ func (s *Server) Logs() string {
 }
 
 // logTail returns the last lines of a log file of the test directory.
+// startDaemon starts one of the servers as a child process, stops it when
+// t ends, and waits until it listens on every address of addrs; when it
+// does not, the error carries the tail of each of its logs.
+func (s *Server) startDaemon(t testing.TB, name string, cmd *exec.Cmd, logs []string, addrs ...string) error {
+	p, err := childproc.Start(name, cmd)
+	if err != nil {
+		return err
+	}
+	t.Cleanup(func() {
+		start := time.Now()
+		if err := p.Kill(10 * time.Second); err != nil {
+			t.Error(err)
+		}
+		t.Logf("mailserver: %s stopped in %v", name, time.Since(start).Round(time.Millisecond))
+	})
+	for _, addr := range addrs {
+		if err := childproc.WaitListening(p, addr, startTimeout); err != nil {
+			tails := make([]string, len(logs))
+			for i, l := range logs {
+				tails[i] = s.logTail(l)
+			}
+			return fmt.Errorf("%w\n%s", err, strings.Join(tails, "\n"))
+		}
+	}
+	return nil
+}
+
 func (s *Server) logTail(name string) string {
 	b, err := os.ReadFile(filepath.Join(s.Dir, name))
 	if err != nil {
