@@ -121,22 +121,11 @@ type cyrusState struct {
 func (s *Server) startCyrus(t testing.TB, o Options, imapPort, lmtpPort int) error {
 	root := CyrusRoot()
 	dir := filepath.Join(s.Dir, "cyrus")
-	cu, err := user.Lookup(cyrusUser)
-	if err != nil {
-		return err
-	}
-	uid, _ := strconv.Atoi(cu.Uid)
-	gid, _ := strconv.Atoi(cu.Gid)
 	// The directories configdirectory needs (what Debian's cyrus-makedirs
 	// would make), owned by cyrus.
-	for _, d := range []string{"", "conf", "spool", "conf/db", "conf/socket", "conf/proc", "conf/log", "conf/lock", "conf/sieve", "conf/quota", "conf/user", "conf/msg", "conf/ptclient", "conf/sync"} {
-		p := filepath.Join(dir, d)
-		if err := os.MkdirAll(p, 0o750); err != nil {
-			return err
-		}
-		if err := os.Chown(p, uid, gid); err != nil {
-			return err
-		}
+	uid, gid, err := mkdirsOwned(cyrusUser, dir, "", "conf", "spool", "conf/db", "conf/socket", "conf/proc", "conf/log", "conf/lock", "conf/sieve", "conf/quota", "conf/user", "conf/msg", "conf/ptclient", "conf/sync")
+	if err != nil {
+		return err
 	}
 	if err := s.copyTLS(dir, uid, gid); err != nil {
 		return err

@@ -3,10 +3,8 @@ package mailserver
 import (
 	"bytes"
 	"os"
-	"os/user"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -160,20 +158,9 @@ func (p eximParams) render() ([]byte, error) {
 func (s *Server) startExim(t testing.TB, o Options, subPort, lmtpPort int) error {
 	root := EximRoot()
 	dir := filepath.Join(s.Dir, "exim")
-	eu, err := user.Lookup(eximUser)
+	uid, gid, err := mkdirsOwned(eximUser, dir, "", "spool", "log")
 	if err != nil {
 		return err
-	}
-	uid, _ := strconv.Atoi(eu.Uid)
-	gid, _ := strconv.Atoi(eu.Gid)
-	for _, d := range []string{"", "spool", "log"} {
-		p := filepath.Join(dir, d)
-		if err := os.MkdirAll(p, 0o750); err != nil {
-			return err
-		}
-		if err := os.Chown(p, uid, gid); err != nil {
-			return err
-		}
 	}
 	if err := s.copyTLS(dir, uid, gid); err != nil {
 		return err

@@ -587,6 +587,27 @@ func (s *Server) startDaemon(t testing.TB, name string, cmd *exec.Cmd, logs []st
 	return nil
 }
 
+// mkdirsOwned makes the subdirectories subdirs of dir ("" is dir itself),
+// mode 0750, owned by the system user name, and returns its uid and gid.
+func mkdirsOwned(name, dir string, subdirs ...string) (uid, gid int, err error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	for _, d := range subdirs {
+		p := filepath.Join(dir, d)
+		if err := os.MkdirAll(p, 0o750); err != nil {
+			return 0, 0, err
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			return 0, 0, err
+		}
+	}
+	return uid, gid, nil
+}
+
 func (s *Server) logTail(name string) string {
 	b, err := os.ReadFile(filepath.Join(s.Dir, name))
 	if err != nil {
