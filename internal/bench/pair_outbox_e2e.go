@@ -108,23 +108,10 @@ func withParam(dsn, kv string) string {
 
 // queueMessages Sends n messages into an outbox that is not running.
 func queueMessages(ctx context.Context, ob *delivery.Outbox, n int, msg func() *mail.Message) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, outboxWorkers)
-	for w := range outboxWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += outboxWorkers {
-				if _, err := ob.Send(ctx, msg()); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return parallel(n, func(int) error {
+		_, err := ob.Send(ctx, msg())
+		return err
+	})
 }
 
 // runUntilEmpty runs the outboxes until the store's outbox is empty.

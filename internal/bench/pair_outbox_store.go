@@ -119,19 +119,34 @@ func drain(workers int, step func(w int) (bool, error)) (int, error) {
 // fillOutbox queues n entries with the payload as body.
 func fillOutbox(ctx context.Context, st delivery.Store, n int, payload []byte) error {
 	now := time.Now()
-	_, err := drain(outboxWorkers, func(w int) (bool, error) {
-		return false, func() error {
+	return parallel(n, func(i int) error {
+		e := &delivery.OutboxEntry{MessageID: fmt.Sprintf("bench-%d-%d@medecin.mssante.fr", now.UnixNano(), i), From: benchFrom.Addr,
+			Recipients: []string{benchTo.Addr}, State: delivery.OutboxPending, Created: now, NextAttempt: now, Deadline: now.Add(time.Hour)}
+		return st.AddOutbox(ctx, e, bytes.NewReader(payload), delivery.AddOptions{})
+	})
+}
+
+// parallel calls do for 0 to n-1 on outboxWorkers goroutines, each taking
+// every outboxWorkers-th i; a goroutine stops at its first error, which
+// parallel returns.
+func parallel(n int, do func(i int) error) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, outboxWorkers)
+	for w := range outboxWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := w; i < n; i += outboxWorkers {
-				e := &delivery.OutboxEntry{MessageID: fmt.Sprintf("bench-%d-%d@medecin.mssante.fr", now.UnixNano(), i), From: benchFrom.Addr,
-					Recipients: []string{benchTo.Addr}, State: delivery.OutboxPending, Created: now, NextAttempt: now, Deadline: now.Add(time.Hour)}
-				if err := st.AddOutbox(ctx, e, bytes.NewReader(payload), delivery.AddOptions{}); err != nil {
-					return err
+				if err := do(i); err != nil {
+					errs <- err
+					return
 				}
 			}
-			return nil
 		}()
-	})
-	return err
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // outboxStep does, for one entry, what the Outbox does with its store.
