@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"io"
 	"io/fs"
 
@@ -22,7 +23,7 @@ type archiveSource struct {
 // the spool threshold and into a temporary file beyond.
 func openArchive(a *Attachment, o *ReadDocumentsOptions) (*archiveSource, error) {
 	if a.Open == nil {
-		return &archiveSource{r: emptyReaderAt{}, close: func() error { return nil }}, nil
+		return &archiveSource{r: bytes.NewReader(nil), close: func() error { return nil }}, nil
 	}
 	rc, err := a.Open()
 	if err != nil {
@@ -60,7 +61,3 @@ func openArchive(a *Attachment, o *ReadDocumentsOptions) (*archiveSource, error)
 	// r is a *bytes.Reader or the *os.File of the spool: both read at.
 	return &archiveSource{r: r.(io.ReaderAt), size: size, close: func() error { w.Close(); return nil }}, nil
 }
-
-type emptyReaderAt struct{}
-
-func (emptyReaderAt) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
