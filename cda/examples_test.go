@@ -8,20 +8,10 @@ import (
 	"github.com/mssante-go/sdk/internal/testenv"
 )
 
-// exampleFiles returns the ANS example documents (ExemplesCDA of the
-// TestContenuCDA kit): the folder named by MSSANTE_CDA_EXAMPLES (the whole
-// kit, 94 documents), else the 48 of ../shared/testdata-external. The test
-// is skipped when there are none.
+// exampleFiles returns the ANS example documents (testenv.CDAExamples).
 func exampleFiles(t *testing.T) []string {
 	t.Helper()
-	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
-	if dir == "" {
-		dir = kitPath(t, "ExemplesCDA")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
-	if len(files) == 0 {
-		testenv.Missing(t, "no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
-	}
+	_, files := testenv.CDAExamples(t)
 	return files
 }
 

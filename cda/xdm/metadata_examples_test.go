@@ -27,19 +27,10 @@ func ebrsSchema(t *testing.T) string {
 	return testenv.SharedDir(t, "oasis-ebrs30-via-ipf", "schema", "ebRS30", "lcm.xsd")
 }
 
-// exampleCDAs returns the ANS example documents: the folder named by
-// MSSANTE_CDA_EXAMPLES (the whole kit, 94 documents), else the 48 of the
-// shared folder. The test is skipped when there are none.
+// exampleCDAs returns the ANS example documents (testenv.CDAExamples).
 func exampleCDAs(t *testing.T) []string {
 	t.Helper()
-	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
-	if dir == "" {
-		dir = testenv.SharedDir(t, "ans-TestContenuCDA-3-0", "ExemplesCDA")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
-	if len(files) == 0 {
-		testenv.Missing(t, "no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
-	}
+	_, files := testenv.CDAExamples(t)
 	return files
 }
 

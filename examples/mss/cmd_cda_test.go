@@ -80,10 +80,7 @@ func TestCDAValidateSeverity(t *testing.T) {
 // legal authenticator time "+100": warning) and CSE-CS8 (an INS whose key
 // does not match: error).
 func TestCDAValidateExamples(t *testing.T) {
-	dir := os.Getenv("MSSANTE_CDA_EXAMPLES")
-	if dir == "" {
-		dir = testenv.SharedDir(t, "ans-TestContenuCDA-3-0", "ExemplesCDA")
-	}
+	dir, _ := testenv.CDAExamples(t)
 	trod, cs8 := filepath.Join(dir, "BIO-TROD_2024.01_Angine.xml"), filepath.Join(dir, "CSE-CS8_2025.01.xml")
 	for _, f := range []string{trod, cs8} {
 		if _, err := os.Stat(f); err != nil {

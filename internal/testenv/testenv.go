@@ -50,6 +50,23 @@ func SharedDir(t testing.TB, parts ...string) string {
 	return dir
 }
 
+// CDAExamples returns the ANS example documents (ExemplesCDA of the
+// TestContenuCDA kit), in the folder MSSANTE_CDA_EXAMPLES names (the whole
+// kit, 94 documents), else the 48 of the shared folder; it calls Missing
+// when there are none.
+func CDAExamples(t testing.TB) (dir string, files []string) {
+	t.Helper()
+	dir = os.Getenv("MSSANTE_CDA_EXAMPLES")
+	if dir == "" {
+		dir = SharedDir(t, "ans-TestContenuCDA-3-0", "ExemplesCDA")
+	}
+	files, _ = filepath.Glob(filepath.Join(dir, "*.xml"))
+	if len(files) == 0 {
+		Missing(t, "no ANS example CDA in %s: clone the shared folder beside the repository or set MSSANTE_CDA_EXAMPLES", dir)
+	}
+	return dir, files
+}
+
 // LookPath returns the path of a command, or calls Missing naming it and
 // the Debian package that provides it.
 func LookPath(t testing.TB, name, debianPackage string) string {
