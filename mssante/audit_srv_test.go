@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/mssante-go/sdk/mssante"
-	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
 // srvResolver answers the SRV records of one domain with the given
@@ -36,12 +35,7 @@ func (srvResolver) LookupHost(context.Context, string) ([]string, error) {
 // servers it connected to, not a name made up from the mail domain (issue
 // 15 §5).
 func TestAuditServerFoundBySRV(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 	port := func(addr string) uint16 {
 		_, p, _ := net.SplitHostPort(addr)
 		n, _ := strconv.Atoi(p)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mssante-go/sdk/internal/testdocs"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
@@ -14,14 +15,7 @@ import (
 // trustList is a liste blanche holding the given domains.
 func trustList(t *testing.T, domains ...string) *trust.List {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString(`<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>2026-11-20T08:00:00Z</DateDeGeneration><ListeDomaines>`)
-	for _, d := range domains {
-		b.WriteString(`<Domaine><Nom>` + d + `</Nom><Description>test</Description><DNCertificatOperateur>CN=mx.operateur.example,O=OPERATEUR,C=FR</DNCertificatOperateur>` +
-			`<ResponsableContact>a@b.fr</ResponsableContact><SupportContact>s@b.fr</SupportContact><DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>`)
-	}
-	b.WriteString(`</ListeDomaines>`)
-	l, err := trust.ParseList(strings.NewReader(b.String()), nil)
+	l, err := trust.ParseList(strings.NewReader(testdocs.ListeBlanche(domains...)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,12 +27,7 @@ func trustList(t *testing.T, domains ...string) *trust.List {
 // trust.ErrNotInTrustSpace and errors.As to *trust.AddressError hold, and
 // nothing reached the operator.
 func TestTrustErrorChain(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 	cfg := s.MustConfig(mailboxA)
 	cfg.Trust = trustList(t, "medecin.mssante.fr", "ch-test.mssante.fr")
 	c := newTestClient(t, cfg)
@@ -47,7 +36,7 @@ func TestTrustErrorChain(t *testing.T) {
 		Cc:      []mail.Address{mail.MustParseAddress("y@sub.medecin.mssante.fr")},
 		Subject: "s", Text: "t",
 	}
-	_, err = c.Send(testCtx(t), msg)
+	_, err := c.Send(testCtx(t), msg)
 
 	var addrErr *trust.AddressError
 	var te *mssante.TrustError
@@ -75,17 +64,11 @@ func TestTrustErrorChain(t *testing.T) {
 
 // Each error type of the client wraps its sentinel.
 func TestErrorSentinels(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA, "bruno@ch-test.mssante.fr")
 	c := mailboxClient(t, s, mailboxA)
 
 	s.InjectFault(&mssantetest.Fault{Stage: mssantetest.StageData, Code: 554, Enhanced: [3]int{5, 6, 0}, Message: "content refused"})
-	_, err = c.Send(testCtx(t), &mail.Message{To: []mail.Address{mail.MustParseAddress("bruno@ch-test.mssante.fr")}, Text: "t"})
+	_, err := c.Send(testCtx(t), &mail.Message{To: []mail.Address{mail.MustParseAddress("bruno@ch-test.mssante.fr")}, Text: "t"})
 	var tx *mssante.TransactionError
 	if !errors.Is(err, mssante.ErrTransaction) || !errors.As(err, &tx) || tx.Code != 554 || tx.Temporary() {
 		t.Errorf("refused DATA: %v", err)

@@ -11,6 +11,21 @@ import (
 
 const mailboxA = "alice.martin@medecin.mssante.fr"
 
+// newTestServer starts an operator with the PER mailboxes given, closed at
+// the end of the test.
+func newTestServer(t *testing.T, mailboxes ...string) *mssantetest.Server {
+	t.Helper()
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, m := range mailboxes {
+		s.MustAddMailbox(m, mssantetest.MailboxPER, nil)
+	}
+	return s
+}
+
 // mailboxClient returns a client of the mailbox addr of s, closed at the
 // end of the test.
 func mailboxClient(t *testing.T, s *mssantetest.Server, addr string) *mssante.Client {

@@ -75,12 +75,7 @@ func watchStarted(cfg mssante.Config) (mssante.Config, <-chan struct{}) {
 // changes on its connection or waiting to reconnect, and Watch after Close
 // returns at once.
 func TestCloseEndsWatch(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 
 	t.Run("idle", func(t *testing.T) {
 		cfg, started := watchStarted(s.MustConfig(mailboxA))
@@ -149,12 +144,7 @@ func TestCloseEndsWatch(t *testing.T) {
 // the wait had grown to; a session cut at once does not reset it. Driven by
 // a fake clock: nothing sleeps.
 func TestWatchBackoffResets(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 	cfg := s.MustConfig(mailboxA)
 	p := startProxy(t, cfg.Operator.IMAP)
 	p.refuse.Store(true)
@@ -177,7 +167,7 @@ func TestWatchBackoffResets(t *testing.T) {
 		}
 	}
 	sessions := 0
-	err = c.Watch(ctx, "INBOX", &mssante.WatchOptions{MinBackoff: time.Second, MaxBackoff: time.Minute, Clock: clk}, func(e mssante.WatchEvent) {
+	err := c.Watch(ctx, "INBOX", &mssante.WatchOptions{MinBackoff: time.Second, MaxBackoff: time.Minute, Clock: clk}, func(e mssante.WatchEvent) {
 		if !e.Reconnected {
 			return
 		}
@@ -213,13 +203,7 @@ func TestWatchBackoffResets(t *testing.T) {
 // changes the client's Config.
 func proxiedClient(t *testing.T, configure func(*mssante.Config)) (*mssantetest.Server, *tcpProxy, *mssante.Client) {
 	t.Helper()
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA, "bruno@ch-test.mssante.fr")
 	cfg := s.MustConfig(mailboxA)
 	p := startProxy(t, cfg.Operator.SMTP)
 	cfg.Operator.SMTP = p.Addr

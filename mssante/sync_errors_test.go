@@ -7,7 +7,6 @@ import (
 
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
-	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
 // Sync hands back the parse error of a message that cannot be read (in
@@ -15,12 +14,7 @@ import (
 // item 3): a part header line of 900 kB without a colon, in a message parsed in memory
 // (under 1 MiB) and in one parsed from the stream (over it).
 func TestSyncErrorTextBounded(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 	line := strings.Repeat("x", 900<<10)
 	small := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--b\r\n" + line + "\r\n\r\nbody\r\n--b--\r\n"
 	large := strings.Replace(small, "first", strings.Repeat("padding line\r\n", 100_000), 1)

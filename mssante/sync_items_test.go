@@ -9,7 +9,6 @@ import (
 
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
-	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
 // plainMessage is a small valid message.
@@ -24,12 +23,7 @@ func plainMessage(i int) string {
 // parsing are covered: in memory (under the spool threshold) and from the
 // stream (over it).
 func TestSyncCorruptMessageInTheMiddle(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 	noBoundary := "From: a@medecin.mssante.fr\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n"
 	hugeHeader := "From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
 		strings.Repeat("padding line\r\n", 100_000) + "\r\n--b\r\n" + strings.Repeat("x", 900<<10) + "\r\n\r\nbody\r\n--b--\r\n"
@@ -83,12 +77,7 @@ func TestSyncCorruptMessageInTheMiddle(t *testing.T) {
 // sequence; the cursor stays at the last message yielded, and the next
 // Sync resumes there.
 func TestSyncConnectionLost(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA)
 	const total = 100 // more than one FETCH batch
 	for i := 1; i <= total; i++ {
 		if _, err := s.Deliver(mailboxA, "INBOX", []byte(plainMessage(i))); err != nil {

@@ -98,13 +98,7 @@ func (f *fakeSession) stats() (calls int, invalidated []string) {
 // unexpired token refreshes instead, and the retry succeeds, for SMTP and
 // IMAP alike.
 func TestRefusedTokenInvalidated(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA, "bruno@ch-test.mssante.fr")
 	for _, service := range []string{"SMTP", "IMAP"} {
 		t.Run(service, func(t *testing.T) {
 			ts := newFakeSession(t, s, mailboxA, false)
@@ -112,6 +106,7 @@ func TestRefusedTokenInvalidated(t *testing.T) {
 			cfg := s.MustConfig(mailboxA)
 			cfg.Auth = mssante.OAuth2(ts)
 			c := newTestClient(t, cfg)
+			var err error
 			if service == "SMTP" {
 				_, err = c.Send(testCtx(t), &mail.Message{To: []mail.Address{mail.MustParseAddress("bruno@ch-test.mssante.fr")}, Text: "t"})
 			} else {
@@ -131,13 +126,7 @@ func TestRefusedTokenInvalidated(t *testing.T) {
 // that the Outbox stops retrying, and Watch stops reconnecting (Ref#2
 // ECO.1.2.6). The source is asked once per connection attempt: no storm.
 func TestEndedTokenSource(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox(mailboxA, mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("bruno@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newTestServer(t, mailboxA, "bruno@ch-test.mssante.fr")
 	check := func(t *testing.T, err error, status string) {
 		t.Helper()
 		var ae *mssante.AuthError

@@ -33,11 +33,7 @@ const (
 
 func newServer(t *testing.T, opts *mssantetest.Options) *mssantetest.Server {
 	t.Helper()
-	s, err := mssantetest.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := newServerWith(t, opts)
 	s.MustAddMailbox(drA, mssantetest.MailboxPER, nil)
 	s.MustAddMailbox(drB, mssantetest.MailboxPER, nil)
 	s.MustAddMailbox(app, mssantetest.MailboxAPP, nil)
