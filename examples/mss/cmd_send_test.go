@@ -12,6 +12,21 @@ import (
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
+// newOperator starts an in-process operator with the PER mailboxes given,
+// closed at the end of the test.
+func newOperator(t *testing.T, mailboxes ...string) *mssantetest.Server {
+	t.Helper()
+	s, err := mssantetest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, m := range mailboxes {
+		s.MustAddMailbox(m, mssantetest.MailboxPER, nil)
+	}
+	return s
+}
+
 // sandboxEnv points the MSSANTE_* variables at an in-process operator, as
 // a vendor would at a real one. No MSSANTE_ANCHORS_AS_GIVEN: the servers are
 // on loopback, so the sandbox's root is taken as given.
@@ -36,13 +51,7 @@ func sandboxEnv(t *testing.T, s *mssantetest.Server, address string) {
 }
 
 func TestSendAndSync(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newOperator(t, "a@medecin.mssante.fr", "b@ch-test.mssante.fr")
 
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	code, stdout, stderr := runCLI(t, "send", "--to", "b@ch-test.mssante.fr,x@outside.example.org", "--subject", "Bonjour", "--text", "t")
@@ -91,13 +100,7 @@ func TestSendWithoutConfiguration(t *testing.T) {
 // given with --attach and a message to two patients are refused with the
 // rule in the one-line error, and nothing reaches the operator.
 func TestSendPatientSafety(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newOperator(t, "a@medecin.mssante.fr", "b@ch-test.mssante.fr")
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	zip := filepath.Join(t.TempDir(), "IHE_XDM.ZIP")
 	os.WriteFile(zip, []byte("PK\x03\x04"), 0o600)
@@ -121,13 +124,7 @@ func TestSendPatientSafety(t *testing.T) {
 // compose → inspect → send: the .eml written by mss compose is sent as it
 // is, to the recipients of its header, through the checks of Client.Send.
 func TestSendComposedMessage(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newOperator(t, "a@medecin.mssante.fr", "b@ch-test.mssante.fr")
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	dir := t.TempDir()
 	eml := filepath.Join(dir, "msg.eml")
@@ -199,14 +196,7 @@ func TestSendComposedMessage(t *testing.T) {
 // Client.Send: the patient of the documents, read from the CDA inside the
 // IHE_XDM.ZIP, must be the patient recipient.
 func TestSendComposedDocumentMail(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("279035121518989@patient.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("146026322000196@patient.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newOperator(t, "a@medecin.mssante.fr", "279035121518989@patient.mssante.fr", "146026322000196@patient.mssante.fr")
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	dir := t.TempDir()
 	pdf := writeFile(t, "lettre.pdf", testPDFA)

@@ -16,7 +16,6 @@ import (
 	"github.com/mssante-go/sdk/annuaire"
 	"github.com/mssante-go/sdk/annuaire/annuairetest"
 	"github.com/mssante-go/sdk/internal/testpki"
-	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
 // runCLITerminal runs a command line as if standard error were a terminal.
@@ -56,13 +55,7 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	}
 
 	// sync counts the messages when its list goes elsewhere.
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newOperator(t, "a@medecin.mssante.fr", "b@ch-test.mssante.fr")
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	for i := 0; i < 3; i++ {
 		if code, _, stderr := runCLI(t, "send", "--to", "b@ch-test.mssante.fr", "--subject", "s", "--text", "t"); code != 0 {

@@ -4,21 +4,13 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
-
-	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
 // With MSSANTE_STORE, mss send FILE.eml records the message (with the
 // reports it asks for) and mss sync the delivery report: mss track shows
 // the recipient submitted, then delivered.
 func TestSendEMLTracked(t *testing.T) {
-	s, err := mssantetest.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.MustAddMailbox("a@medecin.mssante.fr", mssantetest.MailboxPER, nil)
-	s.MustAddMailbox("b@ch-test.mssante.fr", mssantetest.MailboxPER, nil)
+	s := newOperator(t, "a@medecin.mssante.fr", "b@ch-test.mssante.fr")
 	sandboxEnv(t, s, "a@medecin.mssante.fr")
 	t.Setenv("MSSANTE_STORE", filepath.Join(t.TempDir(), "tracker.db"))
 
