@@ -257,8 +257,8 @@ type MessageIndex struct {
 	// the message waits for a delivery report, zero otherwise;
 	// AwaitingRead likewise for a read receipt.
 	AwaitingDelivery, AwaitingRead time.Time
-	// Recipients are the recipients' MailboxKey, States the distinct
-	// states of the recipients, sorted.
+	// Recipients are the distinct MailboxKey of the recipients, States
+	// the distinct states of the recipients, both sorted.
 	Recipients []string
 	States     []State
 }
@@ -287,6 +287,8 @@ func (m *TrackedMessage) Index() MessageIndex {
 		}
 	}
 	slices.Sort(x.States)
+	slices.Sort(x.Recipients)
+	x.Recipients = slices.Compact(x.Recipients)
 	if !m.Submitted.IsZero() {
 		if delivery {
 			x.AwaitingDelivery = IndexTime(m.Submitted)

@@ -27,12 +27,8 @@ func (s *Store) Import(ctx context.Context, msgs []*delivery.TrackedMessage) err
 		}
 		x := m.Index()
 		messages = append(messages, row{m.MessageID, x.EnvelopeID, x.Created, x.Settled, nullTime(x.AwaitingDelivery), nullTime(x.AwaitingRead), doc})
-		seen := map[string]bool{}
-		for _, r := range x.Recipients {
-			if !seen[r] {
-				seen[r] = true
-				recipients = append(recipients, row{r, x.Created, m.MessageID})
-			}
+		for _, r := range x.Recipients { // distinct: Index
+			recipients = append(recipients, row{r, x.Created, m.MessageID})
 		}
 		for _, st := range x.States {
 			states = append(states, row{string(st), x.Created, m.MessageID})

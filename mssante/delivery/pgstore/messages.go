@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -153,17 +152,11 @@ func keyChanges(old, x delivery.MessageIndex) (goneR, addR, goneS, addS []string
 	oldS, newS := statesOf(old), statesOf(x)
 	if !old.Created.Equal(x.Created) {
 		// The rows carry the creation time: all of them change.
-		return old.Recipients, dedup(x.Recipients), oldS, newS
+		return old.Recipients, x.Recipients, oldS, newS
 	}
-	goneR, addR = storekeys.Diff(dedup(old.Recipients), dedup(x.Recipients))
+	goneR, addR = storekeys.Diff(old.Recipients, x.Recipients)
 	goneS, addS = storekeys.Diff(oldS, newS)
 	return
-}
-
-func dedup(list []string) []string {
-	out := slices.Clone(list)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 func decodeMessage(doc []byte) (*delivery.TrackedMessage, error) {
