@@ -3,21 +3,17 @@ package pgstore_test
 import (
 	"context"
 	"errors"
-	"io"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/mssante-go/sdk/internal/heapmeter"
 	"github.com/mssante-go/sdk/internal/pgtest"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/pgstore"
 	"github.com/mssante-go/sdk/mssante/delivery/storetest"
-	"github.com/mssante-go/sdk/mssante/mail"
 	"github.com/mssante-go/sdk/mssante/mssantetest"
 )
 
@@ -264,45 +260,7 @@ func TestOutboxLargeMessageMemory(t *testing.T) {
 	}
 	defer c.Close()
 	st := open(t, pgtest.DSN(t), nil)
-	ctx := ctxFor(t)
-	ob, err := delivery.NewOutbox(c, delivery.NewTracker(&delivery.TrackerOptions{Store: st}), &delivery.OutboxOptions{MaxMessageBytes: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const raw = 36_500_000
-	msg := &mail.Message{To: []mail.Address{mail.MustParseAddress(drB)}, Subject: "Imagerie", Text: "Ci-joint.\n",
-		Attachments: []*mail.Attachment{{Filename: "imagerie.dcm", ContentType: "application/octet-stream", Size: raw,
-			Open: func() (io.ReadCloser, error) {
-				return io.NopCloser(io.LimitReader(rand.NewChaCha8([32]byte{7}), raw)), nil
-			}}}}
-	var id string
-	send, err := heapmeter.Peak(func() error {
-		var err error
-		id, err = ob.Send(ctx, msg)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := st.OutboxEntry(ctx, id)
-	if err != nil || e.Size < 49_000_000 {
-		t.Fatalf("stored %+v %v", e, err)
-	}
-	var n int64
-	read, err := heapmeter.Peak(func() error {
-		rc, err := st.OutboxBody(ctx, id)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		n, err = io.Copy(io.Discard, rc)
-		return err
-	})
-	if err != nil || n != e.Size {
-		t.Fatalf("read back %d of %d bytes: %v", n, e.Size, err)
-	}
-	t.Logf("a %.1f MB message on PostgreSQL: peak heap %.1f MB for Send (encode and store), %.1f MB to read it back for a submission",
-		float64(e.Size)/1e6, float64(send)/1e6, float64(read)/1e6)
+	_, send, read := storetest.MeasureLargeMessage(t, c, st, drB)
 	if send > 16<<20 || read > 16<<20 { // a third of the message: garbage counts, and pgx allocates per large row
 		t.Errorf("not bounded by a buffer")
 	}
