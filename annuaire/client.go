@@ -13,6 +13,7 @@ import (
 
 	"github.com/mssante-go/sdk/internal/backoff"
 	"github.com/mssante-go/sdk/internal/httpredirect"
+	"github.com/mssante-go/sdk/internal/sysclock"
 )
 
 // Defaults of the Annuaire Santé FHIR API client.
@@ -111,7 +112,7 @@ func NewClient(opts *Options) (*Client, error) {
 	}
 	clk := o.Clock
 	if clk == nil {
-		clk = systemClock{}
+		clk = sysclock.Clock{}
 	}
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
@@ -225,7 +226,7 @@ func (c *Client) get(ctx context.Context, u string) (Resource, error) {
 		} else if wait > c.retryMax {
 			return nil, err // Retry-After beyond what we are willing to wait
 		}
-		if err := sleep(ctx, c.clock, wait); err != nil {
+		if err := sysclock.Sleep(ctx, c.clock, wait); err != nil {
 			return nil, err
 		}
 	}

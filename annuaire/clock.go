@@ -1,7 +1,6 @@
 package annuaire
 
 import (
-	"context"
 	"time"
 )
 
@@ -12,22 +11,4 @@ import (
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// sleep waits d on clk, or until ctx is done.
-func sleep(ctx context.Context, clk Clock, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	select {
-	case <-clk.After(d):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

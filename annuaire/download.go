@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/internal/httpredirect"
+	"github.com/mssante-go/sdk/internal/sysclock"
 	"github.com/mssante-go/sdk/trust"
 )
 
@@ -105,7 +106,7 @@ func DownloadExtraction(ctx context.Context, cachePath string, opts *DownloadOpt
 	}
 	clk := o.Clock
 	if clk == nil {
-		clk = systemClock{}
+		clk = sysclock.Clock{}
 	}
 	metaPath := cachePath + ".meta.json"
 	var meta cacheMeta

@@ -3,6 +3,7 @@ package annuaire
 import (
 	"context"
 
+	"github.com/mssante-go/sdk/internal/sysclock"
 	"golang.org/x/time/rate"
 )
 
@@ -32,7 +33,7 @@ func (l *limiter) Wait(ctx context.Context) error {
 	}
 	now := l.clock.Now()
 	r := l.bucket.ReserveN(now, 1) // always OK: the burst is at least 1
-	if err := sleep(ctx, l.clock, r.DelayFrom(now)); err != nil {
+	if err := sysclock.Sleep(ctx, l.clock, r.DelayFrom(now)); err != nil {
 		r.CancelAt(l.clock.Now())
 		return err
 	}

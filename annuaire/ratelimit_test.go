@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mssante-go/sdk/internal/sysclock"
 )
 
 // maxInWindow returns the largest number of instants within any closed
@@ -124,7 +126,7 @@ func (c *blockingClock) After(time.Duration) <-chan time.Time {
 }
 
 func TestLimiterRealClockConcurrent(t *testing.T) {
-	b := newLimiter(systemClock{}, 200, 1)
+	b := newLimiter(sysclock.Clock{}, 200, 1)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {

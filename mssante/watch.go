@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mssante-go/sdk/internal/backoff"
+	"github.com/mssante-go/sdk/internal/sysclock"
 )
 
 // WatchEvent tells that a watched folder changed.
@@ -86,7 +87,7 @@ func (c *Client) Watch(ctx context.Context, folder string, opts *WatchOptions, f
 		o.PollInterval = DefaultPollInterval
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = sysclock.Clock{}
 	}
 	ctx, stop := c.opContext(ctx)
 	defer stop()

@@ -19,6 +19,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/mssante-go/sdk/internal/httpredirect"
+	"github.com/mssante-go/sdk/internal/sysclock"
 )
 
 // Client is a Pro Santé Connect client (a "fournisseur de service"): it
@@ -46,7 +47,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger}
 	if c.clock == nil {
-		c.clock = realClock{}
+		c.clock = sysclock.Clock{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

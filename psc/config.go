@@ -46,11 +46,6 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Config configures a Client. Every zero field has the default its comment
 // gives.
 type Config struct {

@@ -1,6 +1,10 @@
 package trust
 
-import "time"
+import (
+	"time"
+
+	"github.com/mssante-go/sdk/internal/sysclock"
+)
 
 // Clock is the time a Verifier, a CRLCache or a Source reads and waits on
 // (certificate and CRL validity, OCSP freshness, the list's age, Run's
@@ -11,15 +15,10 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // clockOr returns c, or the system clock when c is nil.
 func clockOr(c Clock) Clock {
 	if c == nil {
-		return systemClock{}
+		return sysclock.Clock{}
 	}
 	return c
 }

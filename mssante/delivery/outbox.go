@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mssante-go/sdk/internal/backoff"
+	"github.com/mssante-go/sdk/internal/sysclock"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
 )
@@ -261,7 +262,7 @@ func NewOutbox(c *mssante.Client, t *Tracker, opts *OutboxOptions) (*Outbox, err
 		o.opts.PollInterval = 5 * time.Second
 	}
 	if o.opts.Clock == nil {
-		o.opts.Clock = systemClock{}
+		o.opts.Clock = sysclock.Clock{}
 	}
 	if o.opts.Rand == nil {
 		o.opts.Rand = rand.Reader

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/sysclock"
 	"github.com/mssante-go/sdk/mssante"
 	"github.com/mssante-go/sdk/mssante/mail"
 )
@@ -288,7 +289,7 @@ func (t *Tracker) init() {
 			t.opts.Store = NewMemoryStore()
 		}
 		if t.opts.Clock == nil {
-			t.opts.Clock = systemClock{}
+			t.opts.Clock = sysclock.Clock{}
 		}
 		t.store, t.clock = t.opts.Store, t.opts.Clock
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-smtp"
 
+	"github.com/mssante-go/sdk/internal/sysclock"
 	"github.com/mssante-go/sdk/internal/testpki"
 )
 
@@ -92,11 +93,6 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // DefaultDomains returns the domains a Server holds by default: two
 // professional domains, an establishment and the patient domain. Each call
 // returns a new slice.
@@ -154,7 +150,7 @@ func NewServer(opts *Options) (*Server, error) {
 		s.opts.Domains = DefaultDomains()
 	}
 	if s.opts.Clock == nil {
-		s.opts.Clock = systemClock{}
+		s.opts.Clock = sysclock.Clock{}
 	}
 	if s.opts.MaxMessageBytes == 0 {
 		s.opts.MaxMessageBytes = defaultMaxMessageBytes

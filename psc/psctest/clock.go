@@ -61,9 +61,3 @@ func (c *Clock) Waits() []time.Duration {
 	c.waits = nil
 	return w
 }
-
-// systemClock is the real time, for a Server without Options.Clock.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mssante-go/sdk/internal/sysclock"
 	"github.com/mssante-go/sdk/psc"
 )
 
@@ -187,7 +188,7 @@ func NewServer(opts *Options) (*Server, error) {
 		o.CIBAPendingPolls = 2
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = sysclock.Clock{}
 	}
 	k, err := initialKey()
 	if err != nil {
