@@ -130,10 +130,10 @@ type ReceivedDocument struct {
 	// checked, each a [*DocumentError]: first the problems of package
 	// cda/xdm (a [*xdm.DocumentError]: ErrMissingFile, ErrHashMismatch,
 	// ErrSizeMismatch…, and the notes ErrNoHash, ErrNoSize, ErrNoURI),
-	// then a CDA that cannot be parsed (a [*cda.ParseError]) or an N1
-	// body that cannot be decoded, then
-	// ErrPatientMismatch, ErrSeveralPatients, ErrMissingPDF and
-	// ErrPDFCopyMismatch. A hash mismatch leaves the document readable:
+	// then a CDA that cannot be parsed (a [*cda.ParseError]), then
+	// ErrPatientMismatch and ErrSeveralPatients, then ErrMissingPDF, or an
+	// N1 PDF body that cannot be decoded (read to compare it with the PDF
+	// copies) and ErrPDFCopyMismatch. A hash mismatch leaves the document readable:
 	// what to do with it is the caller's decision. [ReceivedDocument.Err]
 	// keeps those that are not notes.
 	Problems []error
