@@ -8,11 +8,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/internal/trackerscale"
 	"github.com/mssante-go/sdk/mssante/delivery"
 	"github.com/mssante-go/sdk/mssante/delivery/boltstore"
 	"github.com/mssante-go/sdk/mssante/delivery/pgstore"
-	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // benchTracker loads c.Tracked messages waiting for their delivery report
@@ -101,21 +100,19 @@ func trackerFigures(ctx context.Context, s delivery.Store, load func(context.Con
 	for lo := 0; lo < n; lo += batch {
 		msgs := make([]*delivery.TrackedMessage, 0, batch)
 		for i := lo; i < min(lo+batch, n); i++ {
-			msgs = append(msgs, trackedMessage(i, i < due))
+			msgs = append(msgs, trackerscale.Message(i, i < due))
 		}
 		if err := load(ctx, msgs); err != nil {
 			return f, err
 		}
 	}
 	f.load = time.Since(begin)
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: s, Clock: fixedClock(trackerNow), Timeout: 48 * time.Hour})
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: s, Clock: trackerscale.Clock{}, Timeout: 48 * time.Hour})
 	rng := rand.New(rand.NewPCG(9, 9))
 	var lat []time.Duration
 	for range 1000 {
 		i := due + rng.IntN(n-due)
-		m := trackedMessage(i, false)
-		report := &mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: m.EnvelopeID,
-			Recipients: []mail.DSNRecipient{{FinalRecipient: m.Recipients[0].Address, Action: mail.ActionDelivered, Status: "2.0.0"}}}}
+		report := trackerscale.Report(i)
 		start := time.Now()
 		ok, err := tr.Observe(ctx, report)
 		lat = append(lat, time.Since(start))
@@ -133,31 +130,3 @@ func trackerFigures(ctx context.Context, s delivery.Store, load func(context.Con
 	}
 	return f, err
 }
-
-// trackerNow is the time of pair 9: the first due messages were submitted
-// 49 hours before, the others 30 minutes before.
-var trackerNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-
-// trackedMessage is message i of pair 9: one recipient, submitted, a
-// delivery report asked for and awaited.
-func trackedMessage(i int, due bool) *delivery.TrackedMessage {
-	created := trackerNow.Add(-30*time.Minute + time.Duration(i)*time.Microsecond)
-	if due {
-		created = trackerNow.Add(-49*time.Hour + time.Duration(i)*time.Millisecond)
-	}
-	id := fmt.Sprintf("bench-%07d@medecin.mssante.fr", i)
-	rcpt := fmt.Sprintf("dr%d@ch-test.mssante.fr", i%1000)
-	sub := created.Add(time.Second)
-	return &delivery.TrackedMessage{MessageID: id, EnvelopeID: mssante.EnvelopeID(id), From: benchFrom.Addr, Subject: "Lettre de liaison",
-		Created: created, Submitted: sub, DeliveryReceipt: true,
-		Recipients: []delivery.RecipientStatus{{Address: rcpt, State: delivery.StateSubmitted, Since: sub, Cause: delivery.CauseSMTP,
-			History: []delivery.Transition{
-				{Time: created, To: delivery.StateQueued, Cause: delivery.CauseOutbox},
-				{Time: sub, From: delivery.StateQueued, To: delivery.StateSubmitted, Cause: delivery.CauseSMTP},
-			}}}}
-}
-
-type fixedClock time.Time
-
-func (c fixedClock) Now() time.Time                         { return time.Time(c) }
-func (c fixedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mssante-go/sdk/mssante"
+	"github.com/mssante-go/sdk/internal/trackerscale"
 	"github.com/mssante-go/sdk/mssante/delivery"
-	"github.com/mssante-go/sdk/mssante/mail"
 )
 
 // ScaleOptions size TestScale.
@@ -81,7 +80,7 @@ func TestScale(t *testing.T, s delivery.Store, opts *ScaleOptions) ScaleFigures 
 	for lo := 0; lo < o.Messages; lo += batch {
 		var msgs []*delivery.TrackedMessage
 		for i := lo; i < min(lo+batch, o.Messages); i++ {
-			msgs = append(msgs, ScaleMessage(i, i < o.Due))
+			msgs = append(msgs, trackerscale.Message(i, i < o.Due))
 		}
 		if err := o.Load(ctx, msgs); err != nil {
 			t.Fatalf("loading messages %d-%d: %v", lo, lo+len(msgs)-1, err)
@@ -90,12 +89,12 @@ func TestScale(t *testing.T, s delivery.Store, opts *ScaleOptions) ScaleFigures 
 	f.Load = time.Since(begin)
 
 	cs := &countingStore{Store: s}
-	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: cs, Clock: fixedClock(ScaleNow), Timeout: 48 * time.Hour})
+	tr := delivery.NewTracker(&delivery.TrackerOptions{Store: cs, Clock: trackerscale.Clock{}, Timeout: 48 * time.Hour})
 	rng := rand.New(rand.NewPCG(1, 2))
 	lat := make([]time.Duration, 0, o.Observes)
 	for range o.Observes {
 		i := o.Due + rng.IntN(o.Messages-o.Due)
-		report := ScaleReport(i)
+		report := trackerscale.Report(i)
 		start := time.Now()
 		ok, err := tr.Observe(ctx, report)
 		lat = append(lat, time.Since(start))
@@ -120,47 +119,11 @@ func TestScale(t *testing.T, s delivery.Store, opts *ScaleOptions) ScaleFigures 
 	if f.ReadByCheckTimeouts != o.Due {
 		t.Errorf("CheckTimeouts read %d messages for %d due: a scan", f.ReadByCheckTimeouts, o.Due)
 	}
-	if m, err := s.Message(ctx, ScaleMessage(0, true).MessageID); err != nil || m.Recipients[0].State != delivery.StateFailed {
+	if m, err := s.Message(ctx, trackerscale.Message(0, true).MessageID); err != nil || m.Recipients[0].State != delivery.StateFailed {
 		t.Fatalf("a due message after CheckTimeouts: %v %v", m, err)
 	}
 	return f
 }
-
-// ScaleNow is the time of TestScale's tracker: the first Due messages
-// were submitted more than 48 hours before, the others less.
-var ScaleNow = t0.Add(49 * time.Hour)
-
-// ScaleMessage returns message i of a scale test: one recipient, submitted
-// with a delivery receipt asked, waiting for it; due (submitted 49 hours
-// before ScaleNow) or not (30 minutes before, a millisecond apart).
-func ScaleMessage(i int, due bool) *delivery.TrackedMessage {
-	created := ScaleNow.Add(-30*time.Minute + time.Duration(i)*time.Microsecond)
-	if due {
-		created = t0.Add(time.Duration(i) * time.Millisecond)
-	}
-	id := fmt.Sprintf("scale-%07d@medecin.mssante.fr", i)
-	rcpt := fmt.Sprintf("dr%d@ch-test.mssante.fr", i%1000)
-	sub := created.Add(time.Second)
-	return &delivery.TrackedMessage{MessageID: id, EnvelopeID: mssante.EnvelopeID(id), From: "a@medecin.mssante.fr", Subject: "Lettre de liaison",
-		Created: created, Submitted: sub, DeliveryReceipt: true,
-		Recipients: []delivery.RecipientStatus{{Address: rcpt, State: delivery.StateSubmitted, Since: sub, Cause: delivery.CauseSMTP,
-			History: []delivery.Transition{
-				{Time: created, To: delivery.StateQueued, Cause: delivery.CauseOutbox},
-				{Time: sub, From: delivery.StateQueued, To: delivery.StateSubmitted, Cause: delivery.CauseSMTP},
-			}}}}
-}
-
-// ScaleReport returns the delivery report of ScaleMessage(i).
-func ScaleReport(i int) *mail.Message {
-	m := ScaleMessage(i, false)
-	return &mail.Message{DSN: &mail.DSN{OriginalEnvelopeID: m.EnvelopeID,
-		Recipients: []mail.DSNRecipient{{FinalRecipient: m.Recipients[0].Address, Action: mail.ActionDelivered, Status: "2.0.0"}}}}
-}
-
-type fixedClock time.Time
-
-func (c fixedClock) Now() time.Time                         { return time.Time(c) }
-func (c fixedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // countingStore counts the messages a Store hands out.
 type countingStore struct {
