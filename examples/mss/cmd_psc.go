@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
+	"github.com/mssante-go/sdk/examples/internal/mssenv"
 	"github.com/mssante-go/sdk/psc"
 )
 
@@ -95,28 +95,9 @@ func runPSCWhoami(ctx context.Context, e *env, args []string) error {
 
 // pscClient is the PSC client the MSSANTE_PSC_* variables describe.
 func pscClient(ctx context.Context) (*psc.Client, error) {
-	var problems []string
-	env := psc.BAS()
-	switch v := os.Getenv("MSSANTE_PSC_ENV"); v {
-	case "", "bas":
-	case "production":
-		env = psc.Production()
-	default:
-		problems = append(problems, fmt.Sprintf("MSSANTE_PSC_ENV %q: bas or production", v))
-	}
-	if u := os.Getenv("MSSANTE_PSC_DISCOVERY_URL"); u != "" {
-		env = psc.Environment{Name: "MSSANTE_PSC_DISCOVERY_URL", DiscoveryURL: u}
-	}
-	id := os.Getenv("MSSANTE_PSC_CLIENT_ID")
-	if id == "" {
-		problems = append(problems, "MSSANTE_PSC_CLIENT_ID is not set")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("configuration of Pro Santé Connect: %s", strings.Join(problems, "; "))
-	}
-	cfg := psc.Config{Environment: env, ClientID: id, RedirectURL: os.Getenv("MSSANTE_PSC_REDIRECT")}
-	if secret := os.Getenv("MSSANTE_PSC_CLIENT_SECRET"); secret != "" {
-		cfg.Auth = psc.ClientSecretBasic(secret)
+	cfg, err := mssenv.PSCConfig(os.Getenv)
+	if err != nil {
+		return nil, err
 	}
 	return psc.New(ctx, cfg)
 }

@@ -160,20 +160,15 @@ func send(ctx context.Context, out io.Writer, c *mssante.Client, to, text string
 // runReal logs in at the real PSC (the BAS by default) and sends one message
 // with the mailbox the MSSANTE_* variables describe.
 func runReal(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	env := psc.BAS()
-	if getenv("MSSANTE_PSC_ENV") == "production" {
-		env = psc.Production()
-	}
 	to := getenv("MSSANTE_TO")
 	if to == "" {
 		return errors.New("MSSANTE_TO (the recipient) is required")
 	}
-	client, err := psc.New(ctx, psc.Config{
-		Environment: env,
-		ClientID:    getenv("MSSANTE_PSC_CLIENT_ID"),
-		Auth:        psc.ClientSecretBasic(getenv("MSSANTE_PSC_CLIENT_SECRET")),
-		RedirectURL: getenv("MSSANTE_PSC_REDIRECT"),
-	})
+	pscCfg, err := mssenv.PSCConfig(getenv)
+	if err != nil {
+		return err
+	}
+	client, err := psc.New(ctx, pscCfg)
 	if err != nil {
 		return err
 	}
