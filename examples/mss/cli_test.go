@@ -535,7 +535,7 @@ func TestEnvironmentVariablesDocumented(t *testing.T) {
 // The flag set's Args, NArg and Arg give the positional arguments, flags
 // taken out wherever they stood.
 func TestFlagSetPositional(t *testing.T) {
-	fs := newFlagSet(&env{}, "trust check")
+	fs := newFlagSet("trust check")
 	asJSON := fs.Bool("json", false, "")
 	if err := fs.Parse([]string{"a@medecin.mssante.fr", "--json", "medecin.mssante.fr"}); err != nil {
 		t.Fatal(err)

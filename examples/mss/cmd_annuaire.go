@@ -119,7 +119,7 @@ func annuaireDash(s string) string {
 }
 
 func runAnnuaireSearch(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "annuaire search")
+	fs := newFlagSet("annuaire search")
 	name := fs.String("name", "", "name of a practitioner or organization (starts with)")
 	rpps := fs.String("rpps", "", "RPPS number of a practitioner")
 	finess := fs.String("finess", "", "FINESS number of an organization")
@@ -226,7 +226,7 @@ type annuaireRowJSON struct {
 }
 
 func runAnnuaireLookup(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "annuaire lookup")
+	fs := newFlagSet("annuaire lookup")
 	extraction := fs.String("extraction", "", "search this Extraction_Correspondance_MSSante `file` (ZIP or text) instead of the API")
 	base := fs.String("base", "", "FHIR base `URL` (default the production API, needs $"+annuaireKeyVar+")")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -330,7 +330,7 @@ func annuaireLookupExtraction(ctx context.Context, e *env, file, addr string, as
 const annuaireMaxParseSize = 64 << 20
 
 func runAnnuaireParse(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "annuaire parse")
+	fs := newFlagSet("annuaire parse")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -379,7 +379,7 @@ func runAnnuaireParse(ctx context.Context, e *env, args []string) error {
 }
 
 func runAnnuaireIndex(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "annuaire index")
+	fs := newFlagSet("annuaire index")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -18,7 +18,7 @@ var benchFlags = map[string]string{
 // runBench runs the performance pairs of BENCHMARKS.md (package
 // internal/bench) and prints their table.
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "bench")
+	fs := newFlagSet("bench")
 	c := bench.Defaults()
 	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "timed rounds of each side of a pair (interleaved; medians are reported)")
 	fs.IntVar(&c.SendSyncRounds, "send-sync-rounds", c.SendSyncRounds, "rounds of pairs 1 and 2, judged on the median of their per-round ratios (0: --rounds)")

@@ -23,7 +23,7 @@ import (
 // runCDANew builds an N1 document. The --pdf file must be a whole PDF
 // (checkPDF); one not declared PDF/A-1 gets a warning.
 func runCDANew(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "cda new")
+	fs := newFlagSet("cda new")
 	pdf := fs.String("pdf", "", "PDF/A-1 `file` to embed")
 	text := fs.String("text", "", "plain text `file` to embed instead of a PDF")
 	ins := fs.String("ins", "", "INS `matricule` of the patient (15 characters)")
@@ -255,7 +255,7 @@ func cdaView(d *cda.Document) cdaJSON {
 }
 
 func runCDAInspect(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "cda inspect")
+	fs := newFlagSet("cda inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -314,7 +314,7 @@ type cdaProblemJSON struct {
 // and its severity. It fails (exit 1) on errors; warnings are printed and
 // fail only with --strict.
 func runCDAValidate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "cda validate")
+	fs := newFlagSet("cda validate")
 	strict := fs.Bool("strict", false, "fail on warnings too")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parseInterspersed(fs, args)

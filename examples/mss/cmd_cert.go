@@ -74,7 +74,7 @@ type certIDJSON struct {
 }
 
 func runCertInspect(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "cert inspect")
+	fs := newFlagSet("cert inspect")
 	anchorsFile := fs.String("anchors", "", "IGC-Santé anchors `FILE` (PEM or .p7b) to verify the chain; its roots are trusted as given")
 	usageFlag := fs.String("usage", "auto", "usage to verify for: auto, server, client or email")
 	atFlag := fs.String("at", "", "verify at this `TIME` (RFC 3339 or YYYY-MM-DD; default now), e.g. for an expired TEST certificate")

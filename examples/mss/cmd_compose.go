@@ -29,7 +29,7 @@ import (
 // message is a draft, which mss send refuses. Bcc recipients are not
 // written in a message: give them to mss send.
 func runCompose(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "compose")
+	fs := newFlagSet("compose")
 	mf := addMessageFlags(fs, true)
 	out := fs.String("o", "", "write the message to `file` instead of standard output")
 	fs.Require("from")

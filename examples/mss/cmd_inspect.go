@@ -21,7 +21,7 @@ import (
 // (mail.Message.ReadDocuments: hash, patient, PDF copy). The command exits
 // 0 whenever the message could be read, even when its documents cannot.
 func runInspect(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "inspect")
+	fs := newFlagSet("inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 // (then the session is left to expire, so that the token stays usable as
 // MSSANTE_TOKEN for a few minutes); otherwise the session is revoked.
 func runPSCLogin(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "psc login")
+	fs := newFlagSet("psc login")
 	ciba := fs.String("ciba", "", "log in the professional of this national `IDNAT` (8 and the RPPS) by CIBA, on the e-CPS app")
 	binding := fs.String("binding-message", "", "with --ciba: a short `code` shown on the professional's device")
 	showToken := fs.Bool("show-token", false, "print the access token (a secret: it opens the mailbox for minutes)")
@@ -73,7 +73,7 @@ func runPSCLogin(ctx context.Context, e *env, args []string) error {
 // The token comes from MSSANTE_TOKEN; it is sent to the environment's
 // userinfo endpoint only.
 func runPSCWhoami(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "psc whoami")
+	fs := newFlagSet("psc whoami")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err

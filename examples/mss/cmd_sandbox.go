@@ -43,7 +43,7 @@ const defaultSandboxProductRef = "MSSANTETEST"
 // JSON object (JSON.md) instead. Both are printed once the operator
 // listens; --env-file is written before.
 func runSandbox(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "sandbox")
+	fs := newFlagSet("sandbox")
 	var boxes listFlag
 	fs.Var(&boxes, "mailbox", "mailbox `address[:kind]` to create (repeatable; kind PER, ORG or APP; default two doctors and an application)")
 	as := fs.String("as", "", "the mailbox `address` of the MSSANTE_* settings (default: the first mailbox)")

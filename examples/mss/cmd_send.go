@@ -29,7 +29,7 @@ import (
 // It prints the Message-ID and what the operator said of each recipient,
 // and exits 1 when no recipient was accepted.
 func runSend(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "send")
+	fs := newFlagSet("send")
 	mf := addMessageFlags(fs, false)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -130,7 +130,7 @@ func runSend(ctx context.Context, e *env, args []string) error {
 // listed as such and the others follow. On a terminal, a progress bar counts
 // the messages while the list goes to a file or a pipe.
 func runSync(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "sync")
+	fs := newFlagSet("sync")
 	folder := fs.String("folder", "INBOX", "the `folder` to read")
 	state := fs.String("state", "", "JSON `file` keeping the sync cursor between runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per message (JSON Lines)")

@@ -30,7 +30,7 @@ var trackStates = []delivery.State{delivery.StateQueued, delivery.StateSubmitted
 // boltstore file or a PostgreSQL store) and where each stands for each
 // recipient, or draws the timeline of one (--timeline, --html).
 func runTrack(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "track")
+	fs := newFlagSet("track")
 	defaultStore := os.Getenv("MSSANTE_STORE")
 	if defaultStore == "" {
 		defaultStore = defaultTrackStore

@@ -45,7 +45,7 @@ type trustListFlags struct {
 }
 
 func addTrustListFlags(e *env, name string) (*trustListFlags, *flagSet) {
-	fs := newFlagSet(e, name)
+	fs := newFlagSet(name)
 	lf := &trustListFlags{
 		list:     fs.String("list", os.Getenv("MSSANTE_TRUST_LIST"), "liste blanche `FILE or URL` (default $MSSANTE_TRUST_LIST)"),
 		anchors:  fs.String("anchors", "", "IGC-Santé anchors `FILE` (PEM or .p7b) for an https list; its roots are trusted as given"),

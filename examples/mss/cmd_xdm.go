@@ -29,7 +29,7 @@ type xdmBuiltDocJSON struct {
 }
 
 func runXDMBuild(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "xdm build")
+	fs := newFlagSet("xdm build")
 	var docs, to listFlag
 	fs.Var(&docs, "cda", "CDA `file` to package (repeatable, comma-separated; files may also be given as arguments)")
 	fs.Var(&to, "to", "recipient mail `address` (repeatable, comma-separated)")
@@ -164,7 +164,7 @@ func problemJSON(err error) xdmProblemJSON {
 // document with problems (a hash mismatch, a missing file beside others)
 // is reported, not fatal.
 func runXDMInspect(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "xdm inspect")
+	fs := newFlagSet("xdm inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -25,7 +25,7 @@ type flagSet struct {
 
 // newFlagSet returns the flag set of the command whose table name is name
 // ("send", "cda new").
-func newFlagSet(_ *env, name string) *flagSet {
+func newFlagSet(name string) *flagSet {
 	cmd := findCommand(name)
 	if cmd == nil {
 		// Not in the table (a test calling a helper): no bound on arguments.

@@ -37,13 +37,9 @@ func writeJSONLine(w io.Writer, v any) error {
 }
 
 // jsonAddress is an address in JSON: the addr-spec alone.
-//
-//lint:ignore U1000 for inspectJSON (cmd_inspect.go), whose from, to and cc adopt it.
 func jsonAddress(a mail.Address) string { return a.Addr }
 
 // jsonAddresses is a list of addresses in JSON, [] when empty.
-//
-//lint:ignore U1000 for inspectJSON (cmd_inspect.go), whose from, to and cc adopt it.
 func jsonAddresses(list []mail.Address) []string {
 	out := make([]string, 0, len(list))
 	for _, a := range list {
