@@ -167,15 +167,17 @@ func (d *Document) Readable() bool { return d.file != nil }
 
 // Err returns the document's problems that are not notes, joined, or nil
 // when it has none.
-func (d *Document) Err() error {
+func (d *Document) Err() error { return errors.Join(d.faults()...) }
+
+// faults returns the document's problems that are not notes.
+func (d *Document) faults() []error {
 	var errs []error
 	for _, e := range d.Problems {
-		if de, ok := e.(*DocumentError); ok && de.Note() {
-			continue
+		if de, ok := e.(*DocumentError); !ok || !de.Note() {
+			errs = append(errs, e)
 		}
-		errs = append(errs, e)
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func (d *Document) problem(err error, want, got, detail string) {
@@ -247,11 +249,10 @@ func (p *Package) Verify() error {
 	return nil
 }
 
+// firstFault returns the document's first problem that is not a note.
 func firstFault(d *Document) error {
-	for _, e := range d.Problems {
-		if de, ok := e.(*DocumentError); !ok || !de.Note() {
-			return e
-		}
+	if f := d.faults(); len(f) > 0 {
+		return f[0]
 	}
 	return nil
 }
